@@ -1,0 +1,51 @@
+// Small file helpers shared by the dataset readers: locate a file with or without .gz, read and gunzip it.
+// Every failure becomes a one-line DataError naming the file.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { DataError } from './errors.ts';
+
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The path of base or base.gz in dir (the uncompressed file wins, it is faster to read), or undefined. */
+export function findMaybeGzipped(dir: string, base: string): string | undefined {
+  for (const candidate of [join(dir, base), join(dir, `${base}.gz`)]) if (isFile(candidate)) return candidate;
+  return undefined;
+}
+
+export function requireDirectory(dir: string, dataset: string): void {
+  if (!existsSync(dir)) throw new DataError(`${dataset}: directory ${dir} does not exist`);
+  if (!isDirectory(dir)) throw new DataError(`${dataset}: ${dir} is not a directory`);
+}
+
+/** Read a file, gunzipping it (with CRC and length checks) when its name ends in .gz. */
+export function readMaybeGzipped(path: string): Buffer {
+  const name = basename(path);
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (err) {
+    throw new DataError(`${name}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!path.endsWith('.gz')) return raw;
+  try {
+    return gunzipSync(raw);
+  } catch (err) {
+    throw new DataError(`${name}: not a valid gzip file (${(err as Error).message})`);
+  }
+}
