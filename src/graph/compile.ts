@@ -1,0 +1,313 @@
+// compile(fn, specs): trace fn on placeholders, lower to one ONNX model, open one ORT session and
+// run it on host tensors. compileLoop builds K applications of a step in one call (ONNX Loop).
+
+import { writeFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { GraphLowering, ModelBuilder, valueInfo, type GraphProto } from './lower.ts';
+import { flatten, type Tree } from './pytree.ts';
+import { placeholder, type HostArray, type Tensor } from './tensor.ts';
+import { topologicalOrder } from './autodiff.ts';
+import { GraphError, fmtShape, sameShape, sizeOf, type DType, type Shape } from './types.ts';
+
+/** The signature of one input: a leaf of a spec tree. */
+export class TensorSpec {
+  constructor(readonly shape: Shape, readonly dtype: DType = 'float32') {}
+  toString(): string {
+    return `${this.dtype}${fmtShape(this.shape)}`;
+  }
+}
+export const spec = (shape: Shape, dtype: DType = 'float32'): TensorSpec => new TensorSpec([...shape], dtype);
+
+/** A tensor in host memory: row-major data and its shape. */
+export class HostTensor {
+  constructor(readonly data: HostArray, readonly shape: Shape) {
+    if (data.length !== sizeOf(shape)) throw new GraphError(`HostTensor: ${data.length} values for shape ${fmtShape(shape)}`);
+  }
+  get dtype(): DType {
+    return dtypeOfArray(this.data);
+  }
+  /** The single value of a scalar (or the first value). */
+  item(): number {
+    return Number(this.data[0]);
+  }
+}
+
+export function dtypeOfArray(data: HostArray): DType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof BigInt64Array) return 'int64';
+  return 'bool';
+}
+
+export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
+
+export interface CompileOptions {
+  /** ORT intra-op threads; default: ORT's own choice (all cores). */
+  threads?: number;
+  /**
+   * Default 'auto': 'all' for float32 programs; 'basic' when float64 is involved, because the
+   * extended fusions fold scalar factors into MatMul as float32 (≈ 2e-8 relative drift).
+   */
+  optimization?: GraphOptimization | 'auto';
+  /** Shown in errors and stored in the model's doc string. */
+  name?: string;
+}
+
+/** Host-tensor trees in and out of a compiled program. */
+export type HostTree = Tree<HostTensor>;
+
+export class CompiledFunction {
+  private constructor(
+    readonly name: string,
+    readonly model: Uint8Array,
+    private readonly session: ort.InferenceSession,
+    private readonly inputNames: string[],
+    private readonly inputSpecs: TensorSpec[],
+    private readonly inputStructure: string,
+    private readonly outputNames: string[],
+    private readonly rebuildOutputs: (leaves: HostTensor[]) => HostTree,
+  ) {}
+
+  static async create(
+    name: string,
+    model: Uint8Array,
+    inputs: { names: string[]; specs: TensorSpec[]; structure: string },
+    outputs: { names: string[]; rebuild: (leaves: HostTensor[]) => HostTree },
+    options: CompileOptions,
+    usesFloat64: boolean,
+  ): Promise<CompiledFunction> {
+    const level = options.optimization ?? 'auto';
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: level === 'auto' ? (usesFloat64 ? 'basic' : 'all') : level,
+      executionMode: 'sequential',
+      interOpNumThreads: 1,
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    };
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model, sessionOptions);
+    } catch (e) {
+      throw new GraphError(`compile ${name}: onnxruntime rejected the graph: ${firstLine(e)}`);
+    }
+    return new CompiledFunction(name, model, session, inputs.names, inputs.specs, inputs.structure, outputs.names, outputs.rebuild);
+  }
+
+  /** Run on host tensors with the structure, shapes and dtypes of the compiled specs. */
+  async run(inputs: HostTree): Promise<HostTree> {
+    const flat = flatten<HostTensor>(inputs);
+    if (flat.structure !== this.inputStructure) {
+      throw new GraphError(`${this.name}: inputs have another structure than compiled (got ${flat.paths.join(', ')}; expected ${this.inputNames.join(', ')})`);
+    }
+    const feeds: Record<string, ort.Tensor> = {};
+    flat.leaves.forEach((t, i) => {
+      const want = this.inputSpecs[i]!;
+      const path = this.inputNames[i]!;
+      if (!(t instanceof HostTensor)) throw new GraphError(`${this.name}: input '${path}' is not a HostTensor`);
+      if (t.dtype !== want.dtype || !sameShape(t.shape, want.shape)) {
+        throw new GraphError(`${this.name}: input '${path}' expected ${want}, got ${t.dtype}${fmtShape(t.shape)}`);
+      }
+      feeds[path] = new ort.Tensor(t.dtype, t.data as never, [...t.shape]);
+    });
+    const result = await this.session.run(feeds);
+    return this.rebuildOutputs(
+      this.outputNames.map((n) => {
+        const r = result[n]!;
+        return new HostTensor(r.data as HostArray, r.dims);
+      }),
+    );
+  }
+
+  /** Write the ONNX model; stock onnxruntime and Netron open it. */
+  async save(path: string): Promise<void> {
+    await writeFile(path, this.model);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0]!;
+}
+
+function placeholders<S>(specs: S, prefix: string): { tree: unknown; leaves: Tensor[]; names: string[]; specs: TensorSpec[]; structure: string } {
+  const flat = flatten<TensorSpec>(specs as Tree<TensorSpec>);
+  flat.leaves.forEach((s, i) => {
+    if (!(s instanceof TensorSpec)) throw new GraphError(`compile: spec '${flat.paths[i]}' is not a TensorSpec (use spec(shape, dtype))`);
+  });
+  const names = flat.paths.map((p) => (prefix ? (p ? `${prefix}.${p}` : prefix) : p || 'input'));
+  const leaves = flat.leaves.map((s, i) => placeholder(names[i]!, s.shape, s.dtype));
+  return { tree: flat.unflatten(leaves), leaves, names, specs: flat.leaves, structure: flat.structure };
+}
+
+function outputLeaves(out: unknown, what: string): ReturnType<typeof flatten<Tensor>> {
+  const flat = flatten<Tensor>(out as Tree<Tensor>);
+  if (flat.leaves.length === 0) throw new GraphError(`${what}: the function returned no tensors`);
+  return flat;
+}
+
+const usesFloat64 = (outputs: readonly Tensor[]): boolean => topologicalOrder(outputs).some((t) => t.dtype === 'float64');
+
+/** Graph outputs get their own names (an output may be an input, or appear twice). */
+function nameOutputs(g: GraphLowering, names: string[], leaves: readonly Tensor[], paths: readonly string[]) {
+  return names.map((n, i) => {
+    const out = g.node('Identity', [n]);
+    return { name: out, info: valueInfo(out, leaves[i]!.dtype, leaves[i]!.shape), path: paths[i]! };
+  });
+}
+
+/** Trace `fn` on placeholders with the given specs and compile it to one ONNX Runtime session. */
+export async function compile<S, O>(fn: (inputs: S) => O, specs: unknown, options: CompileOptions = {}): Promise<CompiledFunction> {
+  const name = options.name ?? (fn.name || 'function');
+  const ins = placeholders(specs, '');
+  const out = outputLeaves(fn(ins.tree as S), `compile ${name}`);
+  const model = new ModelBuilder();
+  const g = new GraphLowering(model);
+  const bound = new Map(ins.leaves.map((t, i) => [t.id, ins.names[i]!]));
+  const outs = nameOutputs(g, g.lower(out.leaves, bound), out.leaves, out.paths);
+  const graph: GraphProto = {
+    name,
+    node: g.nodes,
+    input: ins.leaves.map((t, i) => valueInfo(ins.names[i]!, t.dtype, t.shape)),
+    output: outs.map((o) => o.info),
+  };
+  return CompiledFunction.create(
+    name,
+    model.encode(graph, `sgdlab: ${name}`),
+    { names: ins.names, specs: ins.specs, structure: ins.structure },
+    { names: outs.map((o) => o.name), rebuild: (leaves) => out.unflatten(leaves) as HostTree },
+    options,
+    usesFloat64(out.leaves),
+  );
+}
+
+/** The step function of a loop: new carried state, and per-iteration outputs to stack. */
+export type LoopStep<C, X, S, O> = (carry: C, x: X, shared: S) => { carry: C; out: O };
+
+export interface LoopSpecs {
+  /** State carried through the iterations (e.g. parameters). */
+  carry: unknown;
+  /** Per-iteration inputs, given stacked along a new leading axis of length `steps`. */
+  perStep: unknown;
+  /** Inputs read by every iteration unchanged (e.g. the learning rate). */
+  shared?: unknown;
+}
+
+/**
+ * K applications of `step` in one call: an ONNX Loop whose body reads iteration k's inputs from
+ * the stacked inputs (Gather on the iteration number) and carries the state. run() takes
+ * {carry, perStep (stacked), shared} and returns {carry (final), out (stacked per iteration)}.
+ */
+export async function compileLoop<C, X, S, O>(
+  step: LoopStep<C, X, S, O>,
+  specs: LoopSpecs,
+  steps: number,
+  options: CompileOptions = {},
+): Promise<CompiledFunction> {
+  const name = options.name ?? (step.name || 'loop');
+  if (!Number.isInteger(steps) || steps < 1) throw new GraphError(`compileLoop ${name}: steps must be a positive integer, got ${steps}`);
+  const carry = placeholders(specs.carry, 'carry');
+  const perStep = placeholders(specs.perStep, 'perStep');
+  const shared = placeholders(specs.shared ?? {}, 'shared');
+  const result = step(carry.tree as C, perStep.tree as X, shared.tree as S);
+  const newCarry = outputLeaves(result.carry, `compileLoop ${name}`);
+  if (newCarry.structure !== flatten(specs.carry as Tree<TensorSpec>).structure) {
+    throw new GraphError(`compileLoop ${name}: the step returns a carry of another structure than its input`);
+  }
+  newCarry.leaves.forEach((t, i) => {
+    const want = carry.specs[i]!;
+    if (t.dtype !== want.dtype || !sameShape(t.shape, want.shape)) {
+      throw new GraphError(`compileLoop ${name}: carry '${carry.names[i]}' enters as ${want} and leaves as ${t.dtype}${fmtShape(t.shape)}`);
+    }
+  });
+  const outs = flatten<Tensor>(result.out as Tree<Tensor>);
+
+  const model = new ModelBuilder();
+  const body = new GraphLowering(model);
+  const iter = model.fresh('iter');
+  const condIn = model.fresh('cond_in');
+  const bodyCarryNames = carry.names.map((n) => model.fresh(`${n}_in_`));
+  const bound = new Map<number, string>();
+  carry.leaves.forEach((t, i) => bound.set(t.id, bodyCarryNames[i]!));
+  shared.leaves.forEach((t, i) => bound.set(t.id, shared.names[i]!));
+  perStep.leaves.forEach((t, i) => bound.set(t.id, body.node('Gather', [perStep.names[i]!, iter], { axis: 0 })));
+  const bodyOutLeaves = [...newCarry.leaves, ...outs.leaves];
+  const bodyOutNames = body.lower(bodyOutLeaves, bound).map((n) => body.node('Identity', [n]));
+  const condOut = body.node('Identity', [condIn]);
+  const bodyGraph: GraphProto = {
+    name: `${name}_body`,
+    node: body.nodes,
+    input: [valueInfo(iter, 'int64', []), valueInfo(condIn, 'bool', []), ...carry.leaves.map((t, i) => valueInfo(bodyCarryNames[i]!, t.dtype, t.shape))],
+    output: [valueInfo(condOut, 'bool', []), ...bodyOutLeaves.map((t, i) => valueInfo(bodyOutNames[i]!, t.dtype, t.shape))],
+  };
+
+  const main = new GraphLowering(model);
+  const loopOuts = newCarry.leaves.map(() => model.fresh('carry_out')).concat(outs.leaves.map(() => model.fresh('stacked')));
+  main.nodes.push({
+    opType: 'Loop',
+    name: model.fresh('loop'),
+    input: [main.int64sScalar(steps), model.constant('bool', [], Uint8Array.of(1)), ...carry.names],
+    output: loopOuts,
+    attribute: [{ name: 'body', type: 5 /* GRAPH */, g: bodyGraph }],
+  });
+  const outTensors = [
+    ...newCarry.leaves.map((t, i) => ({ dtype: t.dtype, shape: t.shape, path: `carry.${newCarry.paths[i]}` })),
+    ...outs.leaves.map((t, i) => ({ dtype: t.dtype, shape: [steps, ...t.shape], path: `out.${outs.paths[i]}` })),
+  ];
+  const finalNames = loopOuts.map((n) => main.node('Identity', [n]));
+  const allInputs = [carry, perStep, shared];
+  const inputLeaves = allInputs.flatMap((p, k) =>
+    p.leaves.map((t, i) => ({ name: p.names[i]!, spec: k === 1 ? new TensorSpec([steps, ...t.shape], t.dtype) : p.specs[i]! })),
+  );
+  const graph: GraphProto = {
+    name,
+    node: main.nodes,
+    input: inputLeaves.map((x) => valueInfo(x.name, x.spec.dtype, x.spec.shape)),
+    output: finalNames.map((n, i) => valueInfo(n, outTensors[i]!.dtype, outTensors[i]!.shape)),
+  };
+  const inputStructure = flatten({ carry: specs.carry, perStep: specs.perStep, shared: specs.shared ?? {} } as unknown as Tree<TensorSpec>).structure;
+  return CompiledFunction.create(
+    name,
+    model.encode(graph, `sgdlab: ${steps} steps of ${name}`),
+    { names: inputLeaves.map((x) => x.name), specs: inputLeaves.map((x) => x.spec), structure: inputStructure },
+    {
+      names: finalNames,
+      rebuild: (leaves) => ({
+        carry: newCarry.unflatten(leaves.slice(0, newCarry.leaves.length)),
+        out: outs.unflatten(leaves.slice(newCarry.leaves.length)),
+      }) as HostTree,
+    },
+    options,
+    usesFloat64(bodyOutLeaves),
+  );
+}
+
+/** A compile cache keyed on the input signature (structure, shapes and dtypes). */
+export function jit<S, O>(fn: (inputs: S) => O, options: CompileOptions = {}) {
+  const cache = new Map<string, Promise<CompiledFunction>>();
+  const signature = (inputs: HostTree): { key: string; specs: unknown } => {
+    const flat = flatten<HostTensor>(inputs);
+    const specs = flat.leaves.map((t) => new TensorSpec(t.shape, t.dtype));
+    return { key: `${flat.structure}|${specs.join(';')}`, specs: flat.unflatten(specs) };
+  };
+  return {
+    /** The compiled program for these inputs' signature, compiling it on first use. */
+    lower(inputs: HostTree): Promise<CompiledFunction> {
+      const { key, specs } = signature(inputs);
+      let hit = cache.get(key);
+      if (!hit) {
+        hit = compile(fn, specs, options);
+        cache.set(key, hit);
+      }
+      return hit;
+    },
+    async run(inputs: HostTree): Promise<HostTree> {
+      return (await this.lower(inputs)).run(inputs);
+    },
+    get cacheSize(): number {
+      return cache.size;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// Lowering of traced programs to ONNX (opset 17, IR 8): one GraphProto per program, constants as
+// initializers of the outermost graph (Loop bodies read them from the outer scope).
+
+import onnxProto from 'onnx-proto';
+import { rules } from './registry.ts';
+import { topologicalOrder } from './autodiff.ts';
+import type { HostArray, Tensor } from './tensor.ts';
+import { GraphError, type DType, type Shape } from './types.ts';
+
+const { onnx } = onnxProto;
+export type GraphProto = onnxProto.onnx.IGraphProto;
+export type NodeProto = onnxProto.onnx.INodeProto;
+export const OPSET = 17;
+const IR_VERSION = 8;
+
+const ONNX_TYPE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, bool: 9 };
+
+export type AttrValue = number | number[] | string | { float: number } | { graph: GraphProto };
+
+/** What a primitive's lowering may do: add nodes and small constants to the graph being built. */
+export interface LowerCtx {
+  node(op: string, inputs: string[], attrs?: Record<string, AttrValue>): string;
+  int64s(values: readonly number[]): string;
+  scalar(value: number, dtype: DType): string;
+  onnxType(dtype: DType): number;
+}
+
+function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'number') return { name, type: T.INT, i: v };
+  if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if ('float' in v) return { name, type: T.FLOAT, f: v.float };
+  return { name, type: T.GRAPH, g: v.graph };
+}
+
+function hostBytes(data: HostArray): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+export function tensorProto(name: string, dtype: DType, shape: Shape, data: HostArray): onnxProto.onnx.ITensorProto {
+  // rawData is little-endian, as typed arrays are on every platform Node runs on here.
+  return { name, dataType: ONNX_TYPE[dtype], dims: [...shape], rawData: hostBytes(data) };
+}
+
+export function valueInfo(name: string, dtype: DType, shape: Shape): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType: ONNX_TYPE[dtype], shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
+  };
+}
+
+/** Shared by a model's main graph and its subgraphs: unique names and the constant table. */
+export class ModelBuilder {
+  private counter = 0;
+  readonly initializers: onnxProto.onnx.ITensorProto[] = [];
+  private readonly constantNames = new Map<string, string>();
+
+  fresh(prefix: string): string {
+    return `${prefix}${this.counter++}`;
+  }
+
+  /** A constant initializer, deduplicated by dtype, shape and value. */
+  constant(dtype: DType, shape: Shape, data: HostArray): string {
+    const key = data.length <= 64 ? `${dtype}|${shape.join(',')}|${Array.from(data as ArrayLike<number | bigint>, String).join(',')}` : null;
+    const known = key ? this.constantNames.get(key) : undefined;
+    if (known) return known;
+    const name = this.fresh('const');
+    this.initializers.push(tensorProto(name, dtype, shape, data));
+    if (key) this.constantNames.set(key, name);
+    return name;
+  }
+
+  encode(graph: GraphProto, docString = ''): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: IR_VERSION,
+      producerName: 'sgdlab',
+      producerVersion: '0.1.0',
+      docString,
+      opsetImport: [{ domain: '', version: OPSET }],
+      graph: { ...graph, initializer: [...(graph.initializer ?? []), ...this.initializers] },
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}
+
+/** Builds the nodes of one graph (the main graph or a Loop body). */
+export class GraphLowering implements LowerCtx {
+  readonly nodes: NodeProto[] = [];
+  constructor(readonly model: ModelBuilder) {}
+
+  node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
+    const out = this.model.fresh(`${op.toLowerCase()}_`);
+    this.nodes.push({
+      opType: op,
+      input: inputs,
+      output: [out],
+      name: out,
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
+    return out;
+  }
+
+  int64s(values: readonly number[]): string {
+    return this.model.constant('int64', [values.length], BigInt64Array.from(values.map((v) => BigInt(v))));
+  }
+
+  /** A 0-d int64 constant (trip counts, indices). */
+  int64sScalar(value: number): string {
+    return this.model.constant('int64', [], BigInt64Array.of(BigInt(value)));
+  }
+
+  scalar(value: number, dtype: DType): string {
+    const data = dtype === 'float64' ? Float64Array.of(value) : dtype === 'int64' ? BigInt64Array.of(BigInt(value)) : dtype === 'int32' ? Int32Array.of(value) : Float32Array.of(value);
+    return this.model.constant(dtype, [], data);
+  }
+
+  onnxType(dtype: DType): number {
+    return ONNX_TYPE[dtype];
+  }
+
+  /**
+   * Emit the nodes computing `outputs`; `bound` maps tensors that already have names in this graph
+   * (its inputs). Returns the output names.
+   */
+  lower(outputs: readonly Tensor[], bound: Map<number, string>): string[] {
+    const names = new Map(bound);
+    for (const t of topologicalOrder(outputs)) {
+      if (names.has(t.id)) continue;
+      const o = t.origin;
+      if (o.kind === 'input') throw new GraphError(`compile: the function uses input '${o.name}', which is not among the compiled inputs`);
+      if (o.kind === 'constant') {
+        names.set(t.id, this.model.constant(t.dtype, t.shape, o.data));
+        continue;
+      }
+      const ins = o.inputs.map((x) => names.get(x.id)!);
+      const lowerRule = rules[o.prim].lower as (c: LowerCtx, i: string[], p: unknown, n: { inputs: readonly Tensor[]; out: Tensor }) => string;
+      names.set(t.id, lowerRule(this, ins, o.params, { inputs: o.inputs, out: t }));
+    }
+    return outputs.map((t) => names.get(t.id)!);
+  }
+}

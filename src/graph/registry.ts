@@ -1,0 +1,19 @@
+// The rule table: one entry per primitive, gathered from the family modules. Its type is a
+// mapped type over every primitive name, so `tsc` rejects a primitive that has no rule.
+
+import type { RuleTable, PrimitiveName } from './primitives.ts';
+import { elementwiseRules } from './prims/elementwise.ts';
+import { reduceRules } from './prims/reduce.ts';
+import { shapeRules } from './prims/shape.ts';
+import { linalgRules } from './prims/linalg.ts';
+import { convRules } from './prims/conv.ts';
+import { softmaxRules } from './prims/softmax.ts';
+
+export const rules: RuleTable<PrimitiveName> = {
+  ...elementwiseRules,
+  ...reduceRules,
+  ...shapeRules,
+  ...linalgRules,
+  ...convRules,
+  ...softmaxRules,
+};

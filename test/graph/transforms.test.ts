@@ -1,0 +1,110 @@
+// Transformations on real models: grad of a gradient norm (the paper's explicit regularizer) for an
+// MLP and a gated residual conv net, hvp, nesting semantics, and float32 against float64.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkGrads } from '../../src/graph/check.ts';
+import {
+  compile, constant, conv2d, globalAvgPool, grad, hvp, oneHot, placeholder, printProgram, spec, sumOfSquares, valueAndGrad, vdot,
+  HostTensor, type Tensor,
+} from '../../src/graph/index.ts';
+import { host64, maxRelDiff, randomArray, to32 } from './helpers.ts';
+
+const labels = constant([1, 0, 2, 1, 0], [5], 'int32');
+const inputs = constant(Array.from(randomArray(5 * 4, 11)), [5, 4], 'float64');
+
+function crossEntropy(logits: Tensor, y: Tensor): Tensor {
+  return logits.logSoftmax(-1).mul(oneHot(y, logits.shape[1]!, logits.dtype)).sum(-1).mean().neg();
+}
+
+interface Mlp { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
+const mlpLoss = (p: Mlp, x: Tensor, y: Tensor) => crossEntropy(x.matmul(p.w1).add(p.b1).tanh().matmul(p.w2).add(p.b2), y);
+const mlpShapes = [[4, 6], [6], [6, 3], [3]];
+
+test('grad of the gradient norm of an MLP matches finite differences (and its own derivative does too)', async () => {
+  const regularizer = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) => {
+    const g = grad((p: Mlp) => mlpLoss(p, inputs, labels))({ w1, b1, w2, b2 });
+    return vdot(g, g);
+  };
+  for (const order of [1, 2] as const) {
+    const r = await checkGrads(regularizer, mlpShapes, { order });
+    assert.ok(r.fdError < 1e-6, `order ${order}: FD error ${r.fdError}`);
+    assert.ok(r.identityError < 1e-10, `order ${order}: identity error ${r.identityError}`);
+  }
+});
+
+test('grad of the gradient norm of a conv net with a residual gate matches finite differences', async () => {
+  const image = constant(Array.from(randomArray(2 * 2 * 5 * 5, 5)), [2, 2, 5, 5], 'float64');
+  const y = constant([1, 0], [2], 'int32');
+  const loss = (p: { w1: Tensor; w2: Tensor; gate: Tensor; head: Tensor }) => {
+    const h = conv2d(image, p.w1, { padding: 1 });
+    const residual = h.add(conv2d(h.tanh(), p.w2, { stride: 1, padding: 1 }).mul(p.gate));
+    const down = conv2d(residual, p.w2, { stride: 2, padding: 1 });
+    return crossEntropy(globalAvgPool(down.tanh()).matmul(p.head), y);
+  };
+  const regularizer = (w1: Tensor, w2: Tensor, gate: Tensor, head: Tensor) => {
+    const g = grad(loss)({ w1, w2, gate, head });
+    return vdot(g, g);
+  };
+  const r = await checkGrads(regularizer, [[3, 2, 3, 3], [3, 3, 3, 3], [], [3, 2]], { order: 1 });
+  assert.ok(r.fdError < 1e-6, `FD error ${r.fdError}`);
+  assert.ok(r.identityError < 1e-10, `identity error ${r.identityError}`);
+});
+
+test('hvp equals finite differences of gradients', async () => {
+  const f = (w: Tensor) => mlpLoss({ w1: w, b1: constant(0.1, [6], 'float64'), w2: constant(Array.from(randomArray(18, 3)), [6, 3], 'float64'), b2: constant(0, [3], 'float64') }, inputs, labels);
+  const program = await compile(
+    ({ w, v }: { w: Tensor; v: Tensor }) => ({ hv: hvp(f, w, v), g: grad(f)(w) }),
+    { w: spec([4, 6], 'float64'), v: spec([4, 6], 'float64') },
+  );
+  const w = host64([4, 6], 1);
+  const v = host64([4, 6], 2);
+  const h = 1e-5;
+  const shifted = (sign: number) => new HostTensor((w.data as Float64Array).map((x, i) => x + sign * h * (v.data as Float64Array)[i]!), [4, 6]);
+  const at = (await program.run({ w, v })) as { hv: HostTensor };
+  const plus = (await program.run({ w: shifted(1), v })) as { g: HostTensor };
+  const minus = (await program.run({ w: shifted(-1), v })) as { g: HostTensor };
+  const fd = (plus.g.data as Float64Array).map((x, i) => (x - (minus.g.data as Float64Array)[i]!) / (2 * h));
+  assert.ok(maxRelDiff(fd, at.hv.data as Float64Array) < 1e-7, `hvp vs FD: ${maxRelDiff(fd, at.hv.data as Float64Array)}`);
+});
+
+test('nested grad does not confuse perturbations: d/dx [x · d/dy (x·y)] = 2x', async () => {
+  const program = await compile(({ x }: { x: Tensor }) => grad((a: Tensor) => a.mul(grad((b: Tensor) => a.mul(b))(a)))(x), { x: spec([], 'float64') });
+  const out = (await program.run({ x: new HostTensor(Float64Array.of(3), []) })) as HostTensor;
+  assert.equal(out.item(), 6);
+});
+
+test('stopGradient blocks the derivative: d/dx [sg(x)·x²] = 2x² (not 3x²)', async () => {
+  const program = await compile(({ x }: { x: Tensor }) => grad((a: Tensor) => a.stopGradient().mul(a.mul(a)).sum())(x), { x: spec([2], 'float64') });
+  const out = (await program.run({ x: new HostTensor(Float64Array.of(3, -2), [2]) })) as HostTensor;
+  assert.deepEqual([...(out.data as Float64Array)], [18, 8]);
+});
+
+test('float32 and float64 programs agree on loss and gradient', async () => {
+  const build = (dtype: 'float32' | 'float64') =>
+    compile(
+      ({ p, x, y }: { p: Mlp; x: Tensor; y: Tensor }) => {
+        const [loss, g] = valueAndGrad((q: Mlp) => mlpLoss(q, x, y))(p);
+        return { loss, g, norm: sumOfSquares(g.w1) };
+      },
+      { p: { w1: spec([4, 6], dtype), b1: spec([6], dtype), w2: spec([6, 3], dtype), b2: spec([3], dtype) }, x: spec([5, 4], dtype), y: spec([5], 'int32') },
+    );
+  const p = { w1: host64([4, 6], 1), b1: host64([6], 2), w2: host64([6, 3], 3), b2: host64([3], 4) };
+  const x = host64([5, 4], 5);
+  const y = new HostTensor(Int32Array.of(1, 0, 2, 1, 0), [5]);
+  const r64 = (await (await build('float64')).run({ p, x, y })) as { loss: HostTensor; g: { w1: HostTensor } };
+  const p32 = { w1: to32(p.w1), b1: to32(p.b1), w2: to32(p.w2), b2: to32(p.b2) };
+  const r32 = (await (await build('float32')).run({ p: p32, x: to32(x), y })) as typeof r64;
+  assert.ok(Math.abs(r32.loss.item() - r64.loss.item()) / r64.loss.item() < 1e-6);
+  assert.ok(maxRelDiff(r32.g.w1.data as Float32Array, r64.g.w1.data as Float64Array) < 1e-5);
+});
+
+test('the gradient of a matmul is made of matmuls (traced program)', () => {
+  const a = placeholder('a', [2, 3], 'float32');
+  const b = placeholder('b', [3, 4], 'float32');
+  const g = grad((m: Tensor) => m.matmul(b).sum())(a);
+  const text = printProgram([g]);
+  assert.match(text, /matmul/);
+  assert.doesNotMatch(text, /conv|logSoftmax/);
+  assert.equal(g.shape.join(','), '2,3');
+});
