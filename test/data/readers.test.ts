@@ -20,9 +20,9 @@ const validFashion = () => ({
   't10k-labels-idx1-ubyte': idxLabels(5, [9, 8, 7, 6, 5]),
 });
 
-function expectDataError(fn: () => unknown, message: string | RegExp): void {
+function expectDataError(fn: () => unknown, message: string | RegExp, what = ''): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected a DataError, got ${String(err)}`);
+    assert.ok(err instanceof DataError, `${what}: expected a DataError, got ${String(err)}`);
     assert.ok(!err.message.includes('\n'), 'message must be one line');
     if (typeof message === 'string') assert.equal(err.message, message);
     else assert.match(err.message, message);
@@ -78,8 +78,7 @@ test('fashion-mnist: each corruption gives its one-line DataError', (t) => {
     const dir = tempDir(t);
     const files: Record<string, Buffer | undefined> = { ...validFashion(), ...changes };
     for (const [name, data] of Object.entries(files)) if (data) writeFileSync(join(dir, name), data);
-    expectDataError(() => loadFashionMnist(dir), message);
-    assert.ok(true, what);
+    expectDataError(() => loadFashionMnist(dir), message, what);
   }
   expectDataError(() => loadFashionMnist(join(tempDir(t), 'nope')), /^fashion-mnist: directory .*nope does not exist$/);
 });
@@ -114,13 +113,13 @@ test('cifar10: each corruption gives its one-line DataError', (t) => {
     ['truncated', (d) => writeFileSync(join(d, 'data_batch_3.bin'), cifarRecords(10).subarray(0, 30725)), 'data_batch_3.bin: truncated (30725 bytes is not a multiple of 3073)'],
     ['empty', (d) => writeFileSync(join(d, 'test_batch.bin'), Buffer.alloc(0)), 'test_batch.bin: empty file'],
     ['label out of range', (d) => { const b = cifarRecords(3); b[3073 * 2] = 12; writeFileSync(join(d, 'data_batch_5.bin'), b); }, 'data_batch_5.bin: label 12 out of range 0..9 (record 2)'],
-    ['missing batch', (d) => writeFileSync(join(d, 'data_batch_2.bin'), '') , 'data_batch_2.bin: empty file'],
+    ['empty training batch', (d) => writeFileSync(join(d, 'data_batch_2.bin'), ''), 'data_batch_2.bin: empty file'],
   ];
-  for (const [, corrupt, message] of cases) {
+  for (const [what, corrupt, message] of cases) {
     const dir = tempDir(t);
     writeCifar(dir);
     corrupt(dir);
-    expectDataError(() => loadCifar10(dir), message);
+    expectDataError(() => loadCifar10(dir), message, what);
   }
   const partial = tempDir(t);
   writeFileSync(join(partial, 'data_batch_1.bin'), cifarRecords(1));
