@@ -1,0 +1,30 @@
+// Entry of the `sgdlab` command: one sub-command per file in this folder, each thin over a module.
+// Errors that users cause print as one line (no stack trace) and set a non-zero exit code.
+
+import { Command, CommanderError } from 'commander';
+import { isUserError } from './errors.ts';
+
+type Register = (program: Command) => void;
+
+/** Sub-command modules; each exports `register(program)`. Loaded lazily so `--help` stays fast. */
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('sgdlab')
+    .description('A laboratory for the implicit regularization of SGD (Smith, Dherin, Barrett & De, ICLR 2021)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const load of Object.values(COMMANDS)) (await load()).register(program);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (isUserError(e)) {
+      process.stderr.write(`sgdlab: ${(e as Error).message.split('\n')[0]}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
