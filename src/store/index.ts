@@ -12,3 +12,20 @@ export {
   type TensorData,
   type TensorDType,
 } from './safetensors.ts';
+export {
+  DEFAULT_RUN_STORE_PATH,
+  RUN_STORE_SCHEMA_VERSION,
+  RunStore,
+  STANDARD_METRICS,
+  migrate,
+  type FinalRunStatus,
+  type MetricRecord,
+  type MetricValues,
+  type NewRun,
+  type RunOutcome,
+  type RunQuery,
+  type RunRecord,
+  type RunStatus,
+  type RunStoreOptions,
+  type StandardMetric,
+} from './runs.ts';
