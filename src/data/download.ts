@@ -178,6 +178,8 @@ export async function downloadVerified(url: string, dest: string, expectedMd5: s
     if (actual !== expected) throw new DataError(`${file}: checksum mismatch, expected md5 ${expected}, got ${actual} (from ${url})`);
     renameSync(temporary, dest);
     return 'downloaded';
+  } catch (err) {
+    throw err instanceof DataError ? err : new DataError(`${file}: cannot save to ${dest}: ${describe(err)}`);
   } finally {
     rmSync(temporary, { force: true });
   }
@@ -194,7 +196,11 @@ function extractCifar10(archivePath: string, dir: string): string[] {
   } catch (err) {
     throw new DataError(`${archiveName}: not a valid gzip file (${describe(err)})`);
   }
-  return extractTarEntries(parseTar(tar, archiveName), dir, archiveName);
+  try {
+    return extractTarEntries(parseTar(tar, archiveName), dir, archiveName);
+  } catch (err) {
+    throw err instanceof DataError ? err : new DataError(`${archiveName}: extraction into ${dir} failed: ${describe(err)}`);
+  }
 }
 
 /** Download (and for CIFAR-10 extract) the official files of a data set into dir. */

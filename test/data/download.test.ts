@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -151,6 +151,11 @@ test('a present file with another checksum is refused and left untouched', async
   writeFileSync(path, 'my own file');
   await rejectsWith(fetchDataset('fashion-mnist', dir, { baseUrl: `${server.baseUrl}/files`, expectedMd5: fashionMd5 }), new RegExp(`^train-labels-idx1-ubyte\\.gz: already present in the data directory with md5 ${md5(Buffer.from('my own file'))}, expected ${fashionMd5['train-labels-idx1-ubyte.gz']}`));
   assert.equal(readFileSync(path, 'utf8'), 'my own file');
+  // A directory in the way of the destination: a DataError, and no temporary file left.
+  const blocked = tempDir(t);
+  mkdirSync(join(blocked, 'train-images-idx3-ubyte.gz'));
+  await rejectsWith(fetchDataset('fashion-mnist', blocked, { baseUrl: `${server.baseUrl}/files`, expectedMd5: fashionMd5 }), /^train-images-idx3-ubyte\.gz: cannot save to /);
+  assert.deepEqual(readdirSync(blocked), ['train-images-idx3-ubyte.gz']);
 });
 
 test('network failures become one-line DataErrors and leave nothing behind', async (t) => {
