@@ -306,3 +306,46 @@ test(
     }
   }),
 );
+
+test(
+  'a writer killed mid-write leaves earlier runs and its own committed steps intact',
+  withTemporaryDirectory(async (dir) => {
+    const path = join(dir, 'runs.sqlite');
+    const store = RunStore.open(path);
+    const earlier = store.createRun({ config: { writer: 'earlier' }, seed: 0 });
+    store.appendMetrics(earlier, { step: 0, epoch: 0, train_loss: 1 });
+    store.finishRun(earlier, { status: 'finished', best: { test_acc: 0.9 } });
+    const before = store.getRun(earlier);
+    store.close();
+
+    const child = fork(new URL('./concurrent-writer.fixture.ts', import.meta.url), [path, 'until-killed'], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const { id: killedRun } = await new Promise<{ id: number }>((resolve, reject) => {
+      child.once('message', (message) => resolve(message as { id: number }));
+      child.once('error', reject);
+    });
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+
+    const reopened = RunStore.open(path);
+    try {
+      assert.deepEqual(reopened.getRun(earlier), before);
+      assert.deepEqual(reopened.metrics(earlier), [{ step: 0, epoch: 0, train_loss: 1 }]);
+      const survivors = reopened.metrics(killedRun).map((m) => m.step);
+      assert.ok(survivors.length > 50, `${survivors.length} steps survived`);
+      assert.deepEqual(survivors, Array.from({ length: survivors.length }, (_, i) => i), 'committed steps have no holes');
+      assert.equal(reopened.getRun(killedRun).status, 'running', 'a killed run stays running, ready to resume');
+    } finally {
+      reopened.close();
+    }
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    } finally {
+      db.close();
+    }
+  }),
+);
