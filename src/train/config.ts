@@ -1,0 +1,174 @@
+// A training run's configuration: one validated object, built from CLI flags or a --config file.
+// Rates and λ accept powers of two ("2^-9"), the paper's notation for its grids.
+
+import { SAMPLER_KINDS, PREPROCESS_MODES, type SamplerKind, type Preprocess } from '../data/index.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type DataName = 'digits' | 'synthetic' | 'fashion-mnist' | 'cifar10';
+export type RegGrad = 'exact' | 'fd';
+export type Schedule = 'constant' | 'paper';
+
+export interface TrainConfig {
+  data: DataName;
+  dataDir?: string;
+  preprocess: Preprocess;
+  /** CIFAR-style pad-4 crop + flip; default on for cifar10 (the paper's pipeline), off otherwise. */
+  augment: boolean;
+  model: string;
+  batch: number;
+  /** The learning rate ε; with nStep > 1 this is the bare rate α and the effective rate is ε = nα. */
+  lr: number;
+  /** Coefficient λ of the explicit regularizer (Sec. 2.3); 0 trains on C alone. */
+  lambda: number;
+  regGrad: RegGrad;
+  nStep: number;
+  sampler: SamplerKind;
+  dropLast: boolean;
+  epochs?: number;
+  steps?: number;
+  schedule: Schedule;
+  weightDecay: number;
+  seed: number;
+  dtype: 'float32' | 'float64';
+  init?: string;
+  save?: string;
+  /** Evaluate every this many epochs (and always at the end). */
+  evalEvery: number;
+  /** Updates per ONNX Runtime call (a Loop of this many steps); 0 picks automatically. */
+  stepsPerCall: number;
+  /** Per-example gradients for the exact Γ at each evaluation (small models only). */
+  exactGamma: boolean;
+  /** Synthetic data options. */
+  trainSize?: number;
+  testSize?: number;
+  labelNoise?: number;
+  threads?: number;
+}
+
+export const DEFAULT_CONFIG: TrainConfig = {
+  data: 'digits',
+  preprocess: 'standardize',
+  augment: false,
+  model: 'mlp:256x2',
+  batch: 16,
+  lr: 2 ** -5,
+  lambda: 0,
+  regGrad: 'exact',
+  nStep: 1,
+  sampler: 'reshuffle',
+  dropLast: false,
+  schedule: 'constant',
+  weightDecay: 0,
+  seed: 0,
+  dtype: 'float32',
+  evalEvery: 1,
+  stepsPerCall: 0,
+  exactGamma: false,
+};
+
+/** "0.01", "1e-3", "2^-9", "2**-9" → number; anything else is a one-line error naming the option. */
+export function parseNumber(value: unknown, option: string): number {
+  if (typeof value === 'number') return value;
+  const s = String(value).trim();
+  const pow = /^(-?\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*(-?\d+(?:\.\d+)?)$/.exec(s);
+  const n = pow ? Number(pow[1]) ** Number(pow[2]) : s === '' ? NaN : Number(s);
+  if (!Number.isFinite(n)) throw new ConfigError(`${option}: '${s}' is not a number (e.g. 0.01, 1e-3 or 2^-9)`);
+  return n;
+}
+
+const DATA_NAMES: readonly DataName[] = ['digits', 'synthetic', 'fashion-mnist', 'cifar10'];
+
+type Validator = (v: unknown, key: string) => unknown;
+const oneOf = (allowed: readonly string[]): Validator => (v, key) => {
+  if (typeof v !== 'string' || !allowed.includes(v)) throw new ConfigError(`${key}: '${v}' is not one of ${allowed.join(', ')}`);
+  return v;
+};
+const positiveInt: Validator = (v, key) => {
+  const n = parseNumber(v, key);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${key}: must be a positive integer, got ${v}`);
+  return n;
+};
+const nonNegativeInt: Validator = (v, key) => {
+  const n = parseNumber(v, key);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${key}: must be a non-negative integer, got ${v}`);
+  return n;
+};
+const positive: Validator = (v, key) => {
+  const n = parseNumber(v, key);
+  if (!(n > 0)) throw new ConfigError(`${key}: must be positive, got ${v}`);
+  return n;
+};
+const nonNegative: Validator = (v, key) => {
+  const n = parseNumber(v, key);
+  if (!(n >= 0)) throw new ConfigError(`${key}: must be ≥ 0, got ${v}`);
+  return n;
+};
+const bool: Validator = (v, key) => {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'false') return v === 'true';
+  throw new ConfigError(`${key}: must be true or false, got ${v}`);
+};
+const str: Validator = (v, key) => {
+  if (typeof v !== 'string' || v === '') throw new ConfigError(`${key}: must be a non-empty string`);
+  return v;
+};
+const fraction: Validator = (v, key) => {
+  const n = parseNumber(v, key);
+  if (!(n >= 0 && n <= 1)) throw new ConfigError(`${key}: must be in [0, 1], got ${v}`);
+  return n;
+};
+
+const FIELDS: Record<keyof TrainConfig, Validator> = {
+  data: oneOf(DATA_NAMES),
+  dataDir: str,
+  preprocess: oneOf(PREPROCESS_MODES),
+  augment: bool,
+  model: str,
+  batch: positiveInt,
+  lr: positive,
+  lambda: nonNegative,
+  regGrad: oneOf(['exact', 'fd']),
+  nStep: positiveInt,
+  sampler: oneOf(SAMPLER_KINDS),
+  dropLast: bool,
+  epochs: positiveInt,
+  steps: nonNegativeInt,
+  schedule: oneOf(['constant', 'paper']),
+  weightDecay: nonNegative,
+  seed: nonNegativeInt,
+  dtype: oneOf(['float32', 'float64']),
+  init: str,
+  save: str,
+  evalEvery: positiveInt,
+  stepsPerCall: nonNegativeInt,
+  exactGamma: bool,
+  trainSize: positiveInt,
+  testSize: nonNegativeInt,
+  labelNoise: fraction,
+  threads: positiveInt,
+};
+
+/** Validate a partial config (from a file or flags) over the defaults; unknown keys are errors. */
+export function resolveConfig(partial: Record<string, unknown>, source = 'config'): TrainConfig {
+  const out: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value === undefined) continue;
+    const validate = FIELDS[key as keyof TrainConfig];
+    if (!validate) throw new ConfigError(`${source}: unknown key '${key}' (known: ${Object.keys(FIELDS).join(', ')})`);
+    out[key] = validate(value, key);
+  }
+  const config = out as unknown as TrainConfig;
+  if (partial.augment === undefined) config.augment = config.data === 'cifar10';
+  if (config.epochs !== undefined && config.steps !== undefined) throw new ConfigError(`${source}: give epochs or steps, not both`);
+  if (config.epochs === undefined && config.steps === undefined) config.epochs = 10;
+  if ((config.data === 'fashion-mnist' || config.data === 'cifar10') && !config.dataDir) {
+    throw new ConfigError(`data ${config.data}: needs --data-dir (fetch it with: sgdlab data fetch ${config.data} --dir DIR)`);
+  }
+  return config;
+}
+
+/** The effective learning rate ε (Sec. 4: n-step SGD with bare rate α has ε = nα). */
+export const effectiveLearningRate = (c: TrainConfig): number => c.lr * c.nStep;
