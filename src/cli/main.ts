@@ -8,6 +8,8 @@ type Register = (program: Command) => void;
 
 /** Sub-command modules; each exports `register(program)`. Loaded lazily so `--help` stays fast. */
 const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  train: () => import('./train.ts'),
+  runs: () => import('./runs.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,138 @@
+// `sgdlab train`: flags or a --config file → a validated TrainConfig → one run in the store.
+
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import type { Command } from 'commander';
+import { resolveConfig, train, ConfigError, type TrainConfig, type TrainResult } from '../train/index.ts';
+import { RunStore, DEFAULT_RUN_STORE_PATH } from '../store/index.ts';
+import { ProgressLine, duration, num, pct } from './format.ts';
+import { UsageError } from './errors.ts';
+
+/** Flags that map one-to-one onto TrainConfig keys (commander camel-cases them). */
+const CONFIG_FLAGS: [flag: string, help: string][] = [
+  ['--data <name>', 'digits | synthetic | fashion-mnist | cifar10 (default digits, embedded)'],
+  ['--data-dir <dir>', 'directory with the Fashion-MNIST or CIFAR-10 files'],
+  ['--preprocess <mode>', 'standardize (per image, default) | scale (to [0,1]) | none (raw pixel values)'],
+  ['--augment <bool>', 'pad-4 random crop + flip (default: true for cifar10)'],
+  ['--model <spec>', 'mlp:WIDTHxDEPTH (e.g. mlp:4096x3) | wrn:DEPTH-K (e.g. wrn:16-4); default mlp:256x2'],
+  ['--batch <B>', 'batch size (default 16)'],
+  ['--lr <eps>', 'learning rate ε, e.g. 0.03 or 2^-5; with --n-step, the bare rate α'],
+  ['--lambda <λ>', 'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0)'],
+  ['--reg-grad <how>', 'exact (double backprop, default) | fd (finite-difference Hessian-vector product)'],
+  ['--n-step <n>', 'n updates per batch (n-step SGD, ε = nα; default 1)'],
+  ['--sampler <kind>', 'reshuffle (default) | fixed | reversed-pairs | with-replacement | full'],
+  ['--drop-last', 'allow N % B != 0 by dropping the last partial batch'],
+  ['--epochs <E>', 'epochs to train (default 10)'],
+  ['--steps <K>', 'updates to train instead of epochs (0 with --save writes the initial parameters)'],
+  ['--schedule <s>', 'constant (default) | paper (constant for half, then halve every remaining tenth)'],
+  ['--weight-decay <c>', 'L2 coefficient on weights (default 0)'],
+  ['--seed <n>', 'random seed (default 0)'],
+  ['--dtype <d>', 'float32 (default) | float64'],
+  ['--init <file>', 'start from these parameters (safetensors)'],
+  ['--save <file>', 'write the final parameters (safetensors)'],
+  ['--eval-every <E>', 'evaluate every E epochs (default 1; always at the end)'],
+  ['--steps-per-call <K>', 'updates per ONNX Runtime call (default: automatic)'],
+  ['--exact-gamma', 'also measure Γ exactly from per-example gradients (small models)'],
+  ['--train-size <n>', 'training examples (digits split or synthetic set)'],
+  ['--test-size <n>', 'synthetic test examples'],
+  ['--label-noise <f>', 'synthetic: fraction of training labels replaced at random'],
+  ['--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)'],
+];
+
+const flagKey = (flag: string): string => flag.split(' ')[0]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+export const CONFIG_KEYS = CONFIG_FLAGS.map(([f]) => flagKey(f));
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(`--config ${path}: cannot read the file`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`--config ${path}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`--config ${path}: must hold a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+export function configFromOptions(opts: Record<string, unknown>): TrainConfig {
+  const fromFile = typeof opts.config === 'string' ? readConfigFile(opts.config) : {};
+  const fromFlags: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) if (opts[key] !== undefined) fromFlags[key] = opts[key];
+  return resolveConfig({ ...fromFile, ...fromFlags }, typeof opts.config === 'string' ? `--config ${opts.config}` : 'train');
+}
+
+export function openStore(path: string | undefined): RunStore {
+  return RunStore.open(path ?? DEFAULT_RUN_STORE_PATH);
+}
+
+export function checkpointDirFor(storePath: string | undefined): string {
+  return join(dirname(storePath ?? DEFAULT_RUN_STORE_PATH), 'checkpoints');
+}
+
+export function summaryLines(r: TrainResult, config: TrainConfig): string {
+  return [
+    `run ${r.runId ?? '—'}: ${r.status}${r.divergedAtStep !== undefined ? ` at step ${r.divergedAtStep}` : ''} after ${r.steps} steps (${num(r.epochs, 3)} epochs), ${num(r.stepsPerSec, 3)} steps/s`,
+    `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}`,
+    `  train loss ${num(r.final.train_loss)}  train acc ${pct(r.final.train_acc)}  test acc ${pct(r.final.test_acc)}  best test acc ${pct(r.final.best_test_acc)}`,
+    `  C_reg ${num(r.final.c_reg)}  ||∇C||² ${num(r.final.grad_norm_sq)}  Γ ${num(r.final.gamma)}${r.final.gamma_exact !== undefined ? ` (exact ${num(r.final.gamma_exact)})` : ''}  ||w|| ${num(r.final.weight_norm)}`,
+  ].join('\n');
+}
+
+export function register(program: Command): void {
+  const cmd = program.command('train').description('train one model the way the paper does, recording the run in the store');
+  for (const [flag, help] of CONFIG_FLAGS) cmd.option(flag, help);
+  cmd
+    .option('--config <file>', 'JSON file of config keys (camelCase, e.g. {"lr": "2^-5", "model": "mlp:512x2"}); flags override it')
+    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
+    .option('--resume [id]', 'continue a killed run from its last checkpoint (default: the latest unfinished run with this config)')
+    .option('--json', 'print one machine-readable summary')
+    .action(async (opts: Record<string, unknown>) => {
+      const store = openStore(opts.store as string | undefined);
+      try {
+        let config: TrainConfig;
+        let resumeRunId: number | undefined;
+        if (opts.resume !== undefined) {
+          if (opts.resume === true) {
+            config = configFromOptions(opts);
+            const key = JSON.stringify(config);
+            const candidate = store.listRuns({ status: 'running', newestFirst: true }).find((r) => {
+              const { effectiveLr: _ignored, ...c } = r.config as Record<string, unknown>;
+              return JSON.stringify(c) === key;
+            });
+            if (!candidate) throw new UsageError('--resume: no unfinished run with this config in the store (give a run id)');
+            resumeRunId = candidate.id;
+          } else {
+            resumeRunId = Number(opts.resume);
+            if (!Number.isInteger(resumeRunId)) throw new UsageError(`--resume ${String(opts.resume)}: not a run id`);
+            const { effectiveLr: _ignored, ...stored } = store.getRun(resumeRunId).config as Record<string, unknown>;
+            config = resolveConfig(stored, `run ${resumeRunId}`);
+          }
+        } else config = configFromOptions(opts);
+        const progress = new ProgressLine();
+        const started = Date.now();
+        const result = await train(config, {
+          store,
+          checkpointDir: checkpointDirFor(opts.store as string | undefined),
+          ...(resumeRunId !== undefined ? { resumeRunId } : {}),
+          onProgress: (p) => {
+            if (opts.json) return;
+            const eta = ((p.totalSteps - p.step) / Math.max(p.stepsPerSec, 1e-9));
+            progress.update(`epoch ${p.epoch + 1}  step ${p.step}/${p.totalSteps}  loss ${num(p.loss)}  test acc ${pct(p.testAcc)}  ${num(p.stepsPerSec, 3)} steps/s  ETA ${duration(eta)}`);
+          },
+        });
+        progress.done();
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ runId: result.runId, status: result.status, divergedAtStep: result.divergedAtStep ?? null, steps: result.steps, epochs: result.epochs, stepsPerSec: result.stepsPerSec, wallSeconds: (Date.now() - started) / 1000, config, final: result.final, best: result.best })}\n`);
+        } else {
+          process.stdout.write(`${summaryLines(result, config)}\n`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+}
