@@ -23,11 +23,34 @@ export interface FlowSolution {
   end: Float64Array;
   /** |w_S − w_2S|: RK4's global error at S steps (the 2S result is 16× more accurate still). */
   integratorError: number;
+  /** RK4 steps of the returned endpoint. */
+  steps: number;
 }
 
 /** Integrate with S and 2S steps; return the 2S endpoint and the difference as its error bound. */
 export async function solveFlow(field: VectorField, start: Float64Array, time: number, steps: number): Promise<FlowSolution> {
   const coarse = await rk4(field, start, time, steps);
   const fine = await rk4(field, start, time, 2 * steps);
-  return { end: fine, integratorError: distance(coarse, fine) };
+  return { end: fine, integratorError: distance(coarse, fine), steps: 2 * steps };
+}
+
+/**
+ * Double the steps until RK4's error is below `tolerance(endpoint)` (or `maxSteps` is reached):
+ * long flows (large mε) get the steps they need, short ones stay cheap.
+ */
+export async function solveFlowAdaptively(
+  field: VectorField,
+  start: Float64Array,
+  time: number,
+  initialSteps: number,
+  tolerance: (end: Float64Array) => number,
+  maxSteps = 1 << 14,
+): Promise<FlowSolution> {
+  let coarse = await rk4(field, start, time, initialSteps);
+  for (let steps = 2 * initialSteps; ; steps *= 2) {
+    const fine = await rk4(field, start, time, steps);
+    const integratorError = distance(coarse, fine);
+    if (integratorError <= tolerance(fine) || steps >= maxSteps) return { end: fine, integratorError, steps };
+    coarse = fine;
+  }
 }
