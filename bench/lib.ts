@@ -1,0 +1,299 @@
+// Shared engine-measurement code for bench/engine.ts and bench/run.ts: the ORT MatMul peak, compiled
+// training steps (single call and K-step Loop) with analytic FLOP counts, timing helpers and CLI flags.
+
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { compile, compileLoop, flatten, placeholder, spec, HostTensor, type CompiledFunction, type HostTree, type Tensor, type Tree } from '../src/graph/index.ts';
+import type { GraphOptimization } from '../src/graph/compile.ts';
+import { topologicalOrder } from '../src/graph/autodiff.ts';
+import { buildModel, type Model } from '../src/nn/index.ts';
+import { paramSpecs, trainingStep, type StepKind } from '../src/train/index.ts';
+import { Rng } from '../src/util/random.ts';
+
+export const MODEL_SPEC = 'mlp:1024x3';
+export const MODEL_NAME = 'mlp-784-1024x3-10';
+
+export interface BenchArgs {
+  json: boolean;
+  quick: boolean;
+  threads: number;
+  /** Steps per call of the K-step rows. */
+  loopSteps: number;
+}
+
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  const args: BenchArgs = { json: false, quick: false, threads: availableParallelism(), loopSteps: 16 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${a}: expected a positive integer, got '${argv[i]}'`);
+      return v;
+    };
+    if (a === '--json') args.json = true;
+    else if (a === '--quick') args.quick = true;
+    else if (a === '--threads') args.threads = value();
+    else if (a === '--steps-per-call') args.loopSteps = value();
+    else throw new Error(`unknown option '${a}' (known: --json, --quick, --threads N, --steps-per-call K)`);
+  }
+  return args;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+};
+
+/** Median wall time in ms of `reps` awaited calls after `warmup` untimed ones. */
+export async function timeCalls(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<{ median: number; min: number; samples: number[] }> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  return { median: median(samples), min: Math.min(...samples), samples };
+}
+
+export function cpuInfo(): { model: string; cores: number } {
+  let model = 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) model = m[1]!.trim();
+  } catch {
+    // not Linux: keep 'unknown'
+  }
+  return { model, cores: availableParallelism() };
+}
+
+function randomFloat32(rng: Rng, n: number, std = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal() * std;
+  return a;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MatMul peak
+
+export const MATMUL_N = 2048;
+
+/** GFLOP/s of one compiled float32 2048×2048 matmul (2·n³ FLOPs; the time includes ORT's copy of the 16 MB output). */
+export async function matmulPeak(options: { threads: number; reps: number; optimization?: GraphOptimization }): Promise<{ gflops: number; ms: number }> {
+  const n = MATMUL_N;
+  const program = await compile(({ a, b }: { a: Tensor; b: Tensor }) => a.matmul(b), { a: spec([n, n]), b: spec([n, n]) }, {
+    name: 'matmul-peak',
+    threads: options.threads,
+    ...(options.optimization ? { optimization: options.optimization } : {}),
+  });
+  const rng = new Rng(1);
+  const inputs = { a: new HostTensor(randomFloat32(rng, n * n), [n, n]), b: new HostTensor(randomFloat32(rng, n * n), [n, n]) };
+  const t = await timeCalls(() => program.run(inputs), 3, options.reps);
+  await program.release();
+  return { gflops: (2 * n ** 3) / (t.median * 1e6), ms: t.median };
+}
+
+// ---------------------------------------------------------------------------------------------
+// FLOP conventions (matmul FLOPs only; bias adds, ReLU, softmax and the update are not counted)
+//
+//   F      = batch · model.forwardFlopsPerExample()      forward pass, 2·in·out per layer and example
+//   F1     = the first layer's share of F
+//   plain  = 3F − F1   forward, weight gradient of every layer, input gradient of layers 2..L: what the
+//                      traced graph computes (autodiff drops the unused input gradient of layer 1)
+//   fd     = 2·plain   two full gradients (at w and at w + h∇Ĉ)
+//   exact  = 3·plain   gradient (1× plain) plus reverse mode through the whole gradient computation
+//                      (≈ 2× its cost) for ∇(λ/4)||∇Ĉ||² = (λ/2)H∇Ĉ.
+// tracedMatmulFlops() counts the matmuls really in the traced graph; the engine notes it beside the
+// convention so that any difference is visible.
+
+export function analyticFlops(model: Model, batch: number, kind: StepKind): number {
+  const F = batch * model.forwardFlopsPerExample();
+  const inputs = model.inputShape.reduce((a, b) => a * b, 1);
+  const F1 = batch * 2 * inputs * firstLayerWidth(model);
+  const plain = 3 * F - F1;
+  return kind === 'plain' ? plain : kind === 'modified-fd' ? 2 * plain : 3 * plain;
+}
+
+function firstLayerWidth(model: Model): number {
+  const m = /^mlp:(\d+)x(\d+)$/.exec(model.name);
+  if (!m) throw new Error(`analyticFlops: only MLPs, got ${model.name}`);
+  return Number(m[2]) === 0 ? model.numClasses : Number(m[1]);
+}
+
+/** 2·M·K·N summed over the matmul nodes the traced step really reaches (before ORT's optimisations). */
+export function tracedMatmulFlops(model: Model, batch: number, kind: StepKind): number {
+  const params = flatten<HostTensor>(model.init(new Rng(0), 'float32') as Tree<HostTensor>);
+  const p = params.unflatten(params.leaves.map((t, i) => placeholder(`p.${params.paths[i]}`, t.shape, 'float32')));
+  const step = trainingStep(model, { kind, nStep: 1, weightDecay: 0, dtype: 'float32' });
+  const r = step(p as Tree<Tensor>, {
+    x: placeholder('x', [batch, ...model.inputShape], 'float32'),
+    y: placeholder('y', [batch], 'int32'),
+    lr: placeholder('lr', [], 'float32'),
+  }, { lambda: placeholder('lambda', [], 'float32') });
+  let total = 0;
+  for (const t of topologicalOrder([r.out.loss, ...flatten<Tensor>(r.carry).leaves])) {
+    if (t.origin.kind === 'op' && t.origin.prim === 'matmul') {
+      const a = t.origin.inputs[0]!;
+      total += 2 * t.size * a.shape[a.shape.length - 1]!;
+    }
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training steps
+
+export interface StepRow {
+  model: string;
+  batch: number;
+  kind: StepKind;
+  stepsPerCall: number;
+  threads: number;
+  optimization: GraphOptimization | 'auto';
+  msPerStep: number;
+  msPerCall: number;
+  gflops: number;
+  fractionOfPeak: number;
+  /** Analytic FLOPs per step, and the matmul FLOPs of the traced graph. */
+  flopsPerStep: number;
+  tracedFlopsPerStep: number;
+}
+
+export interface StepBenchOptions {
+  batch: number;
+  kind: StepKind;
+  stepsPerCall: number;
+  threads: number;
+  peakGflops: number;
+  warmup: number;
+  reps: number;
+  optimization?: GraphOptimization;
+}
+
+/** The compiled K-step program of the training lab for one MLP config, with random pre-stacked batches. */
+export async function stepProgram(model: Model, o: { batch: number; kind: StepKind; stepsPerCall: number; threads: number; optimization?: GraphOptimization }): Promise<{ program: CompiledFunction; inputs: HostTree }> {
+  const rng = new Rng(7);
+  const params = model.init(rng.fork('init'), 'float32');
+  const K = o.stepsPerCall;
+  const B = o.batch;
+  const size = model.inputShape.reduce((a, b) => a * b, 1);
+  const program = await compileLoop(
+    trainingStep(model, { kind: o.kind, nStep: 1, weightDecay: 0, dtype: 'float32' }),
+    { carry: paramSpecs(params), perStep: { x: spec([B, ...model.inputShape]), y: spec([B], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
+    K,
+    { name: `${o.kind}-step`, threads: o.threads, ...(o.optimization ? { optimization: o.optimization } : {}) },
+  );
+  const y = new Int32Array(K * B);
+  for (let i = 0; i < y.length; i++) y[i] = rng.int(model.numClasses);
+  const inputs: HostTree = {
+    carry: params,
+    perStep: {
+      x: new HostTensor(randomFloat32(rng.fork('x'), K * B * size), [K, B, ...model.inputShape]),
+      y: new HostTensor(y, [K, B]),
+      lr: new HostTensor(new Float32Array(K).fill(2 ** -8), [K]),
+    },
+    shared: { lambda: new HostTensor(Float32Array.of(2 ** -6), []) },
+  };
+  return { program, inputs };
+}
+
+/** ms/step of one configuration: every call starts from the same parameters (no drift between calls). */
+export async function stepBench(o: StepBenchOptions): Promise<StepRow> {
+  const model = buildModel(MODEL_SPEC, [784], 10);
+  const { program, inputs } = await stepProgram(model, o);
+  const t = await timeCalls(() => program.run(inputs), o.warmup, o.reps);
+  await program.release();
+  const msPerStep = t.median / o.stepsPerCall;
+  const flops = analyticFlops(model, o.batch, o.kind);
+  const gflops = flops / (msPerStep * 1e6);
+  return {
+    model: MODEL_NAME,
+    batch: o.batch,
+    kind: o.kind,
+    stepsPerCall: o.stepsPerCall,
+    threads: o.threads,
+    optimization: o.optimization ?? 'auto',
+    msPerStep,
+    msPerCall: t.median,
+    gflops,
+    fractionOfPeak: gflops / o.peakGflops,
+    flopsPerStep: flops,
+    tracedFlopsPerStep: tracedMatmulFlops(model, o.batch, o.kind),
+  };
+}
+
+export interface EngineResult {
+  threads: number;
+  matmulPeakGflops: number;
+  matmulMs: number;
+  steps: StepRow[];
+}
+
+export const KINDS: readonly StepKind[] = ['plain', 'modified-exact', 'modified-fd'];
+export const BATCHES = [16, 128] as const;
+
+/** The engine table: the MatMul peak, then every (batch, kind) as a single call and as a K-step loop. */
+export async function runEngine(args: BenchArgs, log: (s: string) => void = () => {}): Promise<EngineResult> {
+  const peak = await matmulPeak({ threads: args.threads, reps: args.quick ? 10 : 20 });
+  log(`matmul ${MATMUL_N}³: ${peak.ms.toFixed(1)} ms, ${peak.gflops.toFixed(1)} GFLOP/s (${args.threads} threads)`);
+  const steps: StepRow[] = [];
+  for (const batch of BATCHES) {
+    for (const kind of KINDS) {
+      for (const K of [1, args.loopSteps]) {
+        const single = K === 1;
+        const row = await stepBench({
+          batch, kind, stepsPerCall: K, threads: args.threads, peakGflops: peak.gflops,
+          warmup: single ? 3 : 1,
+          reps: args.quick ? (single ? 5 : 3) : single ? 15 : 7,
+        });
+        log(`${kind} b${batch} K=${K}: ${row.msPerStep.toFixed(2)} ms/step, ${row.gflops.toFixed(1)} GFLOP/s`);
+        steps.push(row);
+      }
+    }
+  }
+  return { threads: args.threads, matmulPeakGflops: peak.gflops, matmulMs: peak.ms, steps };
+}
+
+/** The JSON kind names of bench:engine ("modified" is the exact double backprop). */
+export const engineKind = (k: StepKind): 'plain' | 'modified' | 'modified-fd' => (k === 'modified-exact' ? 'modified' : k);
+
+export function engineJson(r: EngineResult) {
+  return {
+    matmulPeakGflops: round(r.matmulPeakGflops, 2),
+    steps: r.steps.map((s) => ({
+      model: s.model,
+      batch: s.batch,
+      kind: engineKind(s.kind),
+      stepsPerCall: s.stepsPerCall,
+      msPerStep: round(s.msPerStep, 4),
+      gflops: round(s.gflops, 2),
+      fractionOfPeak: round(s.fractionOfPeak, 4),
+    })),
+  };
+}
+
+export const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+
+/** A plain-text (and Markdown) table. */
+export function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, j) => Math.max(...cells.map((r) => r[j]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, j) => c.padEnd(widths[j]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+}
+
+export function engineTable(r: EngineResult): string {
+  const byKey = new Map(r.steps.map((s) => [`${s.batch}/${s.kind}/${s.stepsPerCall}`, s]));
+  return table(
+    ['model', 'batch', 'kind', 'steps/call', 'ms/call', 'ms/step', 'GFLOP/step', 'GFLOP/s', '% of peak', 'vs plain'],
+    r.steps.map((s) => {
+      const plain = byKey.get(`${s.batch}/plain/${s.stepsPerCall}`);
+      return [
+        s.model, s.batch, s.kind, s.stepsPerCall, s.msPerCall.toFixed(2), s.msPerStep.toFixed(3),
+        `${(s.flopsPerStep / 1e9).toFixed(3)} (traced ${(s.tracedFlopsPerStep / 1e9).toFixed(3)})`,
+        s.gflops.toFixed(1), (100 * s.fractionOfPeak).toFixed(1), plain ? `${(s.msPerStep / plain.msPerStep).toFixed(2)}×` : '',
+      ];
+    }),
+  );
+}
