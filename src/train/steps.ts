@@ -36,8 +36,9 @@ const axpy = (w: ParamTree, a: Tensor, g: ParamTree): ParamTree => {
  * - plain: ∇Ĉ
  * - modified-exact: ∇(Ĉ + (λ/4)||∇Ĉ||²) = ∇Ĉ + (λ/2)H∇Ĉ, by double backprop (Sec. 2.3)
  * - modified-fd: ∇Ĉ + (λ/2)·(∇Ĉ(w + h∇Ĉ) − ∇Ĉ(w))/h with h = r/||∇Ĉ|| (one extra gradient)
+ * `fdRadius` overrides r (default FD_RADIUS[dtype]); tests use it to check the O(r) error.
  */
-export function updateDirection(kind: StepKind, cost: (p: ParamTree) => Tensor, dtype: 'float32' | 'float64') {
+export function updateDirection(kind: StepKind, cost: (p: ParamTree) => Tensor, dtype: 'float32' | 'float64', fdRadius: number = FD_RADIUS[dtype]) {
   return (params: ParamTree, lambda: Tensor): { direction: ParamTree; loss: Tensor } => {
     if (kind === 'modified-exact') {
       let loss: Tensor | undefined;
@@ -52,7 +53,7 @@ export function updateDirection(kind: StepKind, cost: (p: ParamTree) => Tensor, 
     if (kind === 'plain') return { direction: g, loss };
     const norm = vdot(g, g).sqrt();
     // h = r / ||g||, guarded so that a zero gradient gives a zero correction instead of 0/0.
-    const h = norm.maximum(1e-30).pow(-1).mul(FD_RADIUS[dtype]);
+    const h = norm.maximum(1e-30).pow(-1).mul(fdRadius);
     const shifted = grad(cost)(axpy(params, h.neg(), g));
     const fg = flatten<Tensor>(g);
     const fs = flatten<Tensor>(shifted).leaves;
@@ -66,10 +67,10 @@ export function updateDirection(kind: StepKind, cost: (p: ParamTree) => Tensor, 
  * One training step on one batch: n updates with the same batch and rate (n-step SGD, Sec. 4;
  * n = 1 is ordinary SGD). Outputs the batch cost at the start of the step, for divergence checks.
  */
-export function trainingStep(model: Model, options: { kind: StepKind; nStep: number; weightDecay: number; dtype: 'float32' | 'float64' }) {
+export function trainingStep(model: Model, options: { kind: StepKind; nStep: number; weightDecay: number; dtype: 'float32' | 'float64'; fdRadius?: number }) {
   const cost = batchCost(model, options.weightDecay);
   return (params: ParamTree, batch: Batch, shared: StepShared): { carry: ParamTree; out: { loss: Tensor } } => {
-    const direction = updateDirection(options.kind, (p) => cost(p, batch.x, batch.y), options.dtype);
+    const direction = updateDirection(options.kind, (p) => cost(p, batch.x, batch.y), options.dtype, options.fdRadius ?? FD_RADIUS[options.dtype]);
     let w = params;
     let first: Tensor | undefined;
     for (let i = 0; i < options.nStep; i++) {
