@@ -1,0 +1,42 @@
+// `sgdlab verify` as users meet it: the --json document's shape, one-line errors for unknown names,
+// and the table-and-verdict text.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { verifyCommand } from '../../src/cli/verify.ts';
+import { UsageError } from '../../src/cli/errors.ts';
+
+const run = promisify(execFile);
+
+test('--json prints {"checks": [...]} with name, model, slopes or maxRelError, pass and the raw points', async () => {
+  let out = '';
+  await verifyCommand(['gd', 'appendix-a'], { model: 'linear', json: true }, (t) => (out += t));
+  const doc = JSON.parse(out) as { checks: Record<string, unknown>[] };
+  assert.deepEqual(doc.checks.map((c) => c.name), ['gd', 'appendix-a']);
+  const [gd, appendix] = doc.checks as [Record<string, any>, Record<string, any>];
+  assert.equal(gd.model, 'linear');
+  assert.equal(typeof gd.slopes.plain, 'number');
+  assert.equal(typeof gd.slopes.modified, 'number');
+  assert.equal(gd.pass, true);
+  assert.ok(gd.points.length >= 5 && gd.points.every((p: any) => p.epsilon > 0 && p.plain > 0 && p.modified > 0));
+  assert.equal(typeof appendix.maxRelError, 'number');
+  assert.ok(appendix.maxRelError < 1e-10);
+  assert.ok(Array.isArray(appendix.forms));
+});
+
+test('unknown checks, models and seeds are one-line UsageErrors', async () => {
+  await assert.rejects(verifyCommand(['gdd'], {}, () => {}), (e: unknown) => e instanceof UsageError && /unknown check 'gdd'/.test(e.message));
+  await assert.rejects(verifyCommand([], { model: 'resnet' }, () => {}), (e: unknown) => e instanceof UsageError && /unknown model 'resnet'.*linear, logistic, mlp/.test(e.message));
+  await assert.rejects(verifyCommand([], { seed: 'x' }, () => {}), (e: unknown) => e instanceof UsageError && /--seed/.test(e.message));
+});
+
+test('the command prints tables and verdicts, and exits 2 with one line on an unknown model', async () => {
+  const bin = new URL('../../bin/sgdlab.js', import.meta.url).pathname;
+  const { stdout } = await run(process.execPath, [bin, 'verify', 'appendix-a', '--model', 'logistic']);
+  assert.match(stdout, /appendix-a · logistic/);
+  assert.match(stdout, /PASS {2}E\|\|∇Ĉ − ∇C\|\|²/);
+  assert.match(stdout, /1 of 1 checks passed/);
+  await assert.rejects(run(process.execPath, [bin, 'verify', '--model', 'resnet']), (e: any) => e.code === 2 && e.stderr === "sgdlab: verify: unknown model 'resnet' (expected one of linear, logistic, mlp)\n");
+});
