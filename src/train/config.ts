@@ -71,10 +71,10 @@ export const DEFAULT_CONFIG: TrainConfig = {
 
 /** "0.01", "1e-3", "2^-9", "2**-9" → number; anything else is a one-line error naming the option. */
 export function parseNumber(value: unknown, option: string): number {
-  if (typeof value === 'number') return value;
   const s = String(value).trim();
-  const pow = /^(-?\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*(-?\d+(?:\.\d+)?)$/.exec(s);
-  const n = pow ? Number(pow[1]) ** Number(pow[2]) : s === '' ? NaN : Number(s);
+  // A leading sign applies to the power: "-2^-8" is −(2^−8), not (−2)^−8 = +2^−8.
+  const pow = /^([+-]?)(\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*([+-]?\d+(?:\.\d+)?)$/.exec(s);
+  const n = typeof value === 'number' ? value : pow ? (pow[1] === '-' ? -1 : 1) * Number(pow[2]) ** Number(pow[3]) : s === '' ? NaN : Number(s);
   if (!Number.isFinite(n)) throw new ConfigError(`${option}: '${s}' is not a number (e.g. 0.01, 1e-3 or 2^-9)`);
   return n;
 }
