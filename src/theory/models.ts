@@ -115,7 +115,7 @@ export function createModel(name: ModelName, options: ModelOptions): AnalyticMod
         parameterCount,
         exampleCount: n,
         initialParameters: init,
-        epsilonScale: 0.03,
+        epsilonScale: 0.015,
         perExampleCosts(w, start, end) {
           let offset = 0;
           const take = (size: number, shape: number[]) => {
