@@ -111,9 +111,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       startEpoch = Number(loaded.metadata.epoch);
       bestTestAcc = Number(loaded.metadata.best_test_acc ?? -Infinity);
       best = JSON.parse(loaded.metadata.best ?? '{}') as MetricValues;
-      store.deleteMetricsAfter(runId, startEpoch === 0 ? -1 : Number(loaded.metadata.step));
+      store.deleteMetricsAfter(runId, Number(loaded.metadata.step));
     } else {
-      store.deleteMetricsAfter(runId, -1);
+      // No checkpoint yet: the run starts over, so its recorded updates are replayed (steps ≥ 1;
+      // the store accepts no negative step, and only a steps-0 run records step 0).
+      store.deleteMetricsAfter(runId, 0);
     }
     store.reopenRun(runId);
   } else if (store) {

@@ -1,0 +1,106 @@
+// The training loop: a stopped and resumed run equals an uninterrupted one bit for bit (several
+// samplers and call sizes), divergence is recorded without an exception, stepsPerCall invariance.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveConfig, train, type TrainResult } from '../../src/train/index.ts';
+import type { RunStore } from '../../src/store/index.ts';
+import { sameBits, withoutTiming, withStore } from './helpers.ts';
+
+const small = { model: 'mlp:16x1', batch: 16, lr: 2 ** -4, seed: 11, threads: 1 };
+
+function metricRows(store: RunStore, runId: number) {
+  return store.metrics(runId).map((r) => withoutTiming(r as unknown as Record<string, unknown>));
+}
+
+async function resumeMatches(store: RunStore, dir: string, config: Record<string, unknown>, stopAfter: number[]): Promise<TrainResult> {
+  const c = resolveConfig(config);
+  const whole = await train(c, { store, checkpointDir: dir });
+  assert.equal(whole.status, 'finished');
+  let part = await train(c, { store, checkpointDir: dir, stopAfterEpochs: stopAfter[0]! });
+  assert.equal(part.status, 'stopped');
+  const runId = part.runId!;
+  for (const n of stopAfter.slice(1)) {
+    part = await train(c, { store, checkpointDir: dir, resumeRunId: runId, stopAfterEpochs: n });
+    assert.equal(part.status, 'stopped');
+  }
+  const resumed = await train(c, { store, checkpointDir: dir, resumeRunId: runId });
+  assert.equal(resumed.status, 'finished');
+  assert.equal(resumed.runId, runId);
+  assert.equal(resumed.steps, whole.steps);
+  assert.ok(sameBits(resumed.params, whole.params), 'final parameters differ');
+  assert.deepEqual(withoutTiming(resumed.final), withoutTiming(whole.final));
+  assert.deepEqual(withoutTiming(resumed.best), withoutTiming(whole.best));
+  // The store holds the same history and outcome for both runs.
+  assert.deepEqual(metricRows(store, runId), metricRows(store, whole.runId!));
+  const a = store.getRun(runId);
+  const b = store.getRun(whole.runId!);
+  assert.equal(a.status, 'finished');
+  assert.deepEqual(withoutTiming(a.final!), withoutTiming(b.final!));
+  return resumed;
+}
+
+test('a run stopped after 2 epochs and resumed equals the uninterrupted run (reshuffle)', withStore(async (store, dir) => {
+  await resumeMatches(store, dir, { ...small, epochs: 4 }, [2]);
+}));
+
+test('resume equals uninterrupted with the with-replacement sampler and a stepsPerCall that does not divide the epoch', withStore(async (store, dir) => {
+  // m = 1200/16 = 75 steps per epoch; 7 does not divide 75.
+  await resumeMatches(store, dir, { ...small, epochs: 4, sampler: 'with-replacement', stepsPerCall: 7 }, [1, 2]);
+}));
+
+test('resume equals uninterrupted in float64, with weight decay, λ > 0 (fd) and a step budget that ends mid-epoch', withStore(async (store, dir) => {
+  await resumeMatches(store, dir, { ...small, data: 'synthetic', trainSize: 96, testSize: 32, batch: 8, steps: 40, dtype: 'float64', weightDecay: 1e-3, lambda: 2 ** -3, regGrad: 'fd', schedule: 'paper' }, [2]);
+}));
+
+test('a run stopped before its first checkpoint resumes from the start', withStore(async (store, dir) => {
+  // evalEvery 2: nothing is evaluated or checkpointed in the first epoch.
+  const resumed = await resumeMatches(store, dir, { ...small, epochs: 3, evalEvery: 2 }, [1]);
+  assert.deepEqual(resumed.history.map((h) => h.epoch), [2, 3]);
+}));
+
+test('resuming a run stopped between checkpoints replays from the last checkpoint', withStore(async (store, dir) => {
+  // Checkpoints at epochs 2 and 4; stopped after 3, so epoch 3 is replayed.
+  await resumeMatches(store, dir, { ...small, epochs: 5, evalEvery: 2 }, [3]);
+}));
+
+test('a huge learning rate ends as diverged with its step, without an exception, and the store says so', withStore(async (store, dir) => {
+  const config = resolveConfig({ model: 'mlp:32x2', batch: 16, lr: 2 ** 10, epochs: 3, seed: 0, threads: 1 });
+  const r = await train(config, { store, checkpointDir: dir });
+  assert.equal(r.status, 'diverged');
+  assert.ok(Number.isInteger(r.divergedAtStep) && r.divergedAtStep! >= 0 && r.divergedAtStep! < 3 * 75, `divergedAtStep ${r.divergedAtStep}`);
+  assert.equal(r.steps, r.divergedAtStep);
+  assert.ok(!Number.isFinite(r.final.train_loss!));
+  const run = store.getRun(r.runId!);
+  assert.equal(run.status, 'diverged');
+  assert.equal(run.divergedAtStep, r.divergedAtStep);
+  // The divergence step does not depend on how many updates one call makes.
+  const single = await train(resolveConfig({ ...config, stepsPerCall: 1 }), { store });
+  assert.equal(single.status, 'diverged');
+  assert.equal(single.divergedAtStep, r.divergedAtStep);
+}));
+
+
+test('stepsPerCall 1, 7 and automatic (a whole epoch per call) give bit-identical parameters (float32)', async () => {
+  const base = { ...small, epochs: 1, evalEvery: 1 };
+  const auto = await train(resolveConfig(base));
+  const one = await train(resolveConfig({ ...base, stepsPerCall: 1 }));
+  const seven = await train(resolveConfig({ ...base, stepsPerCall: 7 }));
+  assert.equal(auto.steps, 75);
+  assert.ok(sameBits(auto.params, one.params), 'stepsPerCall 1 differs from automatic');
+  assert.ok(sameBits(auto.params, seven.params), 'stepsPerCall 7 differs from automatic');
+  assert.deepEqual(withoutTiming(auto.final), withoutTiming(one.final));
+  // and the modified loss too
+  const modAuto = await train(resolveConfig({ ...base, lambda: 2 ** -2 }));
+  const modOne = await train(resolveConfig({ ...base, lambda: 2 ** -2, stepsPerCall: 1 }));
+  assert.ok(sameBits(modAuto.params, modOne.params), 'modified-exact: stepsPerCall 1 differs from automatic');
+  assert.ok(!sameBits(modAuto.params, auto.params), 'λ > 0 must change the trajectory');
+});
+
+test('same seed, same numbers; another seed, other numbers', async () => {
+  const a = await train(resolveConfig({ ...small, epochs: 1 }));
+  const b = await train(resolveConfig({ ...small, epochs: 1 }));
+  const c = await train(resolveConfig({ ...small, epochs: 1, seed: 12 }));
+  assert.ok(sameBits(a.params, b.params));
+  assert.ok(!sameBits(a.params, c.params));
+});
