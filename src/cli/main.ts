@@ -10,6 +10,7 @@ type Register = (program: Command) => void;
 const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   train: () => import('./train.ts'),
   runs: () => import('./runs.ts'),
+  demo: () => import('./demo.ts'),
   verify: () => import('./verify.ts'),
 };
 
