@@ -103,6 +103,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   let bestTestAcc = -Infinity;
   let best: MetricValues = {};
   const history: TrainResult['history'] = [];
+  let resumedFinal: MetricValues = {};
   if (runId !== undefined && store) {
     const run = store.getRun(runId);
     if (run.checkpointPath) {
@@ -112,6 +113,12 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       bestTestAcc = Number(loaded.metadata.best_test_acc ?? -Infinity);
       best = JSON.parse(loaded.metadata.best ?? '{}') as MetricValues;
       store.deleteMetricsAfter(runId, Number(loaded.metadata.step));
+      // The checkpoint's own evaluation is the run's latest: a run resumed at its end keeps it.
+      const last = store.metrics(runId).at(-1);
+      if (last) {
+        const { step: _step, epoch: _epoch, ...values } = last;
+        resumedFinal = values;
+      }
     } else {
       // No checkpoint yet: the run starts over, so its recorded updates are replayed (steps ≥ 1;
       // the store accepts no negative step, and only a steps-0 run records step 0).
@@ -160,7 +167,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   let trainSeconds = 0;
   let lastLoss = NaN;
   let lastTestAcc: number | undefined;
-  let final: MetricValues = {};
+  let final: MetricValues = resumedFinal;
   let divergedAtStep: number | undefined;
   let epochsThisCall = 0;
 

@@ -104,3 +104,17 @@ test('same seed, same numbers; another seed, other numbers', async () => {
   assert.ok(sameBits(a.params, b.params));
   assert.ok(!sameBits(a.params, c.params));
 });
+
+test('resuming a run that already finished keeps its final metrics (a retried sweep job)', withStore(async (store, dir) => {
+  const config = resolveConfig({ ...small, epochs: 2 });
+  const first = await train(config, { store, checkpointDir: dir });
+  const again = await train(config, { store, checkpointDir: dir, resumeRunId: first.runId! });
+  assert.equal(again.status, 'finished');
+  assert.equal(again.steps, first.steps);
+  assert.ok(sameBits(again.params, first.params));
+  assert.deepEqual(withoutTiming(again.final), withoutTiming(first.final));
+  const run = store.getRun(first.runId!);
+  assert.equal(run.status, 'finished');
+  assert.deepEqual(withoutTiming(run.final!), withoutTiming(first.final));
+  assert.equal(store.metrics(first.runId!).length, 2);
+}));
