@@ -118,3 +118,14 @@ test('resuming a run that already finished keeps its final metrics (a retried sw
   assert.deepEqual(withoutTiming(run.final!), withoutTiming(first.final));
   assert.equal(store.metrics(first.runId!).length, 2);
 }));
+
+test("the 'paper' schedule changes the rate inside a call: stepsPerCall 1 and automatic agree", async () => {
+  // 150 steps: the rate halves at steps 75, 90, 105, 120, 135, i.e. inside the second epoch's call.
+  const base = { ...small, steps: 150, schedule: 'paper', evalEvery: 10 };
+  const auto = await train(resolveConfig(base));
+  const one = await train(resolveConfig({ ...base, stepsPerCall: 1 }));
+  const constant = await train(resolveConfig({ ...base, schedule: 'constant' }));
+  assert.ok(sameBits(auto.params, one.params), 'per-step rates inside a Loop call differ from single calls');
+  assert.ok(!sameBits(auto.params, constant.params));
+  assert.equal(auto.final.lr, 2 ** -4 / 32);
+});
