@@ -11,6 +11,8 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   train: () => import('./train.ts'),
   runs: () => import('./runs.ts'),
   demo: () => import('./demo.ts'),
+  export: () => import('./export.ts'),
+  data: () => import('./data.ts'),
   verify: () => import('./verify.ts'),
 };
 

@@ -7,7 +7,7 @@ import { GraphLowering, ModelBuilder, valueInfo, type GraphProto } from './lower
 import { flatten, type Tree } from './pytree.ts';
 import { placeholder, type HostArray, type Tensor } from './tensor.ts';
 import { topologicalOrder } from './autodiff.ts';
-import { GraphError, fmtShape, sameShape, sizeOf, type DType, type Shape } from './types.ts';
+import { GraphError, fmtShape, sameShape, sizeOf, type Aval, type DType, type Shape } from './types.ts';
 
 /** The signature of one input: a leaf of a spec tree. */
 export class TensorSpec {
@@ -150,11 +150,18 @@ function outputLeaves(out: unknown, what: string): ReturnType<typeof flatten<Ten
 
 const usesFloat64 = (outputs: readonly Tensor[]): boolean => topologicalOrder(outputs).some((t) => t.dtype === 'float64');
 
-/** Graph outputs get their own names (an output may be an input, or appear twice). */
-function nameOutputs(g: GraphLowering, names: string[], leaves: readonly Tensor[], paths: readonly string[]) {
+/**
+ * Graph outputs get their own Identity nodes (an output may be an input, or appear twice), named
+ * after their paths in the output tree so that exported models read well ("logits", "out.loss").
+ */
+function nameOutputs(g: GraphLowering, names: string[], leaves: readonly Aval[], paths: readonly string[], taken: readonly string[]) {
+  const used = new Set(taken);
   return names.map((n, i) => {
-    const out = g.node('Identity', [n]);
-    return { name: out, info: valueInfo(out, leaves[i]!.dtype, leaves[i]!.shape), path: paths[i]! };
+    let wanted = paths[i] || 'output';
+    while (used.has(wanted)) wanted = `${wanted}_out`;
+    used.add(wanted);
+    g.nodes.push({ opType: 'Identity', input: [n], output: [wanted], name: g.model.fresh('output_') });
+    return { name: wanted, info: valueInfo(wanted, leaves[i]!.dtype, leaves[i]!.shape), path: paths[i]! };
   });
 }
 
@@ -166,7 +173,7 @@ export async function compile<S, O>(fn: (inputs: S) => O, specs: unknown, option
   const model = new ModelBuilder();
   const g = new GraphLowering(model);
   const bound = new Map(ins.leaves.map((t, i) => [t.id, ins.names[i]!]));
-  const outs = nameOutputs(g, g.lower(out.leaves, bound), out.leaves, out.paths);
+  const outs = nameOutputs(g, g.lower(out.leaves, bound), out.leaves, out.paths, ins.names);
   const graph: GraphProto = {
     name,
     node: g.nodes,
@@ -256,16 +263,16 @@ export async function compileLoop<C, X, S, O>(
     ...newCarry.leaves.map((t, i) => ({ dtype: t.dtype, shape: t.shape, path: `carry.${newCarry.paths[i]}` })),
     ...outs.leaves.map((t, i) => ({ dtype: t.dtype, shape: [steps, ...t.shape], path: `out.${outs.paths[i]}` })),
   ];
-  const finalNames = loopOuts.map((n) => main.node('Identity', [n]));
   const allInputs = [carry, perStep, shared];
   const inputLeaves = allInputs.flatMap((p, k) =>
     p.leaves.map((t, i) => ({ name: p.names[i]!, spec: k === 1 ? new TensorSpec([steps, ...t.shape], t.dtype) : p.specs[i]! })),
   );
+  const finalOutputs = nameOutputs(main, loopOuts, outTensors, outTensors.map((o) => o.path), inputLeaves.map((x) => x.name));
   const graph: GraphProto = {
     name,
     node: main.nodes,
     input: inputLeaves.map((x) => valueInfo(x.name, x.spec.dtype, x.spec.shape)),
-    output: finalNames.map((n, i) => valueInfo(n, outTensors[i]!.dtype, outTensors[i]!.shape)),
+    output: finalOutputs.map((o) => o.info),
   };
   const inputStructure = flatten({ carry: specs.carry, perStep: specs.perStep, shared: specs.shared ?? {} } as unknown as Tree<TensorSpec>).structure;
   return CompiledFunction.create(
@@ -273,7 +280,7 @@ export async function compileLoop<C, X, S, O>(
     model.encode(graph, `sgdlab: ${steps} steps of ${name}`),
     { names: inputLeaves.map((x) => x.name), specs: inputLeaves.map((x) => x.spec), structure: inputStructure },
     {
-      names: finalNames,
+      names: finalOutputs.map((o) => o.name),
       rebuild: (leaves) => ({
         carry: newCarry.unflatten(leaves.slice(0, newCarry.leaves.length)),
         out: outs.unflatten(leaves.slice(newCarry.leaves.length)),

@@ -1,0 +1,31 @@
+// `sgdlab data fetch fashion-mnist|cifar10 [--dir D]`: download the official files and verify
+// their published checksums before anything is kept.
+
+import type { Command } from 'commander';
+import { fetchDataset, type DownloadableDataset } from '../data/index.ts';
+import { UsageError } from './errors.ts';
+
+const NAMES: DownloadableDataset[] = ['fashion-mnist', 'cifar10'];
+
+export function register(program: Command): void {
+  const data = program.command('data').description('data sets');
+  data
+    .command('fetch <name>')
+    .description('download fashion-mnist or cifar10 and verify the published checksums')
+    .option('--dir <dir>', 'where to put the files (default ./data/<name>)')
+    .option('--base-url <url>', 'mirror to download from instead of the official host')
+    .action(async (name: string, opts: { dir?: string; baseUrl?: string }) => {
+      if (!NAMES.includes(name as DownloadableDataset)) throw new UsageError(`data fetch ${name}: unknown data set (expected ${NAMES.join(' or ')})`);
+      const dir = opts.dir ?? `./data/${name}`;
+      const result = await fetchDataset(name as DownloadableDataset, dir, {
+        ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+        onProgress: (p) => {
+          if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${p.file}: ${(p.receivedBytes / 1048576).toFixed(1)}${p.totalBytes ? ` / ${(p.totalBytes / 1048576).toFixed(1)}` : ""} MiB`);
+        },
+      });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      for (const f of result.files) process.stdout.write(`${f.status === 'present' ? 'already present' : 'downloaded'}, checksum ok: ${f.path}\n`);
+      for (const e of result.extracted) process.stdout.write(`extracted: ${e}\n`);
+      process.stdout.write(`train with: sgdlab train --data ${name} --data-dir ${result.dir}\n`);
+    });
+}
