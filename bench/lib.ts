@@ -23,6 +23,7 @@ export interface BenchArgs {
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = { json: false, quick: false, threads: availableParallelism(), loopSteps: 16 };
+  if (argv.includes('--quick')) quietGate.maxSeconds = 3;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number => {
@@ -34,7 +35,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (a === '--quick') args.quick = true;
     else if (a === '--threads') args.threads = value();
     else if (a === '--steps-per-call') args.loopSteps = value();
-    else throw new Error(`unknown option '${a}' (known: --json, --quick, --threads N, --steps-per-call K)`);
+    else if (a === '--max-wait') quietGate.maxSeconds = value();
+    else throw new Error(`unknown option '${a}' (known: --json, --quick, --threads N, --steps-per-call K, --max-wait SECONDS)`);
   }
   return args;
 }
@@ -45,16 +47,66 @@ export const median = (xs: readonly number[]): number => {
   return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 };
 
-/** Median wall time in ms of `reps` awaited calls after `warmup` untimed ones. */
-export async function timeCalls(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<{ median: number; min: number; samples: number[] }> {
+/** Busy CPU seconds of the whole machine so far (all cores, from /proc/stat), or NaN off Linux. */
+function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user! + nice! + system! + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+  } catch {
+    return NaN;
+  }
+}
+const ownCpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Cores used by other processes over a window: call start(), then stop() → average cores. */
+export function foreignLoadMeter(): () => number {
+  const t0 = performance.now();
+  const busy0 = machineBusySeconds();
+  const own0 = ownCpuSeconds();
+  return () => {
+    const wall = (performance.now() - t0) / 1000;
+    return Math.max(0, (machineBusySeconds() - busy0 - (ownCpuSeconds() - own0)) / wall);
+  };
+}
+
+/**
+ * This machine is shared: wait (at most maxSeconds) until other processes use less than `below`
+ * cores over a 0.5 s window. Returns the last measured foreign load.
+ */
+export async function waitForQuiet(maxSeconds: number, below = 0.25): Promise<number> {
+  const deadline = performance.now() + maxSeconds * 1000;
+  let load = 0;
+  do {
+    const stop = foreignLoadMeter();
+    await new Promise((r) => setTimeout(r, 500));
+    load = stop();
+    if (!(load >= below)) return load;
+  } while (performance.now() < deadline);
+  return load;
+}
+
+/** Seconds waitForQuiet may wait before each timed block (set by the CLI flags). */
+export const quietGate = { maxSeconds: 20 };
+
+/**
+ * Median wall time in ms of `reps` awaited calls after `warmup` untimed ones; also the fastest call
+ * and the cores other processes used meanwhile (this machine is shared).
+ */
+export async function timeCalls(fn: () => Promise<unknown>, warmup: number, reps: number): Promise<{ median: number; min: number; samples: number[]; foreignLoad: number }> {
   for (let i = 0; i < warmup; i++) await fn();
+  await waitForQuiet(quietGate.maxSeconds);
+  const stop = foreignLoadMeter();
   const samples: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     await fn();
     samples.push(performance.now() - t0);
   }
-  return { median: median(samples), min: Math.min(...samples), samples };
+  return { median: median(samples), min: Math.min(...samples), samples, foreignLoad: stop() };
 }
 
 export function cpuInfo(): { model: string; cores: number } {
@@ -80,7 +132,7 @@ function randomFloat32(rng: Rng, n: number, std = 1): Float32Array {
 export const MATMUL_N = 2048;
 
 /** GFLOP/s of one compiled float32 2048×2048 matmul (2·n³ FLOPs; the time includes ORT's copy of the 16 MB output). */
-export async function matmulPeak(options: { threads: number; reps: number; optimization?: GraphOptimization }): Promise<{ gflops: number; ms: number }> {
+export async function matmulPeak(options: { threads: number; reps: number; optimization?: GraphOptimization }): Promise<{ gflops: number; ms: number; bestGflops: number; foreignLoad: number }> {
   const n = MATMUL_N;
   const program = await compile(({ a, b }: { a: Tensor; b: Tensor }) => a.matmul(b), { a: spec([n, n]), b: spec([n, n]) }, {
     name: 'matmul-peak',
@@ -91,7 +143,7 @@ export async function matmulPeak(options: { threads: number; reps: number; optim
   const inputs = { a: new HostTensor(randomFloat32(rng, n * n), [n, n]), b: new HostTensor(randomFloat32(rng, n * n), [n, n]) };
   const t = await timeCalls(() => program.run(inputs), 3, options.reps);
   await program.release();
-  return { gflops: (2 * n ** 3) / (t.median * 1e6), ms: t.median };
+  return { gflops: (2 * n ** 3) / (t.median * 1e6), ms: t.median, bestGflops: (2 * n ** 3) / (t.min * 1e6), foreignLoad: t.foreignLoad };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,6 +205,9 @@ export interface StepRow {
   optimization: GraphOptimization | 'auto';
   msPerStep: number;
   msPerCall: number;
+  /** The fastest call / K, and the cores other processes used during the timed calls. */
+  bestMsPerStep: number;
+  foreignLoad: number;
   gflops: number;
   fractionOfPeak: number;
   /** Analytic FLOPs per step, and the matmul FLOPs of the traced graph. */
@@ -216,6 +271,8 @@ export async function stepBench(o: StepBenchOptions): Promise<StepRow> {
     optimization: o.optimization ?? 'auto',
     msPerStep,
     msPerCall: t.median,
+    bestMsPerStep: t.min / o.stepsPerCall,
+    foreignLoad: t.foreignLoad,
     gflops,
     fractionOfPeak: gflops / o.peakGflops,
     flopsPerStep: flops,
@@ -227,6 +284,8 @@ export interface EngineResult {
   threads: number;
   matmulPeakGflops: number;
   matmulMs: number;
+  matmulBestGflops: number;
+  matmulForeignLoad: number;
   steps: StepRow[];
 }
 
@@ -252,7 +311,7 @@ export async function runEngine(args: BenchArgs, log: (s: string) => void = () =
       }
     }
   }
-  return { threads: args.threads, matmulPeakGflops: peak.gflops, matmulMs: peak.ms, steps };
+  return { threads: args.threads, matmulPeakGflops: peak.gflops, matmulMs: peak.ms, matmulBestGflops: peak.bestGflops, matmulForeignLoad: peak.foreignLoad, steps };
 }
 
 /** The JSON kind names of bench:engine ("modified" is the exact double backprop). */
@@ -286,13 +345,14 @@ export function table(head: string[], rows: (string | number)[][]): string {
 export function engineTable(r: EngineResult): string {
   const byKey = new Map(r.steps.map((s) => [`${s.batch}/${s.kind}/${s.stepsPerCall}`, s]));
   return table(
-    ['model', 'batch', 'kind', 'steps/call', 'ms/call', 'ms/step', 'GFLOP/step', 'GFLOP/s', '% of peak', 'vs plain'],
+    ['model', 'batch', 'kind', 'steps/call', 'ms/call', 'ms/step', 'GFLOP/step', 'GFLOP/s', '% of peak', 'vs plain', 'best ms/step', 'best % of best peak', 'other load (cores)'],
     r.steps.map((s) => {
       const plain = byKey.get(`${s.batch}/plain/${s.stepsPerCall}`);
       return [
         s.model, s.batch, s.kind, s.stepsPerCall, s.msPerCall.toFixed(2), s.msPerStep.toFixed(3),
         `${(s.flopsPerStep / 1e9).toFixed(3)} (traced ${(s.tracedFlopsPerStep / 1e9).toFixed(3)})`,
         s.gflops.toFixed(1), (100 * s.fractionOfPeak).toFixed(1), plain ? `${(s.msPerStep / plain.msPerStep).toFixed(2)}×` : '',
+        s.bestMsPerStep.toFixed(3), (100 * s.flopsPerStep / (s.bestMsPerStep * 1e6) / r.matmulBestGflops).toFixed(1), s.foreignLoad.toFixed(2),
       ];
     }),
   );

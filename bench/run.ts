@@ -22,9 +22,9 @@ const loopK = args.loopSteps;
 const plain128 = [find(128, 'plain', 1), find(128, 'plain', loopK)];
 const ratios = [16, 128].flatMap((b) => [1, loopK].map((K) => ({ batch: b, stepsPerCall: K, ratio: find(b, 'modified-exact', K).msPerStep / find(b, 'plain', K).msPerStep, fdRatio: find(b, 'modified-fd', K).msPerStep / find(b, 'plain', K).msPerStep })));
 const targets = [
-  { target: 'plain MLP step, batch 128, ≥ 50% of the MatMul peak', values: plain128.map((r) => `K=${r.stepsPerCall}: ${(100 * r.fractionOfPeak).toFixed(1)}%`), met: plain128.some((r) => r.fractionOfPeak >= 0.5), metAll: plain128.every((r) => r.fractionOfPeak >= 0.5) },
+  { target: 'plain MLP step, batch 128, ≥ 50% of the MatMul peak', values: plain128.map((r) => `K=${r.stepsPerCall}: ${(100 * r.fractionOfPeak).toFixed(1)}% (best calls ${(100 * r.flopsPerStep / (r.bestMsPerStep * 1e6) / engine.matmulBestGflops).toFixed(1)}%)`), met: plain128.some((r) => r.fractionOfPeak >= 0.5), metAll: plain128.every((r) => r.fractionOfPeak >= 0.5) },
   { target: 'modified (exact) / plain ≤ 3.0 (time per step)', values: ratios.map((r) => `b${r.batch} K=${r.stepsPerCall}: ${r.ratio.toFixed(2)}×`), met: ratios.some((r) => r.ratio <= 3), metAll: ratios.every((r) => r.ratio <= 3) },
-  { target: 'training-loop overhead over the bare step < 10%', values: loop.map((l) => `${l.data}: ${l.overheadPct.toFixed(1)}%`), met: loop.some((l) => l.overheadPct < 10), metAll: loop.every((l) => l.overheadPct < 10) },
+  { target: 'training-loop overhead over the bare step < 10%', values: loop.map((l) => `${l.data}: ${l.overheadPct.toFixed(1)}% (best calls ${l.overheadPctBest.toFixed(1)}%)`), met: loop.some((l) => l.overheadPct < 10), metAll: loop.every((l) => l.overheadPct < 10) },
 ];
 const missed = targets.some((t) => !t.metAll);
 let diagnostics: Diagnostics | undefined;
@@ -44,7 +44,8 @@ const json = {
     ...l,
     loopStepsPerSec: round(l.loopStepsPerSec, 2), loopEpochsPerSec: round(l.loopEpochsPerSec, 4),
     bareStepsPerSec: round(l.bareStepsPerSec, 2), bareEpochsPerSec: round(l.bareEpochsPerSec, 4),
-    overheadPct: round(l.overheadPct, 2), overheadPctMean: round(l.overheadPctMean, 2),
+    overheadPct: round(l.overheadPct, 2), overheadPctMean: round(l.overheadPctMean, 2), overheadPctBest: round(l.overheadPctBest, 2),
+    foreignLoad: { loop: round(l.foreignLoad.loop, 2), bare: round(l.foreignLoad.bare, 2) },
     trainReportedStepsPerSec: round(l.trainReportedStepsPerSec, 2), wallSeconds: round(l.wallSeconds, 2),
   })),
 };
@@ -52,9 +53,10 @@ const full = { ...json, machine: { cpu: cpu.model, cores: cpu.cores, threads: ar
 
 function loopTable(rows: LoopRow[]): string {
   return table(
-    ['data', 'input', 'batch', 'N', 'steps/epoch', 'steps/call', 'epochs timed', 'loop steps/s', 'loop epochs/s', 'bare steps/s', 'bare epochs/s', 'overhead (median)', 'overhead (mean)', 'train() stepsPerSec'],
+    ['data', 'input', 'batch', 'N', 'steps/epoch', 'steps/call', 'epochs timed', 'loop steps/s', 'loop epochs/s', 'bare steps/s', 'bare epochs/s', 'overhead (median)', 'overhead (mean)', 'overhead (best calls)', 'other load loop/bare', 'train() stepsPerSec'],
     rows.map((l) => [l.data, `[${l.inputShape}]`, l.batch, l.trainSize, l.stepsPerEpoch, l.stepsPerCall, l.epochsTimed, l.loopStepsPerSec.toFixed(1), l.loopEpochsPerSec.toFixed(3),
-      l.bareStepsPerSec.toFixed(1), l.bareEpochsPerSec.toFixed(3), `${l.overheadPct.toFixed(1)}%`, `${l.overheadPctMean.toFixed(1)}%`, l.trainReportedStepsPerSec.toFixed(1)]),
+      l.bareStepsPerSec.toFixed(1), l.bareEpochsPerSec.toFixed(3), `${l.overheadPct.toFixed(1)}%`, `${l.overheadPctMean.toFixed(1)}%`, `${l.overheadPctBest.toFixed(1)}%`,
+      `${l.foreignLoad.loop.toFixed(2)}/${l.foreignLoad.bare.toFixed(2)}`, l.trainReportedStepsPerSec.toFixed(1)]),
   );
 }
 
@@ -87,7 +89,8 @@ const md = [
   '',
   `- CPU: ${cpu.model}, ${cpu.cores} cores (ORT intra-op threads: ${args.threads} for every row and for the MatMul peak)`,
   `- 1-minute load average: ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (other processes share this machine; numbers are medians)`,
-  `- MatMul peak: compiled float32 2048×2048 \`a.matmul(b)\`, median of ≥ 10 runs after warm-up: **${engine.matmulPeakGflops.toFixed(1)} GFLOP/s** (${engine.matmulMs.toFixed(1)} ms; includes ORT's 16 MB output copy)`,
+  `- MatMul peak: compiled float32 2048×2048 \`a.matmul(b)\`, median of ≥ 10 runs after warm-up: **${engine.matmulPeakGflops.toFixed(1)} GFLOP/s** (${engine.matmulMs.toFixed(1)} ms; includes ORT's 16 MB output copy); fastest call ${engine.matmulBestGflops.toFixed(1)} GFLOP/s; other processes used ${engine.matmulForeignLoad.toFixed(2)} cores meanwhile`,
+  '- Before each timed block the bench waits (up to 20 s) for other processes to use < 0.25 cores; "other load" is what they used during the timed calls. "best" columns use the fastest call.',
   '',
   '## Engine: one training step of MLP 784-1024-1024-1024-10, softmax cross-entropy, float32',
   '',
