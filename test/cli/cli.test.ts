@@ -1,0 +1,101 @@
+// The `sgdlab` command end to end, as a user runs it: one-line errors with exit code 2, --json
+// summaries, the run store, export to an ONNX file that a fresh onnxruntime session runs.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { loadTrainingData, resolveConfig, loadParams, Metrics } from '../../src/train/index.ts';
+import { buildModel } from '../../src/nn/index.ts';
+import { Rng } from '../../src/util/random.ts';
+import { compile, spec, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
+
+const run = promisify(execFile);
+const BIN = new URL('../../bin/sgdlab.js', import.meta.url).pathname;
+
+async function sgdlab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sgdlab-cli-'));
+const store = join(dir, 'runs.sqlite');
+
+test('bad input gives one line on stderr naming the input, and exit code 2', async () => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--lr', '-1'], /^sgdlab: lr: must be positive, got -1\n$/],
+    [['train', '--lr', 'fast'], /^sgdlab: lr: 'fast' is not a number/],
+    [['train', '--batch', '7'], /^sgdlab: batch 7 does not divide the 1200 training examples; pass --drop-last/],
+    [['train', '--model', 'resnet'], /^sgdlab: --model resnet: unknown model/],
+    [['train', '--sampler', 'random'], /^sgdlab: sampler: 'random' is not one of reshuffle, fixed, reversed-pairs, with-replacement, full\n$/],
+    [['train', '--data', 'fashion-mnist'], /^sgdlab: data fashion-mnist: needs --data-dir/],
+    [['train', '--data', 'fashion-mnist', '--data-dir', dir], /^sgdlab: fashion-mnist: no train-images-idx3-ubyte/],
+    [['train', '--data', 'synthetic', '--model', 'wrn:16-4'], /^sgdlab: --model wrn:16-4: needs image data \[C,H,W\]; this data set has examples of shape \[32\]\n$/],
+    [['train', '--config', join(dir, 'missing.json')], /^sgdlab: --config .*missing.json: cannot read the file\n$/],
+  ];
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ lr: 0.1, learningRate: 0.2 }));
+  cases.push([['train', '--config', join(dir, 'bad.json')], /^sgdlab: --config .*bad.json: unknown key 'learningRate'/]);
+  for (const [args, message] of cases) {
+    const r = await sgdlab([...args, '--store', store]);
+    assert.equal(r.code, 2, `${args.join(' ')} → exit ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+  }
+});
+
+test('train --json records a run that runs show reads back; export writes an ONNX model a fresh session runs', async () => {
+  const save = join(dir, 'final.safetensors');
+  const r = await sgdlab(['train', '--model', 'mlp:32x1', '--epochs', '2', '--lr', '2^-4', '--lambda', '2^-6', '--store', store, '--save', save, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as { runId: number; status: string; steps: number; final: Record<string, number>; config: { lr: number; lambda: number } };
+  assert.equal(summary.status, 'finished');
+  assert.equal(summary.steps, 150);
+  assert.equal(summary.config.lr, 1 / 16);
+  assert.equal(summary.config.lambda, 1 / 64);
+  for (const key of ['train_loss', 'train_acc', 'test_acc', 'c_reg', 'grad_norm_sq', 'gamma', 'weight_norm']) assert.ok(Number.isFinite(summary.final[key]), key);
+
+  const shown = JSON.parse((await sgdlab(['runs', 'show', String(summary.runId), '--store', store, '--json'])).stdout) as { status: string; metrics: { epoch: number }[] };
+  assert.equal(shown.status, 'finished');
+  assert.deepEqual(shown.metrics.map((m) => m.epoch), [1, 2]);
+  const list = await sgdlab(['runs', 'list', '--store', store]);
+  assert.match(list.stdout, new RegExp(`^${summary.runId}\\s+finished\\s+mlp:32x1\\s+digits`, 'm'));
+
+  const out = join(dir, 'model.onnx');
+  const ex = await sgdlab(['export', save, '--model', 'mlp:32x1', '--out', out, '--batch', '597']);
+  assert.equal(ex.code, 0, ex.stderr);
+  const session = await ort.InferenceSession.create(readFileSync(out));
+  assert.deepEqual([...session.inputNames], ['input']);
+  assert.deepEqual([...session.outputNames], ['logits']);
+  const { test: testSet } = loadTrainingData(resolveConfig({}));
+  const logits = (await session.run({ input: new ort.Tensor('float32', testSet!.x, [597, 1, 8, 8]) })).logits!.data as Float32Array;
+  let correct = 0;
+  for (let i = 0; i < 597; i++) {
+    const row = Array.from(logits.subarray(i * 10, i * 10 + 10));
+    if (row.indexOf(Math.max(...row)) === testSet!.y[i]) correct++;
+  }
+  assert.ok(Math.abs(correct / 597 - summary.final.test_acc!) < 1e-9, `exported accuracy ${correct / 597} vs recorded ${summary.final.test_acc}`);
+});
+
+test('export refuses a checkpoint of another model with one line naming the tensor', async () => {
+  const save = join(dir, 'small.safetensors');
+  assert.equal((await sgdlab(['train', '--model', 'mlp:16x1', '--steps', '0', '--save', save, '--store', store])).code, 0);
+  const r = await sgdlab(['export', save, '--model', 'mlp:32x1', '--out', join(dir, 'x.onnx')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^sgdlab: .*small.safetensors: tensor 'layers.0.weight' has shape \[64,16\], the model needs \[64,32\]\n$/);
+});
+
+test('demo prints the three settings and ranks them', async () => {
+  const r = await sgdlab(['demo', '--epochs', '2', '--seeds', '1', '--store', store]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const label of ['small ε = 2^-8', 'small ε = 2^-8 + regularizer λ = 1', 'large ε = 2^-3']) assert.ok(r.stdout.includes(label), label);
+  assert.match(r.stdout, /Best generalisation: .* > .* > /);
+});
