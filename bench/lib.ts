@@ -23,7 +23,7 @@ export interface BenchArgs {
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = { json: false, quick: false, threads: availableParallelism(), loopSteps: 16 };
-  if (argv.includes('--quick')) quietGate.maxSeconds = 3;
+  if (argv.includes('--quick')) Object.assign(quietGate, { maxSeconds: 3, budgetSeconds: 15 });
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number => {
@@ -78,7 +78,16 @@ export function foreignLoadMeter(): () => number {
  * cores over a 0.5 s window. Returns the last measured foreign load.
  */
 export async function waitForQuiet(maxSeconds: number, below = 0.25): Promise<number> {
-  const deadline = performance.now() + maxSeconds * 1000;
+  const deadline = performance.now() + Math.min(maxSeconds, quietGate.budgetSeconds) * 1000;
+  const started = performance.now();
+  try {
+    return await waitUntil(deadline, below);
+  } finally {
+    quietGate.budgetSeconds = Math.max(0, quietGate.budgetSeconds - (performance.now() - started) / 1000);
+  }
+}
+
+async function waitUntil(deadline: number, below: number): Promise<number> {
   let load = 0;
   do {
     const stop = foreignLoadMeter();
@@ -89,8 +98,8 @@ export async function waitForQuiet(maxSeconds: number, below = 0.25): Promise<nu
   return load;
 }
 
-/** Seconds waitForQuiet may wait before each timed block (set by the CLI flags). */
-export const quietGate = { maxSeconds: 20 };
+/** Seconds waitForQuiet may wait before each timed block, and in all (set by the CLI flags). */
+export const quietGate = { maxSeconds: 20, budgetSeconds: 120 };
 
 /**
  * Median wall time in ms of `reps` awaited calls after `warmup` untimed ones; also the fastest call

@@ -90,7 +90,7 @@ const md = [
   `- CPU: ${cpu.model}, ${cpu.cores} cores (ORT intra-op threads: ${args.threads} for every row and for the MatMul peak)`,
   `- 1-minute load average: ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (other processes share this machine; numbers are medians)`,
   `- MatMul peak: compiled float32 2048×2048 \`a.matmul(b)\`, median of ≥ 10 runs after warm-up: **${engine.matmulPeakGflops.toFixed(1)} GFLOP/s** (${engine.matmulMs.toFixed(1)} ms; includes ORT's 16 MB output copy); fastest call ${engine.matmulBestGflops.toFixed(1)} GFLOP/s; other processes used ${engine.matmulForeignLoad.toFixed(2)} cores meanwhile`,
-  '- Before each timed block the bench waits (up to 20 s) for other processes to use < 0.25 cores; "other load" is what they used during the timed calls. "best" columns use the fastest call.',
+  '- Before each timed block the bench waits (up to 20 s, 120 s in all) for other processes to use < 0.25 cores; "other load" is what they used during the timed calls. "best" columns use the fastest call.',
   '',
   '## Engine: one training step of MLP 784-1024-1024-1024-10, softmax cross-entropy, float32',
   '',
