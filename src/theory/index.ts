@@ -58,7 +58,7 @@ export async function runVerify(options: VerifyOptions = {}): Promise<CheckResul
 
 const formatNumber = (key: string, x: number): string => {
   if (Number.isNaN(x)) return '–';
-  if (key === 'batchSize' || key === 'subsets' || key === 'n') return String(x);
+  if (key === 'batchSize' || key === 'subsets' || key === 'resolved') return String(x);
   if (key === 'localSlope') return x.toFixed(2);
   return x.toExponential(3);
 };

@@ -35,8 +35,10 @@ export async function solveFlow(field: VectorField, start: Float64Array, time: n
 }
 
 /**
- * Double the steps until RK4's error is below `tolerance(endpoint)` (or `maxSteps` is reached):
- * long flows (large mε) get the steps they need, short ones stay cheap.
+ * Double the steps until RK4's error is below `tolerance(endpoint)`: long flows (large mε) get the
+ * steps they need, short ones stay cheap. Doubling stops early once the S-vs-2S difference no longer
+ * shrinks at RK4's rate (16× per doubling): that difference is then float64 round-off, which more
+ * steps only make worse; the caller sees it in `integratorError`.
  */
 export async function solveFlowAdaptively(
   field: VectorField,
@@ -44,13 +46,16 @@ export async function solveFlowAdaptively(
   time: number,
   initialSteps: number,
   tolerance: (end: Float64Array) => number,
-  maxSteps = 1 << 14,
+  maxSteps = 1 << 12,
 ): Promise<FlowSolution> {
   let coarse = await rk4(field, start, time, initialSteps);
+  let previousError = Number.POSITIVE_INFINITY;
   for (let steps = 2 * initialSteps; ; steps *= 2) {
     const fine = await rk4(field, start, time, steps);
     const integratorError = distance(coarse, fine);
-    if (integratorError <= tolerance(fine) || steps >= maxSteps) return { end: fine, integratorError, steps };
+    const atRoundOff = integratorError > previousError / 4;
+    if (integratorError <= tolerance(fine) || atRoundOff || steps >= maxSteps) return { end: fine, integratorError, steps };
+    previousError = integratorError;
     coarse = fine;
   }
 }

@@ -17,6 +17,8 @@ export interface FlowFieldParts {
   batchNormGradient: Float64Array;
 }
 
+export type FlowKind = 'plain' | 'gd' | 'sgd';
+
 export class ModelPrograms {
   private constructor(
     readonly model: AnalyticModel,
@@ -25,6 +27,8 @@ export class ModelPrograms {
     private readonly flowFieldProgram: CompiledFunction,
     private readonly weightedGradientProgram: CompiledFunction,
     private readonly modifiedLossFormsProgram: CompiledFunction,
+    /** −∇C̃ for each kind of modified loss alone: the flows call these thousands of times. */
+    private readonly fieldPrograms: Record<FlowKind, CompiledFunction>,
   ) {}
 
   /** Compile the four graphs of `model` with m batches of size B (N = mB examples). */
@@ -39,6 +43,18 @@ export class ModelPrograms {
     const wSpec = { w: spec([p], 'float64') };
     const options = { threads: 1 } as const;
 
+    const sharpness = (v: Tensor) => {
+      const g = grad(fullCost)(v);
+      return vdot(g, g);
+    };
+    const sumOfBatchNorms = (v: Tensor) => batchGradients(v).reduce((s: Tensor, g) => s.add(vdot(g, g)), zero());
+    const fieldPrograms = Promise.all([
+      compile(({ w }: { w: Tensor }) => ({ field: grad(fullCost)(w).neg() }), wSpec, { ...options, name: 'plainFlowField' }),
+      // −∇(C + a||∇C||²) with a = ε/4 for C̃_GD (Eq. 11).
+      compile(({ w, weight }: { w: Tensor; weight: Tensor }) => ({ field: grad((v: Tensor) => fullCost(v).add(sharpness(v).mul(weight)))(w).neg() }), { ...wSpec, weight: spec([], 'float64') }, { ...options, name: 'gdFlowField' }),
+      // −∇(C + b Σ_k||∇Ĉ_k||²) with b = ε/4m for C̃_SGD (Eq. 20) or ε/4mn for n-step SGD (Eq. 39).
+      compile(({ w, weight }: { w: Tensor; weight: Tensor }) => ({ field: grad((v: Tensor) => fullCost(v).add(sumOfBatchNorms(v).mul(weight)))(w).neg() }), { ...wSpec, weight: spec([], 'float64') }, { ...options, name: 'sgdFlowField' }),
+    ]);
     const [batchGradientsProgram, flowFieldProgram, weightedGradientProgram, modifiedLossFormsProgram] = await Promise.all([
       compile(({ w }: { w: Tensor }) => ({ grads: concat(batchGradients(w).map((g) => g.expandDims(0)), 0) }), wSpec, { ...options, name: 'batchGradients' }),
       compile(
@@ -76,7 +92,8 @@ export class ModelPrograms {
         { ...options, name: 'modifiedLossForms' },
       ),
     ]);
-    return new ModelPrograms(model, batching, batchGradientsProgram, flowFieldProgram, weightedGradientProgram, modifiedLossFormsProgram);
+    const [plain, gd, sgd] = await fieldPrograms;
+    return new ModelPrograms(model, batching, batchGradientsProgram, flowFieldProgram, weightedGradientProgram, modifiedLossFormsProgram, { plain, gd, sgd });
   }
 
   /** ∇Ĉ_k(w) for every batch k, as m rows of P. */
@@ -94,6 +111,16 @@ export class ModelPrograms {
       sharpnessGradient: out.sharpnessGradient.data as Float64Array,
       batchNormGradient: out.batchNormGradient.data as Float64Array,
     };
+  }
+
+  /**
+   * The vector field −∇C̃(w) of one modified loss: 'plain' is C, 'gd' is C + weight·||∇C||², 'sgd'
+   * is C + weight·Σ_k||∇Ĉ_k||². Same values as combining flowField's parts, with a smaller graph.
+   */
+  async flowVectorField(kind: FlowKind, w: Float64Array, weight: number): Promise<Float64Array> {
+    const inputs: Record<string, HostTensor> = kind === 'plain' ? { w: vector(w) } : { w: vector(w), weight: new HostTensor(Float64Array.of(weight), []) };
+    const out = (await this.fieldPrograms[kind].run(inputs)) as { field: HostTensor };
+    return out.field.data as Float64Array;
   }
 
   /** ∇ Σ_i weights_i C_i(w): with weights 1/N the full gradient, 1/B on a subset a batch gradient. */
@@ -114,7 +141,8 @@ export class ModelPrograms {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.batchGradientsProgram, this.flowFieldProgram, this.weightedGradientProgram, this.modifiedLossFormsProgram].map((f) => f.release()));
+    const programs = [this.batchGradientsProgram, this.flowFieldProgram, this.weightedGradientProgram, this.modifiedLossFormsProgram, ...Object.values(this.fieldPrograms)];
+    await Promise.all(programs.map((f) => f.release()));
   }
 }
 

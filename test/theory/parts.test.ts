@@ -76,3 +76,18 @@ test('the flow-field graph: ∇||∇C||² and ∇Σ||∇Ĉ_k||² match central d
   assert.ok(Math.abs(fdSharp - exactSharp) < 1e-7 * Math.abs(exactSharp), `fd ${fdSharp} vs ${exactSharp}`);
   await programs.release();
 });
+
+test('the per-kind flow fields equal −∇C̃ combined from the parts of the full field graph', async () => {
+  const model = createModel('mlp', { examples: 6 });
+  const programs = await ModelPrograms.build(model, { batchCount: 3, batchSize: 2 });
+  const w0 = model.initialParameters;
+  const parts = await programs.flowField(w0);
+  const scale = norm(parts.gradient);
+  const cases = [
+    [await programs.flowVectorField('plain', w0, 0), combine([[-1, parts.gradient]])],
+    [await programs.flowVectorField('gd', w0, 0.3), combine([[-1, parts.gradient], [-0.3, parts.sharpnessGradient]])],
+    [await programs.flowVectorField('sgd', w0, 0.3), combine([[-1, parts.gradient], [-0.3, parts.batchNormGradient]])],
+  ] as const;
+  for (const [fast, combined] of cases) assert.ok(distance(fast, combined) < 1e-13 * scale, `difference ${distance(fast, combined)}`);
+  await programs.release();
+});
