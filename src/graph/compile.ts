@@ -52,6 +52,8 @@ export interface CompileOptions {
   optimization?: GraphOptimization | 'auto';
   /** Shown in errors and stored in the model's doc string. */
   name?: string;
+  /** Write ONNX Runtime's per-node profile (Chrome trace JSON) with this file prefix; see endProfiling(). */
+  profilePrefix?: string;
 }
 
 /** Host-tensor trees in and out of a compiled program. */
@@ -83,6 +85,7 @@ export class CompiledFunction {
       executionMode: 'sequential',
       interOpNumThreads: 1,
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
     };
     let session: ort.InferenceSession;
     try {
@@ -121,6 +124,11 @@ export class CompiledFunction {
   /** Write the ONNX model; stock onnxruntime and Netron open it. */
   async save(path: string): Promise<void> {
     await writeFile(path, this.model);
+  }
+
+  /** Stop profiling (CompileOptions.profilePrefix) and flush the trace file. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {
