@@ -36,6 +36,9 @@ const CONFIG_FLAGS: [flag: string, help: string][] = [
   ['--train-size <n>', 'training examples (digits split or synthetic set)'],
   ['--test-size <n>', 'synthetic test examples'],
   ['--label-noise <f>', 'synthetic: fraction of training labels replaced at random'],
+  ['--dimension <d>', 'synthetic: input dimension (default 32; 784 for Fashion-MNIST-shaped data)'],
+  ['--classes <k>', 'synthetic: number of classes (default 10)'],
+  ['--data-seed <n>', 'seed of the data set itself (synthetic data, digits split; default 0, fixed across run seeds)'],
   ['--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)'],
 ];
 

@@ -45,6 +45,11 @@ export interface TrainConfig {
   trainSize?: number;
   testSize?: number;
   labelNoise?: number;
+  /** Synthetic: input dimension and number of classes (e.g. 784 and 10 for Fashion-MNIST-shaped data). */
+  dimension?: number;
+  classes?: number;
+  /** Seed of the data set itself (synthetic data, the digits split); fixed across a sweep's seeds. Default 0. */
+  dataSeed?: number;
   threads?: number;
 }
 
@@ -148,6 +153,9 @@ const FIELDS: Record<keyof TrainConfig, Validator> = {
   trainSize: positiveInt,
   testSize: nonNegativeInt,
   labelNoise: fraction,
+  dimension: positiveInt,
+  classes: positiveInt,
+  dataSeed: nonNegativeInt,
   threads: positiveInt,
 };
 

@@ -62,7 +62,17 @@ export function loadTrainingData(config: TrainConfig): { train: Dataset; test?: 
     name: config.data,
     ...(config.dataDir ? { dir: config.dataDir } : {}),
     ...(config.trainSize !== undefined ? { trainSize: config.trainSize } : {}),
-    ...(config.data === 'synthetic' ? { seed: config.seed, synthetic: { ...(config.testSize !== undefined ? { testSize: config.testSize } : {}), ...(config.labelNoise !== undefined ? { labelNoise: config.labelNoise } : {}) } } : {}),
+    ...(config.dataSeed !== undefined ? { seed: config.dataSeed } : {}),
+    ...(config.data === 'synthetic'
+      ? {
+          synthetic: {
+            ...(config.testSize !== undefined ? { testSize: config.testSize } : {}),
+            ...(config.labelNoise !== undefined ? { labelNoise: config.labelNoise } : {}),
+            ...(config.dimension !== undefined ? { dimension: config.dimension } : {}),
+            ...(config.classes !== undefined ? { classes: config.classes } : {}),
+          },
+        }
+      : {}),
   });
   return preprocessSplit(split, config.preprocess);
 }
