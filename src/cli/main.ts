@@ -14,6 +14,8 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   export: () => import('./export.ts'),
   data: () => import('./data.ts'),
   verify: () => import('./verify.ts'),
+  sweep: () => import('./sweep.ts'),
+  worker: () => import('./worker.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

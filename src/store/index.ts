@@ -28,4 +28,5 @@ export {
   type RunStatus,
   type RunStoreOptions,
   type StandardMetric,
+  type SweepRecord,
 } from './runs.ts';

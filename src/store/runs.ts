@@ -81,6 +81,15 @@ export interface RunRecord {
   trialKey: string | null;
 }
 
+/** A sweep as recorded: its id, name and the normalized spec its trials were expanded from. */
+export interface SweepRecord {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  spec: unknown;
+}
+
 export interface RunQuery {
   status?: RunStatus;
   sweepId?: string;
@@ -125,8 +134,19 @@ const SCHEMA_V1 = `
   ) WITHOUT ROWID;
 `;
 
+/** Version 2: sweeps, so a sweep's spec (axes, scoring) can be read back from its id alone. */
+const SCHEMA_V2 = `
+  CREATE TABLE sweeps (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    spec       TEXT NOT NULL CHECK (json_valid(spec))
+  );
+`;
+
 /** Migration i takes the schema from version i to version i + 1; append, never edit. */
-const MIGRATIONS: readonly ((db: Db) => void)[] = [(db) => db.exec(SCHEMA_V1)];
+const MIGRATIONS: readonly ((db: Db) => void)[] = [(db) => db.exec(SCHEMA_V1), (db) => db.exec(SCHEMA_V2)];
 
 /** The schema version this code writes and expects. */
 export const RUN_STORE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -425,6 +445,43 @@ export class RunStore {
         ).run(new Date().toISOString(), id);
       }).immediate();
     });
+  }
+
+  /**
+   * Record a sweep's spec under its id, or replace it (a sweep id names its trials, so a spec saved
+   * again under the same id differs at most in how it is scored).
+   */
+  saveSweep(sweep: { id: string; name: string; spec: unknown }): void {
+    this.guard(() => {
+      const id = checkOptionalText(sweep.id, 'sweep id');
+      const name = checkOptionalText(sweep.name, 'sweep name');
+      if (id === null || name === null) throw new StoreError('a sweep needs an id and a name');
+      const spec = encodeConfig(sweep.spec);
+      const now = new Date().toISOString();
+      this.statement(
+        `INSERT INTO sweeps (id, name, created_at, updated_at, spec) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, spec = excluded.spec, updated_at = excluded.updated_at`,
+      ).run(id, name, now, now, spec);
+    });
+  }
+
+  /** The sweep recorded under this id, or undefined. */
+  findSweep(id: string): SweepRecord | undefined {
+    return this.guard(() => {
+      const row = this.statement('SELECT * FROM sweeps WHERE id = ?').get(id) as
+        | { id: string; name: string; created_at: string; updated_at: string; spec: string }
+        | undefined;
+      return row && { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at, spec: JSON.parse(row.spec) as unknown };
+    });
+  }
+
+  /** Ids and names of all recorded sweeps, oldest first. */
+  listSweeps(): { id: string; name: string; createdAt: string }[] {
+    return this.guard(() =>
+      (this.statement('SELECT id, name, created_at FROM sweeps ORDER BY created_at, id').all() as { id: string; name: string; created_at: string }[]).map(
+        (r) => ({ id: r.id, name: r.name, createdAt: r.created_at }),
+      ),
+    );
   }
 
   getRun(id: number): RunRecord {

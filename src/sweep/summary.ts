@@ -40,3 +40,7 @@ export interface SweepSummary {
   base: Record<string, unknown>;
   points: PointSummary[];
 }
+
+
+/** `summarizeSweep(store, sweepId): SweepSummary` computes this contract from the run store. */
+export { summarizeSweep, scorePoint, scoringValue, meanStd } from './aggregate.ts';

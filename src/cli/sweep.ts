@@ -1,0 +1,140 @@
+// `sgdlab sweep run|show|list`: run a sweep spec locally or through a BullMQ queue, and print the
+// aggregated table. Thin over src/sweep.
+
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { DEFAULT_RUN_STORE_PATH, RunStore } from '../store/index.ts';
+import {
+  loadSweepSpec,
+  runLocalSweep,
+  runQueueSweep,
+  summarizeSweep,
+  summaryTable,
+  parseRedisUrl,
+  DEFAULT_QUEUE_NAME,
+  SweepProgress,
+  SpecError,
+  type Sweep,
+  type SweepEvent,
+  type SweepRunReport,
+} from '../sweep/index.ts';
+import { ProgressLine } from './format.ts';
+import { UsageError } from './errors.ts';
+
+function positiveInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value}: must be a positive integer`);
+  return n;
+}
+
+/** Progress on stderr: finished trials as lines, and on a TTY a redrawn status line under them. */
+function progressPrinter(json: boolean, metric: string): (event: SweepEvent) => void {
+  const progress = new SweepProgress();
+  const status = new ProgressLine(process.stderr, 1000);
+  const tty = process.stderr.isTTY === true;
+  return (event) => {
+    progress.apply(event);
+    if (json) return;
+    if (event.type === 'planned') {
+      process.stderr.write(`${event.total} trials: ${event.alreadyDone} done before, ${event.toRun} to run (${event.resumed} interrupted or failed before), ${event.workers} worker${event.workers === 1 ? '' : 's'}\n`);
+    } else if (event.type === 'trial-ended') {
+      const value = event.value === undefined ? '' : ` ${metric}=${/acc/.test(metric) ? `${(100 * event.value).toFixed(1)}%` : Number(event.value.toPrecision(4))}`;
+      const what = event.status === 'failed' ? `failed: ${event.error ?? ''}` : `${event.status}${value}`;
+      if (tty) status.done();
+      process.stderr.write(`${event.trial.key}: ${what} (${event.seconds.toFixed(1)}s)${tty ? '' : ` — ${progress.line()}`}\n`);
+    } else if (event.type === 'message') {
+      if (tty) status.done();
+      process.stderr.write(`${event.text}\n`);
+    }
+    if (tty && event.type !== 'planned') status.update(progress.line());
+  };
+}
+
+function resolveSweepArgument(specOrId: string, store: RunStore): { sweepId: string; sweep?: Sweep } {
+  if (existsSync(specOrId)) {
+    const sweep = loadSweepSpec(specOrId);
+    return { sweepId: sweep.id, sweep };
+  }
+  if (store.findSweep(specOrId)) return { sweepId: specOrId };
+  throw new SpecError(`${specOrId}: no such spec file, and no sweep with this id in ${store.path} (see sgdlab sweep list)`);
+}
+
+export function register(program: Command): void {
+  const sweep = program.command('sweep').description("run a grid of training runs the paper's way (7 seeds, mean of the best 5) and aggregate it");
+  sweep
+    .command('run <spec>')
+    .description('run every trial of a sweep spec (YAML or JSON) not yet done; interrupted trials resume')
+    .option('--workers <k>', 'trainer processes on this machine (default: cores; with --queue: 0, only enqueue and collect)')
+    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
+    .option('--queue [url]', 'redis://HOST:PORT: put the trials on a BullMQ queue for `sgdlab worker`s (--queue alone: the URL in $SGDLAB_QUEUE, which keeps a password out of ps)')
+    .option('--queue-name <name>', `BullMQ queue name (default ${DEFAULT_QUEUE_NAME})`)
+    .option('--json', 'print the run report and the aggregated summary as JSON')
+    .action(async (specPath: string, opts: { workers?: string; store?: string; queue?: string | true; queueName?: string; json?: boolean }) => {
+      const storePath = opts.store ?? DEFAULT_RUN_STORE_PATH;
+      const sweepSpec = loadSweepSpec(specPath);
+      const queueUrl = opts.queue === true ? process.env.SGDLAB_QUEUE : opts.queue;
+      if (opts.queue === true && !queueUrl) throw new UsageError('--queue without a URL needs SGDLAB_QUEUE=redis://HOST:PORT');
+      const workers = opts.workers === undefined ? undefined : opts.workers === '0' && queueUrl ? 0 : positiveInteger(opts.workers, '--workers');
+      const onEvent = progressPrinter(opts.json === true, sweepSpec.spec.scoring.metric);
+      const abort = new AbortController();
+      const interrupt = () => {
+        process.stderr.write('\nstopping: running trials stay recorded as running and resume on the next `sgdlab sweep run`\n');
+        abort.abort();
+      };
+      process.once('SIGINT', interrupt);
+      let report: SweepRunReport;
+      try {
+        report = queueUrl
+          ? await runQueueSweep(sweepSpec, { storePath, queue: parseRedisUrl(queueUrl), queueName: opts.queueName ?? DEFAULT_QUEUE_NAME, workers: workers ?? 0, onEvent, signal: abort.signal })
+          : await runLocalSweep(sweepSpec, { storePath, ...(workers !== undefined ? { workers } : {}), onEvent, signal: abort.signal });
+      } finally {
+        process.off('SIGINT', interrupt);
+      }
+      if (abort.signal.aborted) throw new UsageError(`sweep ${sweepSpec.id}: interrupted; run the same command again to continue`);
+      const store = RunStore.open(storePath);
+      try {
+        const summary = summarizeSweep(store, sweepSpec.id, sweepSpec);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ report, summary })}\n`);
+          return;
+        }
+        process.stdout.write(`${summaryTable(summary)}\n`);
+        process.stdout.write(`ran ${report.ran} trials in ${report.wallSeconds.toFixed(1)}s (${report.finished} finished, ${report.diverged} diverged, ${report.failed} failed); ${report.alreadyDone} were done before\n`);
+      } finally {
+        store.close();
+      }
+    });
+  sweep
+    .command('show <specOrId>')
+    .description('the aggregated table of a sweep: per grid point, mean ± std of the scored runs and how many diverged')
+    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
+    .option('--json', 'print the SweepSummary as JSON (the input of sgdlab report)')
+    .action((specOrId: string, opts: { store?: string; json?: boolean }) => {
+      const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH);
+      try {
+        const { sweepId, sweep: fromFile } = resolveSweepArgument(specOrId, store);
+        const summary = summarizeSweep(store, sweepId, fromFile);
+        process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${summaryTable(summary)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+  sweep
+    .command('list')
+    .description('the sweeps recorded in the store')
+    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
+    .option('--json', 'print JSON')
+    .action((opts: { store?: string; json?: boolean }) => {
+      const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH);
+      try {
+        const sweeps = store.listSweeps().map((s) => {
+          const runs = store.listRuns({ sweepId: s.id });
+          return { ...s, runs: runs.length, finished: runs.filter((r) => r.status === 'finished').length, diverged: runs.filter((r) => r.status === 'diverged').length };
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify(sweeps)}\n`);
+        else for (const s of sweeps) process.stdout.write(`${s.id}  ${s.name}  ${s.runs} runs (${s.finished} finished, ${s.diverged} diverged)  created ${s.createdAt}\n`);
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,57 @@
+// `sgdlab worker --queue redis://HOST:PORT`: take sweep trials from a BullMQ queue, train them
+// and hand the results back to the coordinator. Thin over src/sweep/queue.ts.
+
+import type { Command } from 'commander';
+import { runQueueWorker, parseRedisUrl, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS } from '../sweep/index.ts';
+import { UsageError } from './errors.ts';
+
+function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value}: must be a positive integer`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description('take trials of sweeps from a BullMQ queue on Redis and train them (run one per machine, or one per core with --concurrency)')
+    .option('--queue <url>', 'redis://[user:password@]HOST:PORT[/db] (default: $SGDLAB_QUEUE, which keeps a password out of ps and shell history)')
+    .option('--queue-name <name>', `BullMQ queue name (default ${DEFAULT_QUEUE_NAME})`)
+    .option('--concurrency <n>', 'trials trained at once, one process and one ORT thread each (default 1)')
+    .option('--threads <n>', 'ONNX Runtime threads per trial (default: as the sweep spec says, 1 unless set)')
+    .option('--data-dir <dir>', "this machine's directory with the Fashion-MNIST or CIFAR-10 files")
+    .option('--lock-duration <ms>', `how long a job stays ours without a lock renewal (default ${DEFAULT_STALL_SETTINGS.lockDurationMs})`)
+    .option('--stalled-interval <ms>', `how often to look for jobs of dead workers (default ${DEFAULT_STALL_SETTINGS.stalledIntervalMs})`)
+    .option('--max-stalled <n>', `times a job may lose its worker before it fails (default ${DEFAULT_STALL_SETTINGS.maxStalledCount})`)
+    .option('--max-jobs <n>', 'exit after this many trials')
+    .action(async (opts: Record<string, string | undefined>) => {
+      const url = opts.queue ?? process.env.SGDLAB_QUEUE;
+      if (!url) throw new UsageError('worker: give --queue redis://HOST:PORT or set SGDLAB_QUEUE');
+      const target = parseRedisUrl(url);
+      const lockDurationMs = positiveInteger(opts.lockDuration, '--lock-duration');
+      const stalledIntervalMs = positiveInteger(opts.stalledInterval, '--stalled-interval');
+      const maxStalledCount = positiveInteger(opts.maxStalled, '--max-stalled');
+      const concurrency = positiveInteger(opts.concurrency, '--concurrency');
+      const threads = positiveInteger(opts.threads, '--threads');
+      const maxJobs = positiveInteger(opts.maxJobs, '--max-jobs');
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const { jobs } = await runQueueWorker({
+        queue: target,
+        ...(opts.queueName ? { queueName: opts.queueName } : {}),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(threads !== undefined ? { threads } : {}),
+        ...(maxJobs !== undefined ? { maxJobs } : {}),
+        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        stall: { ...(lockDurationMs !== undefined ? { lockDurationMs } : {}), ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}), ...(maxStalledCount !== undefined ? { maxStalledCount } : {}) },
+        signal: abort.signal,
+        onLog: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.stderr.write(`worker: ${jobs} trial${jobs === 1 ? '' : 's'} done\n`);
+    });
+}

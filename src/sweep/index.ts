@@ -1,0 +1,10 @@
+// Sweeps: specs, the local trainer pool, distributed workers on BullMQ/Redis, and aggregation.
+// Other modules import from here, never from the files behind it.
+
+export { SpecError, loadSweepSpec, buildSweep, gridPoints, trialKey, pointKey, trialConfig, sweepId, sweepFromStoredSpec, formatAxisValue, DERIVED_AXES, type Sweep, type SweepSpec, type Trial, type Axis, type Dimension, type Scoring, type AxisValue } from './spec.ts';
+export { summarizeSweep, scorePoint, scoringValue, meanStd } from './aggregate.ts';
+export type { SweepSummary, PointSummary, GridPoint, MetricSummary } from './summary.ts';
+export { runLocalSweep, planTrials, lockPathFor, defaultCheckpointDir, type LocalSweepOptions, type SweepRunReport } from './local.ts';
+export { runQueueSweep, runQueueWorker, parseRedisUrl, jobIdFor, validateTrialJob, validateTrialResult, recordTrialResult, encodeResult, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS, QueueError, type RedisTarget, type StallSettings, type TrialJob, type TrialResult } from './queue.ts';
+export { SweepProgress, formatSeconds, type SweepEvent } from './progress.ts';
+export { summaryTable } from './table.ts';

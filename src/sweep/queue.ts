@@ -1,0 +1,475 @@
+// Sweeps across machines on BullMQ/Redis: the coordinator enqueues one job per trial (job id from
+// the trial key, so enqueuing twice is a no-op), workers train a job into a throwaway store and
+// return the run's record, and the coordinator writes each trial key into ITS store exactly once.
+//
+// A worker killed mid-trial stops renewing its job lock; BullMQ's stalled-job check (run by the
+// other workers every stalledInterval) moves the job back to waiting and another worker trains it
+// from the start. The coordinator records a trial only from a completed job's return value, and
+// never a trial key that is already recorded, so no trial is counted twice.
+//
+// Everything that crosses Redis is data and is validated like user input: job payloads go through
+// resolveConfig, results through validateTrialResult; nothing is evaluated. A Redis URL's
+// credentials are used only to connect: messages, logs and records name the server as redisDisplay.
+
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { RunStore, type MetricValues, type RunRecord } from '../store/index.ts';
+import { effectiveLearningRate, resolveConfig, type TrainConfig } from '../train/index.ts';
+import type { Sweep, Trial } from './spec.ts';
+import { SweepLock } from './lock.ts';
+import { lockPathFor, planTrials, type SweepRunReport } from './local.ts';
+import { Trainer, forkTypeScript } from './trainer.ts';
+import { scoringValue } from './aggregate.ts';
+import type { SweepEvent } from './progress.ts';
+import type { ChildProcess } from 'node:child_process';
+
+export const DEFAULT_QUEUE_NAME = 'sgdlab-trials';
+
+/** Stalled-job handling: how long a job's lock lives without renewal, and how often workers look for expired ones. */
+export interface StallSettings {
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  /** Times a job may stall (its worker died) before it fails for good. */
+  maxStalledCount: number;
+}
+
+export const DEFAULT_STALL_SETTINGS: StallSettings = { lockDurationMs: 60_000, stalledIntervalMs: 30_000, maxStalledCount: 3 };
+
+/** A parsed Redis URL: options to connect with, and a name for the server that is safe to print. */
+export interface RedisTarget {
+  connection: { host: string; port: number; username?: string; password?: string; db?: number; tls?: object };
+  display: string;
+}
+
+/** Bad queue input (URL, payload, result): named UsageError so the CLI prints it as one line. */
+export class QueueError extends Error {
+  override name = 'UsageError';
+}
+
+/** redis://[user:password@]host:port[/db] or rediss:// (TLS). Errors never repeat the credentials. */
+export function parseRedisUrl(text: string): RedisTarget {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new QueueError('--queue: not a URL; expected redis://HOST:PORT');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new QueueError(`--queue: scheme '${url.protocol}' is not redis: or rediss:`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === '') throw new QueueError('--queue: the URL names no host');
+  const port = url.port === '' ? 6379 : Number(url.port);
+  let db: number | undefined;
+  const path = url.pathname.replace(/^\//, '');
+  if (path !== '') {
+    db = Number(path);
+    if (!Number.isInteger(db) || db < 0) throw new QueueError(`--queue: '/${path}' is not a database number`);
+  }
+  const display = `${url.protocol}//${url.hostname}:${port}${db !== undefined ? `/${db}` : ''}`;
+  return {
+    connection: {
+      host,
+      port,
+      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+      ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+      ...(db !== undefined ? { db } : {}),
+      ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+    display,
+  };
+}
+
+/** BullMQ forbids ':' in job ids; a hash of the trial key keeps ids short and safe. */
+export function jobIdFor(sweepId: string, trialKey: string): string {
+  return `${sweepId}.${createHash('sha256').update(trialKey).digest('hex').slice(0, 24)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What crosses the queue.
+
+export interface TrialJob {
+  sweepId: string;
+  trialKey: string;
+  config: Record<string, unknown>;
+}
+
+export interface TrialResult {
+  trialKey: string;
+  status: 'finished' | 'diverged' | 'failed';
+  divergedAtStep?: number;
+  error?: string;
+  final: MetricValues | null;
+  best: MetricValues | null;
+  history: ({ step: number; epoch: number } & MetricValues)[];
+  seconds: number;
+  worker: string;
+}
+
+const ID_PATTERN = /^[a-z0-9-]{1,80}$/;
+const MAX_HISTORY = 100_000;
+
+/** Keys a job may not carry: files on the worker's machine, which the coordinator has no business naming. */
+const JOB_FORBIDDEN_KEYS = ['save', 'init', 'dataDir'];
+
+/** A job payload from Redis, checked like user input; returns the training config to run. */
+export function validateTrialJob(raw: unknown, dataDir?: string): { job: TrialJob; config: TrainConfig } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new QueueError('job: payload is not an object');
+  const { sweepId, trialKey, config, ...rest } = raw as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw new QueueError(`job: unknown field '${Object.keys(rest)[0]}'`);
+  if (typeof sweepId !== 'string' || !ID_PATTERN.test(sweepId)) throw new QueueError('job: sweepId is not a sweep id');
+  if (typeof trialKey !== 'string' || trialKey.length === 0 || trialKey.length > 500 || /[\n\r]/.test(trialKey)) throw new QueueError('job: trialKey is not a trial key');
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new QueueError('job: config is not an object');
+  for (const key of JOB_FORBIDDEN_KEYS) if (key in config) throw new QueueError(`job: config key '${key}' names a file and is not accepted from a queue`);
+  const resolved = resolveConfig({ ...(config as Record<string, unknown>), ...(dataDir ? { dataDir } : {}) }, `job ${trialKey}`);
+  return { job: { sweepId, trialKey, config: config as Record<string, unknown> }, config: resolved };
+}
+
+/** Redis holds JSON, which has no NaN or Infinity, and a diverged run's loss is exactly that. */
+const NON_FINITE = new Map<string, number>([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
+export function encodeResult(result: TrialResult): string {
+  return JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}
+
+function decodeMetrics(raw: unknown, what: string, allowNull: boolean): MetricValues | null {
+  if (raw === null && allowNull) return null;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new QueueError(`${what}: not an object of metrics`);
+  const out: MetricValues = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new QueueError(`${what}: '${name.slice(0, 40)}' is not a metric name`);
+    const n = typeof value === 'number' ? value : typeof value === 'string' ? NON_FINITE.get(value) : undefined;
+    if (n === undefined) throw new QueueError(`${what}: metric '${name}' is not a number`);
+    out[name] = n;
+  }
+  return out;
+}
+
+/** A job's return value (a string of JSON from Redis), checked field by field before it reaches the store. */
+export function validateTrialResult(raw: unknown, expectedKey: string): TrialResult {
+  let parsed: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new QueueError(`result of ${expectedKey}: not JSON`);
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new QueueError(`result of ${expectedKey}: not an object`);
+  const r = parsed as Record<string, unknown>;
+  const what = `result of ${expectedKey}`;
+  if (r.trialKey !== expectedKey) throw new QueueError(`${what}: belongs to another trial`);
+  if (r.status !== 'finished' && r.status !== 'diverged' && r.status !== 'failed') throw new QueueError(`${what}: status is not finished, diverged or failed`);
+  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (r.status === 'diverged' && !isCount(r.divergedAtStep)) throw new QueueError(`${what}: a diverged run needs divergedAtStep`);
+  if (r.status === 'failed' && (typeof r.error !== 'string' || r.error === '')) throw new QueueError(`${what}: a failed run needs an error message`);
+  if (!Array.isArray(r.history) || r.history.length > MAX_HISTORY) throw new QueueError(`${what}: history is not a list of at most ${MAX_HISTORY} records`);
+  let lastStep = -1;
+  const history = r.history.map((row, i) => {
+    const values = decodeMetrics(row, `${what}: history[${i}]`, false)!;
+    const { step, epoch } = values;
+    if (!isCount(step) || step <= lastStep) throw new QueueError(`${what}: history[${i}].step must be an integer above the previous one`);
+    if (epoch === undefined || !Number.isFinite(epoch) || epoch < 0) throw new QueueError(`${what}: history[${i}].epoch must be a non-negative number`);
+    lastStep = step;
+    return values as { step: number; epoch: number } & MetricValues;
+  });
+  return {
+    trialKey: expectedKey,
+    status: r.status,
+    ...(r.status === 'diverged' ? { divergedAtStep: r.divergedAtStep as number } : {}),
+    ...(r.status === 'failed' ? { error: (r.error as string).split('\n')[0]!.slice(0, 500) } : {}),
+    final: decodeMetrics(r.final, `${what}: final`, true),
+    best: decodeMetrics(r.best, `${what}: best`, true),
+    history,
+    seconds: typeof r.seconds === 'number' && Number.isFinite(r.seconds) ? r.seconds : 0,
+    worker: typeof r.worker === 'string' ? r.worker.slice(0, 100) : 'unknown',
+  };
+}
+
+/**
+ * Write a trial's result into the coordinator's store, once: a trial already finished or
+ * diverged there is left alone (returns false); one left running or failed is replaced.
+ */
+export function recordTrialResult(store: RunStore, sweepId: string, trial: Trial, result: TrialResult): boolean {
+  const existing = store.listRuns({ sweepId }).find((r) => r.trialKey === trial.key);
+  if (existing && (existing.status === 'finished' || existing.status === 'diverged')) return false;
+  let runId: number;
+  let after = -1;
+  if (existing) {
+    runId = existing.id;
+    store.reopenRun(runId);
+    store.deleteMetricsAfter(runId, 0);
+    after = store.metrics(runId).at(-1)?.step ?? -1;
+  } else {
+    runId = store.createRun({
+      // The same record train() makes: the coordinator's own config for the trial, never the worker's.
+      config: { ...trial.config, effectiveLr: effectiveLearningRate(trial.config) },
+      seed: trial.config.seed,
+      name: `${trial.config.model} ${trial.config.data} lr=${trial.config.lr} λ=${trial.config.lambda}`,
+      sweepId,
+      trialKey: trial.key,
+    });
+  }
+  for (const row of result.history) if (row.step > after) store.appendMetrics(runId, row);
+  store.finishRun(runId, {
+    status: result.status,
+    final: result.final,
+    best: result.best,
+    ...(result.error !== undefined ? { error: result.error } : {}),
+    ...(result.divergedAtStep !== undefined ? { divergedAtStep: result.divergedAtStep } : {}),
+  });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The coordinator.
+
+export interface QueueSweepOptions {
+  storePath: string;
+  queue: RedisTarget;
+  queueName?: string;
+  /** `sgdlab worker` processes to start on this machine as well (default 0: only enqueue and collect). */
+  workers?: number;
+  stall?: Partial<StallSettings>;
+  onEvent?: (event: SweepEvent) => void;
+  signal?: AbortSignal;
+  pollMs?: number;
+  /** Give up with an error after this long without any trial completing (default: wait forever). */
+  idleTimeoutMs?: number;
+}
+
+function connectionOptions(target: RedisTarget, forWorker: boolean): ConnectionOptions {
+  // Workers block on Redis and must retry forever (BullMQ requires maxRetriesPerRequest null there).
+  return { ...target.connection, ...(forWorker ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 3 }), lazyConnect: false } as ConnectionOptions;
+}
+
+/** Messages of connection errors name the server by its display form only. */
+function connectionFailure(target: RedisTarget, error: unknown): QueueError {
+  const code = (error as { code?: string }).code;
+  return new QueueError(`queue ${target.display}: cannot reach Redis${code ? ` (${code})` : ''}`);
+}
+
+export async function runQueueSweep(sweep: Sweep, options: QueueSweepOptions): Promise<SweepRunReport> {
+  const { storePath, queue: target } = options;
+  const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+  const emit = options.onEvent ?? (() => undefined);
+  const started = Date.now();
+  const store = RunStore.open(storePath);
+  const lock = await SweepLock.acquire(lockPathFor(storePath, sweep.id), sweep.id);
+  const queue = new Queue(queueName, { connection: connectionOptions(target, false) });
+  let connectionError: unknown;
+  queue.on('error', (e) => (connectionError ??= e));
+  const workers: ChildProcess[] = [];
+  const report: SweepRunReport = { sweepId: sweep.id, total: sweep.trials.length, alreadyDone: 0, ran: 0, finished: 0, diverged: 0, failed: 0, stopped: 0, wallSeconds: 0 };
+  try {
+    try {
+      await queue.waitUntilReady();
+    } catch (e) {
+      throw connectionFailure(target, e);
+    }
+    store.saveSweep({ id: sweep.id, name: sweep.spec.name, spec: sweep.spec });
+    const { done, toRun } = planTrials(sweep, store.listRuns({ sweepId: sweep.id }));
+    report.alreadyDone = done.length;
+    emit({ type: 'planned', total: sweep.trials.length, alreadyDone: done.length, toRun: toRun.length, resumed: toRun.filter((t) => t.existing).length, workers: Math.max(1, options.workers ?? 0) });
+    const pending = new Map<string, Trial>();
+    for (const { trial } of toRun) {
+      const jobId = jobIdFor(sweep.id, trial.key);
+      pending.set(jobId, trial);
+      const existing = await Job.fromId(queue, jobId);
+      if (existing && (await existing.getState()) === 'failed') {
+        // A previous coordinator gave up on it; this run tries again.
+        await existing.remove();
+      }
+      const payload: TrialJob = { sweepId: sweep.id, trialKey: trial.key, config: trial.config as unknown as Record<string, unknown> };
+      // attempts: a worker that throws (its trainer process died) gives the job back this many times.
+      await queue.add('trial', payload, { jobId, attempts: 3, removeOnComplete: false, removeOnFail: false });
+    }
+    for (let i = 0; i < (options.workers ?? 0); i++) {
+      workers.push(startWorkerProcess(target, queueName, options.stall));
+    }
+    if (workers.length > 0) lock.setChildren(workers.map((w) => w.pid).filter((p): p is number => p !== undefined));
+
+    const announced = new Set<string>();
+    let lastCompletion = Date.now();
+    while (pending.size > 0 && !options.signal?.aborted) {
+      if (connectionError) throw connectionFailure(target, connectionError);
+      for (const [jobId, trial] of [...pending]) {
+        const job = await Job.fromId(queue, jobId);
+        if (!job) {
+          // Removed by someone else: enqueue again (the id makes this idempotent).
+          await queue.add('trial', { sweepId: sweep.id, trialKey: trial.key, config: trial.config }, { jobId, attempts: 3, removeOnComplete: false, removeOnFail: false });
+          continue;
+        }
+        const state = await job.getState();
+        if (state === 'active' && !announced.has(jobId)) {
+          announced.add(jobId);
+          emit({ type: 'trial-started', trial });
+        }
+        if (state !== 'completed' && state !== 'failed') continue;
+        let result: TrialResult;
+        if (state === 'completed') {
+          try {
+            result = validateTrialResult(job.returnvalue, trial.key);
+          } catch (e) {
+            result = { trialKey: trial.key, status: 'failed', error: (e as Error).message, final: null, best: null, history: [], seconds: 0, worker: 'unknown' };
+          }
+        } else {
+          result = { trialKey: trial.key, status: 'failed', error: `queue job failed: ${(job.failedReason ?? 'unknown reason').split('\n')[0]!.slice(0, 300)}`, final: null, best: null, history: [], seconds: 0, worker: 'unknown' };
+        }
+        const recorded = recordTrialResult(store, sweep.id, trial, result);
+        pending.delete(jobId);
+        await job.remove().catch(() => undefined);
+        lastCompletion = Date.now();
+        if (!recorded) continue;
+        report.ran++;
+        report[result.status]++;
+        const run = store.listRuns({ sweepId: sweep.id }).find((r: RunRecord) => r.trialKey === trial.key);
+        const value = run && result.status !== 'failed' ? scoringValue(run, sweep.spec.scoring.metric) : undefined;
+        if (!announced.has(jobId)) emit({ type: 'trial-started', trial });
+        emit({
+          type: 'trial-ended',
+          trial,
+          status: result.status,
+          seconds: result.seconds,
+          ...(run ? { runId: run.id } : {}),
+          ...(result.error ? { error: result.error } : {}),
+          ...(value !== undefined && Number.isFinite(value) ? { value } : {}),
+        });
+      }
+      if (options.idleTimeoutMs !== undefined && Date.now() - lastCompletion > options.idleTimeoutMs) {
+        throw new QueueError(`sweep ${sweep.id}: no trial completed for ${Math.round(options.idleTimeoutMs / 1000)}s; are workers running on ${queueName} at ${target.display}?`);
+      }
+      if (pending.size > 0) await sleep(options.pollMs ?? 500, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+    }
+    return report;
+  } finally {
+    await Promise.all(workers.map(stopProcess));
+    await queue.close().catch(() => undefined);
+    lock.release();
+    store.close();
+    report.wallSeconds = (Date.now() - started) / 1000;
+  }
+}
+
+function startWorkerProcess(target: RedisTarget, queueName: string, stall: Partial<StallSettings> | undefined): ChildProcess {
+  // The URL with its credentials goes through the environment, never the command line (ps shows that).
+  const env = { ...process.env, SGDLAB_WORKER_CONNECTION: JSON.stringify(target), SGDLAB_WORKER_SETTINGS: JSON.stringify({ queueName, stall: stall ?? {} }) };
+  return forkTypeScript(new URL('./worker-process.ts', import.meta.url), [], env);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker.
+
+export interface QueueWorkerOptions {
+  queue: RedisTarget;
+  queueName?: string;
+  /** Trials trained at once (one trainer process each). */
+  concurrency?: number;
+  stall?: Partial<StallSettings>;
+  /** Overrides the data directory of every job (the worker's copy of Fashion-MNIST/CIFAR-10). */
+  dataDir?: string;
+  /** ONNX Runtime threads per trial, overriding the job's. */
+  threads?: number;
+  /** Exit after this many jobs (tests, batch schedulers). */
+  maxJobs?: number;
+  onLog?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Take trials from the queue until stopped; resolves when the worker has closed. */
+export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ jobs: number }> {
+  const stall = { ...DEFAULT_STALL_SETTINGS, ...options.stall };
+  const log = options.onLog ?? (() => undefined);
+  const concurrency = options.concurrency ?? 1;
+  const idle: Trainer[] = [];
+  const all: Trainer[] = [];
+  let jobs = 0;
+  const name = `${hostname()}:${process.pid}`;
+  let finishedAll: () => void = () => undefined;
+  const allDone = new Promise<void>((resolve) => (finishedAll = resolve));
+
+  const processor = async (job: Job): Promise<string> => {
+    const { job: payload, config } = validateTrialJob(job.data, options.dataDir);
+    if (options.threads !== undefined) config.threads = options.threads;
+    let trainer = idle.pop();
+    if (!trainer || !trainer.alive) {
+      trainer = new Trainer();
+      all.push(trainer);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'sgdlab-worker-'));
+    const storePath = join(dir, 'runs.sqlite');
+    const started = Date.now();
+    log(`trial ${payload.trialKey} of sweep ${payload.sweepId} started (job ${job.id})`);
+    try {
+      let lastReport = 0;
+      const outcome = await trainer.run({ storePath, sweepId: payload.sweepId, trialKey: payload.trialKey, config: config as unknown as Record<string, unknown> }, (step, totalSteps) => {
+        if (Date.now() - lastReport < 1000) return;
+        lastReport = Date.now();
+        void job.updateProgress({ step, totalSteps }).catch(() => undefined);
+      });
+      if (!trainer.alive) throw new Error(outcome.error ?? 'trainer process died');
+      const store = RunStore.open(storePath);
+      let result: TrialResult;
+      try {
+        const run = outcome.runId !== undefined ? store.getRun(outcome.runId) : undefined;
+        const status = run && run.status !== 'running' ? run.status : 'failed';
+        result = {
+          trialKey: payload.trialKey,
+          status,
+          ...(status === 'diverged' ? { divergedAtStep: run!.divergedAtStep ?? 0 } : {}),
+          ...(status === 'failed' ? { error: run?.error ?? outcome.error ?? 'training failed' } : {}),
+          final: run?.final ?? null,
+          best: run?.best ?? null,
+          history: run ? store.metrics(run.id) : [],
+          seconds: (Date.now() - started) / 1000,
+          worker: name,
+        };
+      } finally {
+        store.close();
+      }
+      idle.push(trainer);
+      log(`trial ${payload.trialKey} ${result.status} in ${result.seconds.toFixed(1)}s`);
+      return encodeResult(result);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      jobs++;
+      if (options.maxJobs !== undefined && jobs >= options.maxJobs) finishedAll();
+    }
+  };
+
+  const worker = new Worker(options.queueName ?? DEFAULT_QUEUE_NAME, processor, {
+    connection: connectionOptions(options.queue, true),
+    concurrency,
+    lockDuration: stall.lockDurationMs,
+    stalledInterval: stall.stalledIntervalMs,
+    maxStalledCount: stall.maxStalledCount,
+    autorun: false,
+  });
+  let connectionError: unknown;
+  worker.on('error', (e) => {
+    if (!connectionError) log(`queue ${options.queue.display}: ${(e as { code?: string }).code ?? 'error'}; retrying`);
+    connectionError = e;
+  });
+  worker.on('failed', (job, e) => log(`job ${job?.id ?? '?'} failed: ${e.message.split('\n')[0]}`));
+  try {
+    await worker.waitUntilReady();
+  } catch (e) {
+    throw connectionFailure(options.queue, e);
+  }
+  log(`worker ${name} takes trials from ${options.queueName ?? DEFAULT_QUEUE_NAME} at ${options.queue.display} (lock ${stall.lockDurationMs} ms, stalled check every ${stall.stalledIntervalMs} ms)`);
+  options.signal?.addEventListener('abort', () => finishedAll(), { once: true });
+  void worker.run();
+  await allDone;
+  // Close without waiting for a running trial: its lock expires and another worker takes it.
+  await worker.close(options.signal?.aborted === true);
+  await Promise.all(all.map((t) => t.stop()));
+  return { jobs };
+}

@@ -1,0 +1,94 @@
+// A handle on one trainer child process (trainer-process.ts): start it, give it trials one at a
+// time, learn how each ended, and notice when the process dies under a trial.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FinalRunStatus } from '../store/index.ts';
+
+export interface TrainerRequest {
+  storePath: string;
+  /** Where checkpoints go; none when absent (queue workers train into a throwaway store). */
+  checkpointDir?: string;
+  sweepId: string;
+  trialKey: string;
+  config: Record<string, unknown>;
+  resumeRunId?: number;
+  /** Tests: stop after this many epochs, as if killed. */
+  stopAfterEpochs?: number;
+}
+
+export type TrainerReply =
+  | { type: 'ready' }
+  | { type: 'progress'; step: number; totalSteps: number }
+  | { type: 'done'; runId?: number; status: FinalRunStatus | 'stopped'; error?: string };
+
+export interface TrialOutcome {
+  runId?: number;
+  status: FinalRunStatus | 'stopped';
+  error?: string;
+}
+
+/** Node options that let a child run TypeScript sources: the tsx loader, by absolute URL. */
+export function typeScriptExecArgv(): string[] {
+  const argv = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
+  const hasLoader = argv.some((a, i) => a.includes('tsx') && (a.startsWith('--import') || argv[i - 1] === '--import'));
+  return hasLoader ? argv : [...argv, '--import', import.meta.resolve('tsx')];
+}
+
+/** Fork a TypeScript entry of this package with an IPC channel; output goes to this process's stderr. */
+export function forkTypeScript(entry: URL, args: string[] = [], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return fork(fileURLToPath(entry), args, { execArgv: typeScriptExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+}
+
+export class Trainer {
+  private child: ChildProcess;
+  private pending?: { resolve: (o: TrialOutcome) => void; onProgress?: (step: number, totalSteps: number) => void };
+  private exited = false;
+
+  constructor() {
+    this.child = forkTypeScript(new URL('./trainer-process.ts', import.meta.url));
+    this.child.on('message', (message: TrainerReply) => {
+      if (message.type === 'progress') this.pending?.onProgress?.(message.step, message.totalSteps);
+      else if (message.type === 'done') this.settle({ ...(message.runId !== undefined ? { runId: message.runId } : {}), status: message.status, ...(message.error ? { error: message.error } : {}) });
+    });
+    this.child.on('exit', (code, signal) => {
+      this.exited = true;
+      this.settle({ status: 'failed', error: `trainer process exited (${signal ?? `code ${code}`}) during the trial` });
+    });
+    // A trainer that cannot be spawned reports through 'exit' as well; nothing to add here.
+    this.child.on('error', () => undefined);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  /** Train one trial; resolves with how it ended (also when the process dies under it). */
+  run(request: TrainerRequest, onProgress?: (step: number, totalSteps: number) => void): Promise<TrialOutcome> {
+    if (this.pending) throw new Error('trainer is busy');
+    if (this.exited) return Promise.resolve({ status: 'failed', error: 'trainer process is not running' });
+    return new Promise((resolve) => {
+      this.pending = { resolve, ...(onProgress ? { onProgress } : {}) };
+      this.child.send(request);
+    });
+  }
+
+  /** Stop the process: close the channel (it exits at its next step) and make sure with a signal. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    if (this.child.connected) this.child.disconnect();
+    this.child.kill(signal);
+    await exited;
+  }
+
+  private settle(outcome: TrialOutcome): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.resolve(outcome);
+  }
+}
