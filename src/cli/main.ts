@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   export: () => import('./export.ts'),
   data: () => import('./data.ts'),
   verify: () => import('./verify.ts'),
+  report: () => import('./report.ts'),
   sweep: () => import('./sweep.ts'),
   worker: () => import('./worker.ts'),
 };

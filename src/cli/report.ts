@@ -1,0 +1,73 @@
+// `sgdlab report SWEEP…`: the paper's figures from sweeps in the run store, as SVG, PNG and one
+// self-contained HTML page. Thin over src/sweep (summaries) and src/report (figures).
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_RUN_STORE_PATH, RunStore } from '../store/index.ts';
+import { loadSweepSpec, summarizeSweep, type SweepSummary } from '../sweep/index.ts';
+import type { WrittenReport } from '../report/index.ts';
+import { UsageError } from './errors.ts';
+
+export interface ReportCommandOptions {
+  out?: string;
+  store?: string;
+  png?: boolean;
+  json?: boolean;
+}
+
+export const DEFAULT_REPORT_DIR = './sgdlab-report';
+
+/** A spec file (its sweep id follows from its contents, as in `sgdlab sweep show`) or a sweep id. */
+function summarize(store: RunStore, specOrId: string): SweepSummary {
+  if (existsSync(specOrId)) {
+    const sweep = loadSweepSpec(specOrId);
+    return summarizeSweep(store, sweep.id, sweep);
+  }
+  return summarizeSweep(store, specOrId);
+}
+
+export async function reportCommand(sweeps: readonly string[], options: ReportCommandOptions, write: (text: string) => void): Promise<WrittenReport> {
+  if (sweeps.length === 0) throw new UsageError('report: name at least one sweep (a spec file or a sweep id; see sgdlab sweep list)');
+  const storePath = options.store ?? DEFAULT_RUN_STORE_PATH;
+  // Opening a missing path would create an empty store; a report of nothing is a mistake in the path.
+  if (!existsSync(storePath)) throw new UsageError(`report: --store ${storePath}: no run store there`);
+  const store = RunStore.open(storePath);
+  try {
+    const summaries = sweeps.map((s) => summarize(store, s));
+    const outDir = resolve(options.out ?? DEFAULT_REPORT_DIR);
+    const started = performance.now();
+    // vega, vega-lite and resvg load only here: every other sgdlab command starts without them.
+    const { writeReport } = await import('../report/index.ts');
+    const report = await writeReport({ summaries, loadHistory: (runId) => store.metrics(runId) }, outDir, {
+      png: options.png,
+      footer: `sgdlab report ${sweeps.join(' ')} (store ${storePath}), ${new Date().toISOString()}`,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    if (options.json) {
+      write(`${JSON.stringify({ ...report, seconds })}\n`);
+    } else {
+      for (const w of report.warnings) write(`warning: ${w}\n`);
+      for (const f of report.figures) write(`${f.paper.padEnd(16)} ${f.svgPath}${f.pngPath ? ` (+ .png)` : ''}\n`);
+      for (const s of report.skipped) write(`${s.paper.padEnd(16)} not drawn: ${s.reason}\n`);
+      write(`${report.figures.length} figures in ${seconds.toFixed(1)} s; open ${report.htmlPath}\n`);
+    }
+    return report;
+  } finally {
+    store.close();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description("the paper's figures (Fig. 1–5, 7) from sweeps: SVG, PNG and one self-contained HTML page")
+    .argument('<sweeps...>', 'sweep spec files or sweep ids (sgdlab sweep list); figures pool their grid points')
+    .option('--out <dir>', `output folder (default ${DEFAULT_REPORT_DIR})`)
+    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
+    .option('--no-png', 'write SVG and HTML only')
+    .option('--json', 'print the written files and skipped figures as JSON')
+    .action(async (sweeps: string[], options: ReportCommandOptions) => {
+      await reportCommand(sweeps, options, (text) => process.stdout.write(text));
+    });
+}
