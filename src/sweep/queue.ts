@@ -26,6 +26,7 @@ import { Trainer, forkTypeScript } from './trainer.ts';
 import { scoringValue } from './aggregate.ts';
 import type { SweepEvent } from './progress.ts';
 import type { ChildProcess } from 'node:child_process';
+import { useBullmqConnection } from './resp.ts';
 
 export const DEFAULT_QUEUE_NAME = 'sgdlab-trials';
 
@@ -240,6 +241,7 @@ export interface QueueSweepOptions {
 }
 
 function connectionOptions(target: RedisTarget, forWorker: boolean): ConnectionOptions {
+  useBullmqConnection();
   // Workers block on Redis and must retry forever (BullMQ requires maxRetriesPerRequest null there).
   return { ...target.connection, ...(forWorker ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 3 }), lazyConnect: false } as ConnectionOptions;
 }
