@@ -121,7 +121,7 @@ export function loadSweepSpec(path: string): Sweep {
       // The yaml package builds plain data only (no tags that construct objects or run code).
       parsed = parseYaml(text, { maxAliasCount: 100 });
     } catch (e) {
-      throw new SpecError(`${path}: not valid YAML (${firstLine(e)})`);
+      throw new SpecError(`${path}: not valid YAML (${firstLine(e).replace(/:$/, '')})`);
     }
   }
   return buildSweep(parsed, path);

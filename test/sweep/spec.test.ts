@@ -1,0 +1,98 @@
+// Sweep specs: expansion into trials (ranges, seeds, zips, derived axes), stable ids and keys, and
+// a clear one-line error for every kind of malformed spec, from the library and from the CLI.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { buildSweep, loadSweepSpec, SpecError } from '../../src/sweep/index.ts';
+import { runSgdlab, tempDir, writeSpec } from './helpers.ts';
+
+test('ranges, lists and seed counts expand into the cross product, seeds innermost', () => {
+  const sweep = buildSweep({ name: 'grid', base: { model: 'mlp:16x1', epochs: 2 }, axes: { lr: '2^-10..2^-6 step 2', lambda: [0, '2^-6'], seed: 3 } });
+  assert.deepEqual(sweep.trials.map((t) => t.key).slice(0, 4), ['lr=2^-10,lambda=0,seed=0', 'lr=2^-10,lambda=0,seed=1', 'lr=2^-10,lambda=0,seed=2', 'lr=2^-10,lambda=2^-6,seed=0']);
+  assert.equal(sweep.trials.length, 3 * 2 * 3);
+  assert.deepEqual([...new Set(sweep.trials.map((t) => t.config.lr))], [2 ** -10, 2 ** -8, 2 ** -6]);
+  assert.ok(sweep.trials.every((t) => t.config.threads === 1 && t.config.epochs === 2));
+  assert.deepEqual(sweep.spec.scoring, { metric: 'best_test_acc', best: 3, of: 3, order: 'max', diverged: 'include' });
+  assert.match(sweep.id, /^grid-[0-9a-f]{12}$/);
+});
+
+test('the id depends on the trials, not on how values are written or how runs are scored', () => {
+  const a = buildSweep({ name: 'same', base: { epochs: 2 }, axes: { lr: ['2^-5', '2^-4'], seed: 7 } });
+  const b = buildSweep({ name: 'same', base: { epochs: 2 }, axes: { lr: [0.03125, 0.0625], seed: 7 }, scoring: { best: 3 } });
+  const c = buildSweep({ name: 'same', base: { epochs: 3 }, axes: { lr: [0.03125, 0.0625], seed: 7 } });
+  assert.equal(a.id, b.id);
+  assert.notEqual(a.id, c.id);
+});
+
+test('zipped axes move together; derived axes hold ε/B, λ/B and the update count fixed', () => {
+  const zipped = buildSweep({ name: 'zip', base: { epochs: 1 }, zip: [{ batch: [8, 16, 32], lr: ['2^-7', '2^-6', '2^-5'] }] });
+  assert.deepEqual(zipped.trials.map((t) => [t.config.batch, t.config.lr]), [[8, 2 ** -7], [16, 2 ** -6], [32, 2 ** -5]]);
+  const ratio = buildSweep({ name: 'ratio', base: { epochs: 1 }, axes: { batch: [8, 16], lrPerBatch: ['2^-10', '2^-9'] } });
+  assert.deepEqual(ratio.trials.map((t) => t.config.lr), [2 ** -7, 2 ** -6, 2 ** -6, 2 ** -5]);
+  assert.deepEqual(ratio.trials[0]!.point, { batch: 8, lrPerBatch: 2 ** -10 });
+  const updates = buildSweep({ name: 'updates', base: { epochs: 5 }, axes: { nStep: [1, 2, 4], updates: 400 } });
+  assert.deepEqual(updates.trials.map((t) => [t.config.steps, t.config.epochs]), [[400, undefined], [200, undefined], [100, undefined]]);
+});
+
+test('malformed specs give one-line errors that name the key and what is wrong', () => {
+  const cases: [unknown, RegExp][] = [
+    [[1, 2], /a sweep spec must be a mapping/],
+    [{ base: {} }, /name: must be a non-empty string/],
+    [{ name: 'x', axes: {}, seeds: 7 }, /unknown key 'seeds' \(known: name, description, base, axes, zip, scoring\)/],
+    [{ name: 'x', base: { lr: 'fast' } }, /base: lr: 'fast' is not a number/],
+    [{ name: 'x', base: { learningRate: 0.1 } }, /base: unknown key 'learningRate'/],
+    [{ name: 'x', base: { save: 'a.safetensors' } }, /base.save: not allowed in a sweep/],
+    [{ name: 'x', axes: { lr: '2^-3..2^-10' } }, /axes.lr: '2\^-3..2\^-10' is an empty range/],
+    [{ name: 'x', axes: { lr: [] } }, /axes.lr: has no values/],
+    [{ name: 'x', axes: { lr: ['2^-5', 0.03125] } }, /axes.lr: value 2\^-5 is listed twice/],
+    [{ name: 'x', axes: { lr: [-0.1] } }, /trial lr=-0.1,seed=0: lr: must be positive, got -0.1/],
+    [{ name: 'x', axes: { learning_rate: [0.1] } }, /axes.learning_rate: unknown axis 'learning_rate'/],
+    [{ name: 'x', axes: { batch: [16, 'big'] } }, /axes.batch: 'big' is not a number/],
+    [{ name: 'x', axes: { seed: 0 } }, /axes.seed: 0 is not a count of seeds/],
+    [{ name: 'x', axes: { seed: [1, 1] } }, /axes.seed: a seed is listed twice/],
+    [{ name: 'x', axes: { model: ['mlp:16x1', 'resnet'] } }, null as unknown as RegExp],
+    [{ name: 'x', zip: [{ batch: [8, 16], lr: [0.1] }] }, /zip\[0\]: zipped axes need equally many values, got batch 2, lr 1/],
+    [{ name: 'x', axes: { lr: [0.1] }, zip: [{ lr: [0.2], batch: [8] }] }, /zip\[0\].lr: axis 'lr' is swept twice/],
+    [{ name: 'x', axes: { lr: [0.1], lrPerBatch: [0.01] } }, /lr and lrPerBatch both set the learning rate/],
+    [{ name: 'x', base: { epochs: 2 }, axes: { nStep: [1, 3], updates: 100 } }, /trial nStep=3,updates=100,seed=0: updates 100 is not a multiple of nStep 3/],
+    [{ name: 'x', base: { epochs: 2, steps: 10 } }, /base: give epochs or steps, not both/],
+    [{ name: 'x', axes: { seed: 7 }, scoring: { best: 8 } }, /scoring.best: 8 is more than the 7 seeds per point/],
+    [{ name: 'x', axes: { seed: 7 }, scoring: { of: 5 } }, /scoring.of: 5 does not match the 7 seeds/],
+    [{ name: 'x', scoring: { diverged: 'ignore' } }, /scoring.diverged: 'ignore' is not one of include, exclude/],
+  ];
+  for (const [spec, message] of cases) {
+    if (message === null) continue; // unknown models are found when the trial builds its model, not here
+    assert.throws(() => buildSweep(spec, 'f.yaml'), (e: Error) => {
+      assert.ok(e instanceof SpecError, `${JSON.stringify(spec)} → ${e.name}: ${e.message}`);
+      assert.match(e.message, /^f\.yaml: /);
+      assert.match(e.message, message, JSON.stringify(spec));
+      assert.doesNotMatch(e.message, /\n/);
+      return true;
+    });
+  }
+});
+
+test('spec files: YAML and JSON syntax errors, missing files', () => {
+  const dir = tempDir();
+  assert.throws(() => loadSweepSpec(join(dir, 'missing.yaml')), /missing.yaml: cannot read the sweep spec/);
+  assert.throws(() => loadSweepSpec(writeSpec(dir, 'bad.yaml', 'name: x\naxes:\n  lr: [0.1\n')), /bad.yaml: not valid YAML \(/);
+  assert.throws(() => loadSweepSpec(writeSpec(dir, 'bad.json', '{"name": "x",}')), /bad.json: not valid JSON \(/);
+  assert.throws(() => loadSweepSpec(writeSpec(dir, 'dup.yaml', 'name: x\nname: y\n')), /dup.yaml: not valid YAML \(Map keys must be unique at line 2/);
+  const ok = loadSweepSpec(writeSpec(dir, 'ok.json', JSON.stringify({ name: 'ok', axes: { lr: '2^-6..2^-5' } })));
+  assert.equal(ok.trials.length, 2);
+});
+
+test('sgdlab sweep run/show: a malformed spec is one line on stderr and exit code 2', async () => {
+  const dir = tempDir();
+  const store = join(dir, 'runs.sqlite');
+  const spec = writeSpec(dir, 'bad.yaml', 'name: bad\naxes:\n  lr: 2^-3..2^-10\n');
+  for (const args of [['sweep', 'run', spec, '--store', store], ['sweep', 'show', spec, '--store', store], ['sweep', 'show', 'no-such-sweep', '--store', store]]) {
+    const r = await runSgdlab(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^sgdlab: /);
+  }
+  const r = await runSgdlab(['sweep', 'run', spec, '--store', store, '--queue', 'redis://user:hunter2@127.0.0.1:1']);
+  assert.doesNotMatch(r.stderr, /hunter2/);
+});
