@@ -32,6 +32,8 @@ export interface SweepRunReport {
   sweepId: string;
   total: number;
   alreadyDone: number;
+  /** Trials that had a record but had not ended well (interrupted or failed before): resumed or retried. */
+  resumed: number;
   ran: number;
   finished: number;
   diverged: number;
@@ -69,11 +71,12 @@ export async function runLocalSweep(sweep: Sweep, options: LocalSweepOptions): P
   const store = RunStore.open(storePath);
   const lock = await SweepLock.acquire(lockPathFor(storePath, sweep.id), sweep.id);
   const trainers: Trainer[] = [];
-  const report: SweepRunReport = { sweepId: sweep.id, total: sweep.trials.length, alreadyDone: 0, ran: 0, finished: 0, diverged: 0, failed: 0, stopped: 0, wallSeconds: 0 };
+  const report: SweepRunReport = { sweepId: sweep.id, total: sweep.trials.length, alreadyDone: 0, resumed: 0, ran: 0, finished: 0, diverged: 0, failed: 0, stopped: 0, wallSeconds: 0 };
   try {
     store.saveSweep({ id: sweep.id, name: sweep.spec.name, spec: sweep.spec });
     const { done, toRun } = planTrials(sweep, store.listRuns({ sweepId: sweep.id }));
     report.alreadyDone = done.length;
+    report.resumed = toRun.filter((t) => t.existing).length;
     const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), toRun.length));
     emit({ type: 'planned', total: sweep.trials.length, alreadyDone: done.length, toRun: toRun.length, resumed: toRun.filter((t) => t.existing).length, workers });
     if (toRun.length === 0) return report;

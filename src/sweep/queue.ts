@@ -263,7 +263,7 @@ export async function runQueueSweep(sweep: Sweep, options: QueueSweepOptions): P
   let connectionError: unknown;
   queue.on('error', (e) => (connectionError ??= e));
   const workers: ChildProcess[] = [];
-  const report: SweepRunReport = { sweepId: sweep.id, total: sweep.trials.length, alreadyDone: 0, ran: 0, finished: 0, diverged: 0, failed: 0, stopped: 0, wallSeconds: 0 };
+  const report: SweepRunReport = { sweepId: sweep.id, total: sweep.trials.length, alreadyDone: 0, resumed: 0, ran: 0, finished: 0, diverged: 0, failed: 0, stopped: 0, wallSeconds: 0 };
   try {
     try {
       await queue.waitUntilReady();
@@ -273,6 +273,7 @@ export async function runQueueSweep(sweep: Sweep, options: QueueSweepOptions): P
     store.saveSweep({ id: sweep.id, name: sweep.spec.name, spec: sweep.spec });
     const { done, toRun } = planTrials(sweep, store.listRuns({ sweepId: sweep.id }));
     report.alreadyDone = done.length;
+    report.resumed = toRun.filter((t) => t.existing).length;
     emit({ type: 'planned', total: sweep.trials.length, alreadyDone: done.length, toRun: toRun.length, resumed: toRun.filter((t) => t.existing).length, workers: Math.max(1, options.workers ?? 0) });
     const pending = new Map<string, Trial>();
     for (const { trial } of toRun) {
