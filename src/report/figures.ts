@@ -341,7 +341,7 @@ function figure2(ctx: Context): FigureOutcome {
   return {
     ...header,
     kind: 'drawn',
-    caption: `Plain SGD, batch size B = ${batch}. Solid: ${ctx.scoringText.replace(/\.$/, '')}; dashed: final training accuracy. The paper: at λ = 0 the ε that maximizes test accuracy is larger than the one that maximizes training accuracy; with λ > 0 they coincide.`,
+    caption: `Plain SGD, batch size B = ${batch}. Solid: test accuracy; dashed: final training accuracy (mean ± std over the same runs). ${ctx.scoringText} The paper: at λ = 0 the ε that maximizes test accuracy is larger than the one that maximizes training accuracy; with λ > 0 they coincide.`,
     notes,
     spec: figureSpec(panels),
   };

@@ -64,21 +64,23 @@ async function writeFigures(outcomes: FigureOutcome[], outDir: string, options: 
   return { page, written, warnings };
 }
 
-const formatValue = (v: number | string): string => (typeof v === 'number' ? formatPowerOfTwo(v) : v);
+/** Rates and coefficients in the paper's 2^k notation; batch sizes, budgets and n as plain numbers. */
+const POWER_OF_TWO_KEYS = new Set(['lr', 'lambda', 'lrPerBatch', 'lambdaPerBatch', 'weightDecay']);
+const formatValue = (key: string, v: unknown): string => (typeof v === 'number' && POWER_OF_TWO_KEYS.has(key) ? formatPowerOfTwo(v) : String(v));
 
 function sweepRows(summaries: SweepSummary[]): string[][] {
   return summaries.map((s) => {
     const base = s.base;
-    const setting = ['data', 'model', 'batch', 'epochs', 'steps', 'schedule', 'sampler']
+    const setting = ['data', 'model', 'batch', 'lr', 'lambda', 'nStep', 'epochs', 'steps', 'schedule', 'sampler']
       .filter((k) => base[k] !== undefined && !s.axes.some((a) => a.name === k))
-      .map((k) => `${k} ${typeof base[k] === 'number' ? formatPowerOfTwo(base[k] as number) : String(base[k])}`)
+      .map((k) => `${k} ${formatValue(k, base[k])}`)
       .join(', ');
     const runs = s.points.reduce((n, p) => n + p.runs, 0);
     const diverged = s.points.reduce((n, p) => n + p.diverged, 0);
     return [
       s.sweepId,
       s.name,
-      s.axes.map((a) => `${a.name}: ${a.values.map(formatValue).join(', ')}`).join('; '),
+      s.axes.map((a) => `${a.name}: ${a.values.map((v) => formatValue(a.name, v)).join(', ')}`).join('; '),
       setting,
       `${s.points.length} points, ${runs} runs${diverged > 0 ? `, ${diverged} diverged` : ''}`,
       `best ${s.scoring.best} of ${s.scoring.of} by ${s.scoring.metric}`,
