@@ -20,10 +20,14 @@ const loop = await runLoopBench({ threads: args.threads, quick: args.quick }, lo
 const find = (batch: number, kind: string, K: number): StepRow => engine.steps.find((s) => s.batch === batch && s.kind === kind && s.stepsPerCall === K)!;
 const loopK = args.loopSteps;
 const plain128 = [find(128, 'plain', 1), find(128, 'plain', loopK)];
-const ratios = [16, 128].flatMap((b) => [1, loopK].map((K) => ({ batch: b, stepsPerCall: K, ratio: find(b, 'modified-exact', K).msPerStep / find(b, 'plain', K).msPerStep, fdRatio: find(b, 'modified-fd', K).msPerStep / find(b, 'plain', K).msPerStep })));
+const ratios = [16, 128].flatMap((b) => [1, loopK].map((K) => ({
+  batch: b, stepsPerCall: K,
+  ratio: find(b, 'modified-exact', K).msPerStep / find(b, 'plain', K).msPerStep,
+  bestRatio: find(b, 'modified-exact', K).bestMsPerStep / find(b, 'plain', K).bestMsPerStep,
+})));
 const targets = [
   { target: 'plain MLP step, batch 128, ≥ 50% of the MatMul peak', values: plain128.map((r) => `K=${r.stepsPerCall}: ${(100 * r.fractionOfPeak).toFixed(1)}% (best calls ${(100 * r.flopsPerStep / (r.bestMsPerStep * 1e6) / engine.matmulBestGflops).toFixed(1)}%)`), met: plain128.some((r) => r.fractionOfPeak >= 0.5), metAll: plain128.every((r) => r.fractionOfPeak >= 0.5) },
-  { target: 'modified (exact) / plain ≤ 3.0 (time per step)', values: ratios.map((r) => `b${r.batch} K=${r.stepsPerCall}: ${r.ratio.toFixed(2)}×`), met: ratios.some((r) => r.ratio <= 3), metAll: ratios.every((r) => r.ratio <= 3) },
+  { target: 'modified (exact) / plain ≤ 3.0 (time per step)', values: ratios.map((r) => `b${r.batch} K=${r.stepsPerCall}: ${r.ratio.toFixed(2)}× (best calls ${r.bestRatio.toFixed(2)}×)`), met: ratios.some((r) => r.ratio <= 3), metAll: ratios.every((r) => r.ratio <= 3) },
   { target: 'training-loop overhead over the bare step < 10%', values: loop.map((l) => `${l.data}: ${l.overheadPct.toFixed(1)}% (best calls ${l.overheadPctBest.toFixed(1)}%)`), met: loop.some((l) => l.overheadPct < 10), metAll: loop.every((l) => l.overheadPct < 10) },
 ];
 const missed = targets.some((t) => !t.metAll);
