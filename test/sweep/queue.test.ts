@@ -1,0 +1,105 @@
+// Sweeps on BullMQ/Redis: two worker processes on a private redis-server, one SIGKILLed mid-trial;
+// every trial ends up recorded exactly once in the coordinator's store. Plus the validation of
+// everything that crosses the queue, which needs no server.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { RunStore } from '../../src/store/index.ts';
+import { buildSweep, encodeResult, loadSweepSpec, parseRedisUrl, recordTrialResult, validateTrialJob, validateTrialResult, jobIdFor, type TrialResult } from '../../src/sweep/index.ts';
+import { redisServerBinary, startRedis, startSgdlab, tempDir, writeSpec } from './helpers.ts';
+
+const REDIS = redisServerBinary();
+
+test('a sweep through two workers on Redis, one SIGKILLed mid-trial, records every trial exactly once', { skip: REDIS ? false : 'redis-server is not installed (apt-get install -y redis-server; CI installs it)' }, async () => {
+  const redis = await startRedis(REDIS!);
+  const dir = tempDir();
+  const spec = writeSpec(dir, 'queue.yaml', `name: queue check\nbase:\n  model: mlp:64x1\n  epochs: 4\naxes:\n  lr: [2^-6, 2^-4]\n  seed: 3\nscoring:\n  best: 2\n`);
+  const sweep = loadSweepSpec(spec);
+  const store = join(dir, 'runs.sqlite');
+  const workerArgs = ['worker', '--queue', redis.url, '--lock-duration', '1500', '--stalled-interval', '500'];
+  const coordinator = startSgdlab(['sweep', 'run', spec, '--queue', redis.url, '--store', store, '--json']);
+  const doomed = startSgdlab(workerArgs);
+  let survivor: ReturnType<typeof startSgdlab> | undefined;
+  try {
+    // The doomed worker takes the first trial; kill it while that trial trains.
+    const started = await doomed.waitFor(/trial (\S+) of sweep \S+ started/);
+    const killedTrial = started[1]!;
+    survivor = startSgdlab(workerArgs);
+    await doomed.waitFor(/started/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.doesNotMatch(doomed.stderr(), new RegExp(`trial ${killedTrial.replace(/[\^.]/g, '\\$&')} finished`), 'killed before the trial ended');
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+
+    const { code } = await coordinator.exited;
+    assert.equal(code, 0, coordinator.stderr());
+    const { report } = JSON.parse(coordinator.stdout()) as { report: { finished: number; ran: number } };
+    assert.equal(report.ran, 6);
+    assert.equal(report.finished, 6);
+    // The survivor trained the killed worker's trial after BullMQ found it stalled.
+    assert.match(survivor.stderr(), new RegExp(`trial ${killedTrial.replace(/[\^.]/g, '\\$&')} of sweep`));
+
+    const runs = RunStore.open(store);
+    try {
+      const recorded = runs.listRuns({ sweepId: sweep.id });
+      assert.equal(recorded.length, 6);
+      assert.deepEqual(recorded.map((r) => r.trialKey).sort(), sweep.trials.map((t) => t.key).sort());
+      assert.ok(recorded.every((r) => r.status === 'finished' && r.final !== null && runs.metrics(r.id).length === 4));
+      // The record holds the coordinator's config, nothing from the worker.
+      const killed = recorded.find((r) => r.trialKey === killedTrial)!;
+      assert.equal((killed.config as { model: string }).model, 'mlp:64x1');
+    } finally {
+      runs.close();
+    }
+  } finally {
+    for (const p of [coordinator, doomed, survivor]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+    await Promise.all([coordinator, doomed, survivor].filter((p) => p !== undefined).map((p) => p!.exited));
+    await redis.stop();
+  }
+});
+
+test('Redis URLs: credentials are used to connect, never shown', () => {
+  const t = parseRedisUrl('redis://alice:s3cret@127.0.0.1:6390/2');
+  assert.deepEqual(t.connection, { host: '127.0.0.1', port: 6390, username: 'alice', password: 's3cret', db: 2 });
+  assert.equal(t.display, 'redis://127.0.0.1:6390/2');
+  assert.throws(() => parseRedisUrl('http://x:1'), /scheme 'http:' is not redis:/);
+  assert.throws(() => parseRedisUrl('redis://:pw@h:1/x'), (e: Error) => !e.message.includes('pw') && /not a database number/.test(e.message));
+  assert.throws(() => parseRedisUrl('not a url with secret'), (e: Error) => !e.message.includes('secret'));
+});
+
+test('job payloads are validated like user input', () => {
+  const ok = validateTrialJob({ sweepId: 'a-0123', trialKey: 'lr=2^-5,seed=0', config: { lr: '2^-5', epochs: 2 } });
+  assert.equal(ok.config.lr, 2 ** -5);
+  assert.throws(() => validateTrialJob({ sweepId: 'a', trialKey: 'k', config: { save: '/etc/passwd' } }), /config key 'save' names a file/);
+  assert.throws(() => validateTrialJob({ sweepId: 'a', trialKey: 'k', config: { lr: 'process.exit()' } }), /lr: 'process.exit\(\)' is not a number/);
+  assert.throws(() => validateTrialJob({ sweepId: '../../x', trialKey: 'k', config: {} }), /sweepId is not a sweep id/);
+  assert.throws(() => validateTrialJob({ sweepId: 'a', trialKey: 'k', config: {}, extra: 1 }), /unknown field 'extra'/);
+  assert.throws(() => validateTrialJob('{}'), /payload is not an object/);
+  assert.ok(!jobIdFor('s-1', 'lr=2^-5,model=mlp:8x1,seed=0').includes(':'), 'BullMQ rejects ":" in job ids');
+});
+
+test('results from workers are validated, keep NaN, and are recorded once per trial key', () => {
+  const sweep = buildSweep({ name: 'record', base: { epochs: 1 }, axes: { seed: 2 } });
+  const trial = sweep.trials[0]!;
+  const result: TrialResult = { trialKey: trial.key, status: 'diverged', divergedAtStep: 7, final: { train_loss: NaN, best_test_acc: 0.5 }, best: { test_acc: 0.5 }, history: [{ step: 5, epoch: 1, train_loss: 2, test_acc: 0.5 }, { step: 7, epoch: 1.4, train_loss: NaN }], seconds: 1, worker: 'w' };
+  const decoded = validateTrialResult(encodeResult(result), trial.key);
+  assert.ok(Number.isNaN(decoded.final!.train_loss));
+  assert.throws(() => validateTrialResult(encodeResult(result), 'seed=1'), /belongs to another trial/);
+  assert.throws(() => validateTrialResult(encodeResult({ ...result, status: 'great' as 'failed' }), trial.key), /status is not finished/);
+  assert.throws(() => validateTrialResult(encodeResult({ ...result, history: [{ step: 3, epoch: 0 }, { step: 3, epoch: 0 }] }), trial.key), /history\[1\].step must be an integer above/);
+  assert.throws(() => validateTrialResult(encodeResult({ ...result, final: { loss: 'rm -rf' as unknown as number } }), trial.key), /metric 'loss' is not a number/);
+
+  const store = RunStore.open(join(tempDir(), 'runs.sqlite'));
+  try {
+    assert.equal(recordTrialResult(store, sweep.id, trial, decoded), true);
+    assert.equal(recordTrialResult(store, sweep.id, trial, decoded), false, 'a second result for the same trial is ignored');
+    const runs = store.listRuns({ sweepId: sweep.id });
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0]!.status, 'diverged');
+    assert.equal(runs[0]!.divergedAtStep, 7);
+    assert.equal(store.metrics(runs[0]!.id).length, 2);
+  } finally {
+    store.close();
+  }
+});
