@@ -129,7 +129,8 @@ export function summarizeSweep(store: RunStore, sweepId: string, sweep?: Sweep):
   return {
     sweepId,
     name: spec.name,
-    axes: spec.dimensions.flatMap((d) => d.axes.map((a) => ({ name: a.name, values: [...a.values] }))),
+    // A zipped axis may repeat values (two slices through a plane); the summary lists each value once.
+    axes: spec.dimensions.flatMap((d) => d.axes.map((a) => ({ name: a.name, values: [...new Set(a.values)] }))),
     scoring: { metric: spec.scoring.metric, best: spec.scoring.best, of: spec.scoring.of, order: spec.scoring.order, diverged: spec.scoring.diverged } as SweepSummary['scoring'],
     base: { ...spec.base },
     points,

@@ -192,10 +192,16 @@ function normalizeSpec(raw: unknown, source: string): SweepSpec {
       if (axisName === 'seed') fail(`${where}.seed: seeds cannot be zipped; give them under axes`);
       checkAxisName(axisName, `${where}.${axisName}`, fail);
       claim(axisName, `${where}.${axisName}`);
-      groupAxes.push({ name: axisName, values: parseAxisValues(axisName, value, `${where}.${axisName}`, fail) });
+      groupAxes.push({ name: axisName, values: parseAxisValues(axisName, value, `${where}.${axisName}`, fail, true) });
     }
     const lengths = groupAxes.map((a) => a.values.length);
     if (new Set(lengths).size > 1) fail(`${where}: zipped axes need equally many values, got ${groupAxes.map((a) => `${a.name} ${a.values.length}`).join(', ')}`);
+    const tuples = new Map<string, number>();
+    for (let i = 0; i < lengths[0]!; i++) {
+      const tuple = groupAxes.map((a) => `${a.name}=${formatAxisValue(a.values[i]!)}`).join(',');
+      if (tuples.has(tuple)) fail(`${where}: entry ${i} (${tuple}) repeats entry ${tuples.get(tuple)}`);
+      tuples.set(tuple, i);
+    }
     dimensions.push({ axes: groupAxes });
   });
   if (seen.has('lr') && seen.has('lrPerBatch')) fail('axes: lr and lrPerBatch both set the learning rate; sweep one of them');
@@ -245,7 +251,8 @@ function parseRange(text: string, where: string, fail: Fail): number[] | undefin
   return values;
 }
 
-function parseAxisValues(axisName: string, value: unknown, where: string, fail: Fail): AxisValue[] {
+/** Values of one axis; within a zip group values may repeat (only whole tuples must differ). */
+function parseAxisValues(axisName: string, value: unknown, where: string, fail: Fail, allowRepeats = false): AxisValue[] {
   let items: unknown[];
   if (Array.isArray(value)) items = value;
   else if (typeof value === 'string' && NUMERIC_KEYS.has(axisName) && parseRange(value, where, fail) !== undefined) items = parseRange(value, where, fail)!;
@@ -271,7 +278,7 @@ function parseAxisValues(axisName: string, value: unknown, where: string, fail: 
       v = item as string;
       if (/[,=\n]/.test(v)) fail(`${where}: '${v}' cannot contain ',', '=' or a line break (values name trials)`);
     }
-    if (values.some((u) => u === v)) fail(`${where}: value ${formatAxisValue(v)} is listed twice`);
+    if (!allowRepeats && values.some((u) => u === v)) fail(`${where}: value ${formatAxisValue(v)} is listed twice`);
     values.push(v);
   }
   return values;

@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSweep, loadSweepSpec, SpecError } from '../../src/sweep/index.ts';
 import { runSgdlab, tempDir, writeSpec } from './helpers.ts';
@@ -28,6 +29,9 @@ test('the id depends on the trials, not on how values are written or how runs ar
 test('zipped axes move together; derived axes hold ε/B, λ/B and the update count fixed', () => {
   const zipped = buildSweep({ name: 'zip', base: { epochs: 1 }, zip: [{ batch: [8, 16, 32], lr: ['2^-7', '2^-6', '2^-5'] }] });
   assert.deepEqual(zipped.trials.map((t) => [t.config.batch, t.config.lr]), [[8, 2 ** -7], [16, 2 ** -6], [32, 2 ** -5]]);
+  // Two slices through the (ε, λ) plane in one dimension: values repeat within an axis, tuples do not.
+  const slices = buildSweep({ name: 'slices', base: { epochs: 1 }, zip: [{ lr: ['2^-6', '2^-5', '2^-7', '2^-7'], lambda: [0, 0, '2^-6', '2^-5'] }] });
+  assert.deepEqual(slices.trials.map((t) => t.key), ['lr=2^-6,lambda=0,seed=0', 'lr=2^-5,lambda=0,seed=0', 'lr=2^-7,lambda=2^-6,seed=0', 'lr=2^-7,lambda=2^-5,seed=0']);
   const ratio = buildSweep({ name: 'ratio', base: { epochs: 1 }, axes: { batch: [8, 16], lrPerBatch: ['2^-10', '2^-9'] } });
   assert.deepEqual(ratio.trials.map((t) => t.config.lr), [2 ** -7, 2 ** -6, 2 ** -6, 2 ** -5]);
   assert.deepEqual(ratio.trials[0]!.point, { batch: 8, lrPerBatch: 2 ** -10 });
@@ -54,6 +58,7 @@ test('malformed specs give one-line errors that name the key and what is wrong',
     [{ name: 'x', axes: { model: ['mlp:16x1', 'resnet'] } }, null as unknown as RegExp],
     [{ name: 'x', zip: [{ batch: [8, 16], lr: [0.1] }] }, /zip\[0\]: zipped axes need equally many values, got batch 2, lr 1/],
     [{ name: 'x', axes: { lr: [0.1] }, zip: [{ lr: [0.2], batch: [8] }] }, /zip\[0\].lr: axis 'lr' is swept twice/],
+    [{ name: 'x', zip: [{ lr: [0.1, 0.2, 0.1], batch: [8, 8, 8] }] }, /zip\[0\]: entry 2 \(lr=0.1,batch=8\) repeats entry 0/],
     [{ name: 'x', axes: { lr: [0.1], lrPerBatch: [0.01] } }, /lr and lrPerBatch both set the learning rate/],
     [{ name: 'x', base: { epochs: 2 }, axes: { nStep: [1, 3], updates: 100 } }, /trial nStep=3,updates=100,seed=0: updates 100 is not a multiple of nStep 3/],
     [{ name: 'x', base: { epochs: 2, steps: 10 } }, /base: give epochs or steps, not both/],
@@ -95,4 +100,20 @@ test('sgdlab sweep run/show: a malformed spec is one line on stderr and exit cod
   }
   const r = await runSgdlab(['sweep', 'run', spec, '--store', store, '--queue', 'redis://user:hunter2@127.0.0.1:1']);
   assert.doesNotMatch(r.stderr, /hunter2/);
+});
+
+test('every example spec in sweeps/ is valid; fig5 shares its runs with fig1', () => {
+  const root = new URL('../../sweeps/', import.meta.url).pathname;
+  const ids = new Map<string, string>();
+  for (const folder of ['digits', 'full']) {
+    const files = readdirSync(join(root, folder)).filter((f) => f.endsWith('.yaml'));
+    for (const figure of [1, 2, 3, 4, 5, 6, 7]) assert.ok(files.includes(`fig${figure}.yaml`), `${folder}/fig${figure}.yaml`);
+    for (const file of files) {
+      const sweep = loadSweepSpec(join(root, folder, file));
+      ids.set(`${folder}/${file}`, sweep.id);
+      if (folder === 'digits') assert.ok(sweep.trials.length <= 400 && sweep.trials.every((t) => t.config.data === 'digits'), file);
+    }
+  }
+  assert.equal(ids.get('digits/fig5.yaml'), ids.get('digits/fig1.yaml'));
+  assert.equal(ids.get('full/fig5.yaml'), ids.get('full/fig1.yaml'));
 });
