@@ -87,7 +87,8 @@ export function panel(options: PanelOptions): VegaLiteSpec {
     scale: { zero: false, nice: false, padding: 12 },
     axis: options.xLinear ? { tickMinStep: 1 } : { labelExpr: log2TickLabels(options.xLabels), tickMinStep: 1, labelFlush: false },
   };
-  const y = { field: 'y', type: 'quantitative', title: options.yTitle, scale: logY ? { type: 'log' } : { zero: false } };
+  // Log axes over many decades: 1e-6 rather than 0.000001.
+  const y = { field: 'y', type: 'quantitative', title: options.yTitle, scale: logY ? { type: 'log' } : { zero: false }, ...(logY ? { axis: { format: '.0e' } } : {}) };
   const dashed = options.dashedSeries ?? [];
   const strokeDash = dashed.length > 0
     ? { field: 'series', type: 'nominal', legend: null, scale: { domain: options.seriesOrder, range: options.seriesOrder.map((s) => (dashed.includes(s) ? [5, 3] : [1, 0])) } }
@@ -112,14 +113,17 @@ export function panel(options: PanelOptions): VegaLiteSpec {
   const layers: VegaLiteSpec[] = [
     {
       ...(markerless.length > 0 ? { transform: [{ filter: { not: { field: 'series', oneOf: markerless } } }] } : {}),
+      // Next to fitted lines, measurements are bare points, so that the fits stay visible under them.
       mark: options.faintRuns
         ? { type: 'line', strokeWidth: 1.5, interpolate: 'linear' }
-        : { type: 'line', point: { filled: true, size: 36 }, strokeWidth: 2 },
+        : markerless.length > 0
+          ? { type: 'point', filled: true, size: 40 }
+          : { type: 'line', point: { filled: true, size: 36 }, strokeWidth: 2 },
       encoding: lineEncoding,
     },
   ];
   if (markerless.length > 0) {
-    layers.push({ transform: [{ filter: { field: 'series', oneOf: markerless } }], mark: { type: 'line', strokeWidth: 1.5 }, encoding: lineEncoding });
+    layers.push({ transform: [{ filter: { field: 'series', oneOf: markerless } }], mark: { type: 'line', strokeWidth: 1.5 }, encoding: { ...lineEncoding, tooltip: undefined } });
   }
   if (rows.some((r) => r.lo !== null)) {
     layers.push({

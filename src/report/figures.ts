@@ -468,12 +468,17 @@ const FIGURES: ((ctx: Context) => FigureOutcome)[] = [figure1a, figure1b, figure
 export function buildFigures(input: ReportInput): FigureOutcome[] {
   const scoring = input.summaries[0]?.scoring ?? { metric: 'best_test_acc', best: 5, of: 7 };
   const scoreIsAccuracy = isAccuracyMetric(scoring.metric);
+  const metricText = scoring.metric === 'best_test_acc' ? 'best test accuracy during training' : scoring.metric;
+  // Sweeps pooled into one report may score differently (e.g. fewer seeds for a costly sweep): say so.
+  const rules = [...new Set(input.summaries.map((s) => `${s.scoring.best} of ${s.scoring.of}`))];
+  const rule = rules.length === 1
+    ? `the best ${rules[0]} runs`
+    : `the best k of n runs (${input.summaries.map((s) => `${s.name}: ${s.scoring.best} of ${s.scoring.of}`).join('; ')})`;
   const ctx: Context = {
     settings: poolSettings(input.summaries),
     scoreIsAccuracy,
     scoreLabel: scoring.metric === 'best_test_acc' ? 'test accuracy (%)' : `${scoring.metric}${scoreIsAccuracy ? ' (%)' : ''}`,
-    scoringText:
-      `Each point: mean of the best ${scoring.best} of ${scoring.of} runs by ${scoring.metric === 'best_test_acc' ? 'best test accuracy during training' : scoring.metric}; error bars: their standard deviation.`,
+    scoringText: `Each point: mean of ${rule} by ${metricText}; error bars: their standard deviation.`,
     loadHistory: input.loadHistory,
   };
   return FIGURES.map((figure) => figure(ctx));

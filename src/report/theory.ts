@@ -93,7 +93,7 @@ function checkPanel(check: TheoryCheckJson): VegaLiteSpec {
   return panel({
     title: `${check.model}${check.pass === undefined ? '' : check.pass ? ' — pass' : ' — FAIL'}`,
     xTitle: 'learning rate ε (log scale, base 2)',
-    yTitle: 'distance to the flow, ||w_discrete − w_flow|| (log scale)',
+    yTitle: 'distance to the flow (log scale)',
     xLabels: 'power',
     yScale: 'log',
     seriesTitle: 'comparison',
@@ -120,7 +120,7 @@ export function buildTheoryFigures(json: TheoryJson): (DrawnFigure | SkippedFigu
     return {
       ...header,
       kind: 'drawn',
-      caption: 'Points: measured distance between the discrete iterate and the flow after the same time. Dashed: the power law with the fitted slope. Backward error analysis predicts slope 2 against the flow of C and slope 3 against the modified flow.',
+      caption: 'Points: measured distance ||w_discrete − w_flow|| between the discrete iterate and the flow after the same time. Dashed: the power law with the fitted slope. Backward error analysis predicts slope 2 against the flow of C and slope 3 against the modified flow.',
       notes: plottable.map((c) => `${c.model}: ${c.verdict ?? ''}`.trim()),
       spec: figureSpec(plottable.map(checkPanel)),
     };
