@@ -70,8 +70,14 @@ export interface RedisServer {
   stop: () => Promise<void>;
 }
 
-/** A throwaway redis-server on 127.0.0.1 and a random high port, without persistence. */
-export async function startRedis(binary: string): Promise<RedisServer> {
+/**
+ * The Redis that .ci/run started (SGDLAB_TEST_REDIS_URL; left running for it to stop), or else a
+ * throwaway redis-server of our own on 127.0.0.1 and a random high port, without persistence.
+ */
+export async function startRedis(binary: string | undefined): Promise<RedisServer> {
+  const shared = process.env.SGDLAB_TEST_REDIS_URL;
+  if (shared) return { url: shared, port: Number(new URL(shared).port), stop: async () => undefined };
+  if (!binary) throw new Error('redis-server is not installed');
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 40_000);
     const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });

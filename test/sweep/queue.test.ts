@@ -9,16 +9,18 @@ import { RunStore } from '../../src/store/index.ts';
 import { buildSweep, encodeResult, loadSweepSpec, parseRedisUrl, recordTrialResult, validateTrialJob, validateTrialResult, jobIdFor, type TrialResult } from '../../src/sweep/index.ts';
 import { redisServerBinary, startRedis, startSgdlab, tempDir, writeSpec } from './helpers.ts';
 
-const REDIS = redisServerBinary();
+const REDIS = process.env.SGDLAB_TEST_REDIS_URL ?? redisServerBinary();
+/** A queue of this test run's own, so a shared server (from .ci/run) never mixes runs. */
+const QUEUE_NAME = `sgdlab-test-${process.pid}-${Date.now()}`;
 
 test('a sweep through two workers on Redis, one SIGKILLed mid-trial, records every trial exactly once', { skip: REDIS ? false : 'redis-server is not installed (apt-get install -y redis-server; CI installs it)' }, async () => {
-  const redis = await startRedis(REDIS!);
+  const redis = await startRedis(redisServerBinary());
   const dir = tempDir();
   const spec = writeSpec(dir, 'queue.yaml', `name: queue check\nbase:\n  model: mlp:64x1\n  epochs: 4\naxes:\n  lr: [2^-6, 2^-4]\n  seed: 3\nscoring:\n  best: 2\n`);
   const sweep = loadSweepSpec(spec);
   const store = join(dir, 'runs.sqlite');
-  const workerArgs = ['worker', '--queue', redis.url, '--lock-duration', '1500', '--stalled-interval', '500'];
-  const coordinator = startSgdlab(['sweep', 'run', spec, '--queue', redis.url, '--store', store, '--json']);
+  const workerArgs = ['worker', '--queue', redis.url, '--queue-name', QUEUE_NAME, '--lock-duration', '1500', '--stalled-interval', '500'];
+  const coordinator = startSgdlab(['sweep', 'run', spec, '--queue', redis.url, '--queue-name', QUEUE_NAME, '--store', store, '--json']);
   const doomed = startSgdlab(workerArgs);
   let survivor: ReturnType<typeof startSgdlab> | undefined;
   try {
