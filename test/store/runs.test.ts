@@ -213,7 +213,7 @@ test(
     const newer = new Database(future);
     newer.pragma(`user_version = ${RUN_STORE_SCHEMA_VERSION + 1}`);
     newer.close();
-    assertStoreError(() => RunStore.open(future), /schema version 2 is newer than this sgdlab supports \(1\); upgrade sgdlab/);
+    assertStoreError(() => RunStore.open(future), new RegExp(`schema version ${RUN_STORE_SCHEMA_VERSION + 1} is newer than this sgdlab supports \\(${RUN_STORE_SCHEMA_VERSION}\\); upgrade sgdlab`));
   }),
 );
 
@@ -229,7 +229,7 @@ test(
       assert.equal(db.pragma('user_version', { simple: true }), RUN_STORE_SCHEMA_VERSION);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((t) => t.name);
-      assert.deepEqual(tables.filter((t) => !t.startsWith('sqlite_')), ['metrics', 'runs']);
+      assert.deepEqual(tables.filter((t) => !t.startsWith('sqlite_')), ['metrics', 'runs', 'sweeps']);
     } finally {
       db.close();
     }
