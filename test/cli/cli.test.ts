@@ -99,3 +99,31 @@ test('demo prints the three settings and ranks them', async () => {
   for (const label of ['small ε = 2^-8', 'small ε = 2^-8 + regularizer λ = 1', 'large ε = 2^-3']) assert.ok(r.stdout.includes(label), label);
   assert.match(r.stdout, /Best generalisation: .* > .* > /);
 });
+
+test('a SIGKILLed sgdlab train resumes with --resume to the same final numbers as an uninterrupted run', async () => {
+  const { spawn } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const killDir = mkdtempSync(join(tmpdir(), 'sgdlab-kill-'));
+  const killStore = join(killDir, 'runs.sqlite');
+  const flags = ['train', '--model', 'mlp:64x2', '--epochs', '40', '--lr', '2^-4', '--lambda', '2^-6', '--sampler', 'with-replacement', '--json'];
+  const child = spawn(process.execPath, [BIN, ...flags, '--store', killStore], { stdio: 'ignore' });
+  const checkpoint = join(killDir, 'checkpoints', 'run-1.safetensors');
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(checkpoint) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  const killed = JSON.parse((await sgdlab(['runs', 'show', '1', '--store', killStore, '--json'])).stdout) as { status: string; metrics: unknown[] };
+  assert.equal(killed.status, 'running', 'the killed run is left as running');
+  assert.ok(killed.metrics.length < 40, `killed before the end (${killed.metrics.length} evaluations)`);
+  const resumed = await sgdlab([...flags, '--store', killStore, '--resume']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const whole = await sgdlab([...flags, '--store', join(mkdtempSync(join(tmpdir(), 'sgdlab-whole-')), 'runs.sqlite')]);
+  const a = JSON.parse(resumed.stdout) as { runId: number; final: Record<string, number>; best: Record<string, number> };
+  const b = JSON.parse(whole.stdout) as typeof a;
+  assert.equal(a.runId, 1);
+  assert.deepEqual({ ...a.final, steps_per_sec: 0 }, { ...b.final, steps_per_sec: 0 });
+  assert.deepEqual({ ...a.best, steps_per_sec: 0 }, { ...b.best, steps_per_sec: 0 });
+  const history = JSON.parse((await sgdlab(['runs', 'show', '1', '--store', killStore, '--json'])).stdout) as { status: string; metrics: { epoch: number }[] };
+  assert.equal(history.status, 'finished');
+  assert.deepEqual(history.metrics.map((m) => m.epoch), Array.from({ length: 40 }, (_, i) => i + 1));
+});
