@@ -26,7 +26,7 @@ function comparable(summary: SweepSummary): unknown {
   return summary.points.map(({ runIds: _r, scoredRunIds: _s, ...rest }) => rest);
 }
 
-test('a local sweep killed mid-trial and run again aggregates exactly like one run in one go', async () => {
+test('a local sweep killed mid-trial and run again aggregates exactly like one run in one go', { timeout: 180_000 }, async () => {
   const dir = tempDir();
   const spec = writeSpec(dir, 'resume.yaml', SPEC);
   const sweep = loadSweepSpec(spec);

@@ -13,7 +13,7 @@ const REDIS = process.env.SGDLAB_TEST_REDIS_URL ?? redisServerBinary();
 /** A queue of this test run's own, so a shared server (from .ci/run) never mixes runs. */
 const QUEUE_NAME = `sgdlab-test-${process.pid}-${Date.now()}`;
 
-test('a sweep through two workers on Redis, one SIGKILLed mid-trial, records every trial exactly once', { skip: REDIS ? false : 'redis-server is not installed (apt-get install -y redis-server; CI installs it)' }, async () => {
+test('a sweep through two workers on Redis, one SIGKILLed mid-trial, records every trial exactly once', { timeout: 180_000, skip: REDIS ? false : 'redis-server is not installed (apt-get install -y redis-server; CI installs it)' }, async () => {
   const redis = await startRedis(redisServerBinary());
   const dir = tempDir();
   const spec = writeSpec(dir, 'queue.yaml', `name: queue check\nbase:\n  model: mlp:64x1\n  epochs: 4\naxes:\n  lr: [2^-6, 2^-4]\n  seed: 3\nscoring:\n  best: 2\n`);
