@@ -26,7 +26,6 @@ import { Trainer, forkTypeScript } from './trainer.ts';
 import { scoringValue } from './aggregate.ts';
 import type { SweepEvent } from './progress.ts';
 import type { ChildProcess } from 'node:child_process';
-import { useBullmqConnection } from './resp.ts';
 
 export const DEFAULT_QUEUE_NAME = 'sgdlab-trials';
 
@@ -241,7 +240,6 @@ export interface QueueSweepOptions {
 }
 
 function connectionOptions(target: RedisTarget, forWorker: boolean): ConnectionOptions {
-  useBullmqConnection();
   // Workers block on Redis and must retry forever (BullMQ requires maxRetriesPerRequest null there).
   return { ...target.connection, ...(forWorker ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 3 }), lazyConnect: false } as ConnectionOptions;
 }
@@ -250,6 +248,26 @@ function connectionOptions(target: RedisTarget, forWorker: boolean): ConnectionO
 function connectionFailure(target: RedisTarget, error: unknown): QueueError {
   const code = (error as { code?: string }).code;
   return new QueueError(`queue ${target.display}: cannot reach Redis${code ? ` (${code})` : ''}`);
+}
+
+/**
+ * The coordinator fails fast when Redis cannot be reached (ioredis would retry forever); workers
+ * instead keep retrying, so they can be started before the server.
+ */
+async function readyOrFail(queue: Queue, target: RedisTarget, timeoutMs = 10_000): Promise<void> {
+  let onError: (e: unknown) => void = () => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onError = (e) => reject(connectionFailure(target, e));
+    queue.once('error', onError);
+    timer = setTimeout(() => reject(connectionFailure(target, Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }))), timeoutMs);
+  });
+  try {
+    await Promise.race([queue.waitUntilReady(), failed]);
+  } finally {
+    queue.off('error', onError);
+    clearTimeout(timer);
+  }
 }
 
 export async function runQueueSweep(sweep: Sweep, options: QueueSweepOptions): Promise<SweepRunReport> {
@@ -265,11 +283,7 @@ export async function runQueueSweep(sweep: Sweep, options: QueueSweepOptions): P
   const workers: ChildProcess[] = [];
   const report: SweepRunReport = { sweepId: sweep.id, total: sweep.trials.length, alreadyDone: 0, resumed: 0, ran: 0, finished: 0, diverged: 0, failed: 0, stopped: 0, wallSeconds: 0 };
   try {
-    try {
-      await queue.waitUntilReady();
-    } catch (e) {
-      throw connectionFailure(target, e);
-    }
+    await readyOrFail(queue, target);
     store.saveSweep({ id: sweep.id, name: sweep.spec.name, spec: sweep.spec });
     const { done, toRun } = planTrials(sweep, store.listRuns({ sweepId: sweep.id }));
     report.alreadyDone = done.length;
