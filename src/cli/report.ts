@@ -13,6 +13,7 @@ export interface ReportCommandOptions {
   out?: string;
   store?: string;
   png?: boolean;
+  pngZoom?: string;
   json?: boolean;
 }
 
@@ -32,6 +33,8 @@ export async function reportCommand(sweeps: readonly string[], options: ReportCo
   const storePath = options.store ?? DEFAULT_RUN_STORE_PATH;
   // Opening a missing path would create an empty store; a report of nothing is a mistake in the path.
   if (!existsSync(storePath)) throw new UsageError(`report: --store ${storePath}: no run store there`);
+  const pngZoom = options.pngZoom === undefined ? 2 : Number(options.pngZoom);
+  if (!(pngZoom > 0 && pngZoom <= 8)) throw new UsageError(`report: --png-zoom ${options.pngZoom}: must be a number in (0, 8]`);
   const store = RunStore.open(storePath);
   try {
     const summaries = sweeps.map((s) => summarize(store, s));
@@ -41,6 +44,7 @@ export async function reportCommand(sweeps: readonly string[], options: ReportCo
     const { writeReport } = await import('../report/index.ts');
     const report = await writeReport({ summaries, loadHistory: (runId) => store.metrics(runId) }, outDir, {
       png: options.png,
+      pngZoom,
       footer: `sgdlab report ${sweeps.join(' ')} (store ${storePath}), ${new Date().toISOString()}`,
     });
     const seconds = (performance.now() - started) / 1000;
@@ -66,6 +70,7 @@ export function register(program: Command): void {
     .option('--out <dir>', `output folder (default ${DEFAULT_REPORT_DIR})`)
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
     .option('--no-png', 'write SVG and HTML only')
+    .option('--png-zoom <x>', 'PNG pixels per SVG pixel (default 2)')
     .option('--json', 'print the written files and skipped figures as JSON')
     .action(async (sweeps: string[], options: ReportCommandOptions) => {
       await reportCommand(sweeps, options, (text) => process.stdout.write(text));
