@@ -12,5 +12,5 @@ for spec in fig1-eps fig1-lambda fig3-batch fig4-nstep; do
 done
 start=$(date +%s)
 node bin/sgdlab.js report docs/reproduction/fig1-eps.yaml docs/reproduction/fig1-lambda.yaml docs/reproduction/fig3-batch.yaml docs/reproduction/fig4-nstep.yaml \
-  --store "$STORE" --out docs/figures
+  --store "$STORE" --out docs/figures --png-zoom 1.25
 echo "report: $(( $(date +%s) - start )) s wall"
