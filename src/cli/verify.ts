@@ -9,6 +9,8 @@ export interface VerifyCommandOptions {
   model?: string;
   json?: boolean;
   seed?: string;
+  /** Also write log-log slope plots (SVG, PNG, index.html) to this directory. */
+  report?: string;
 }
 
 /** Parse the positional checks and flags, run them, write the report; the results come back for tests. */
@@ -28,6 +30,12 @@ export async function verifyCommand(checkArgs: readonly string[], options: Verif
     seed,
     onResult: options.json ? undefined : (r) => write(`${formatResult(r)}\n\n`),
   });
+  if (options.report !== undefined) {
+    // Loaded only here: the figure renderer pulls in vega and resvg.
+    const { writeTheoryReport } = await import('../report/index.ts');
+    const written = await writeTheoryReport(JSON.parse(resultsToJson(results)), options.report);
+    if (!options.json) write(`slope plots: ${written.htmlPath}\n`);
+  }
   if (options.json) {
     write(`${resultsToJson(results)}\n`);
   } else {
@@ -45,6 +53,7 @@ export function register(program: Command): void {
     .option('--model <name>', `${MODEL_NAMES.join(' | ')} (default: all three)`)
     .option('--seed <n>', 'seed of the synthetic data and starting point (default 0)')
     .option('--json', 'print one JSON object {"checks": [...]} with the raw ε/error pairs')
+    .option('--report <dir>', 'also write log-log slope plots (SVG, PNG, index.html) to DIR')
     .action(async (checks: string[], options: VerifyCommandOptions) => {
       const results = await verifyCommand(checks, options, (text) => process.stdout.write(text));
       const failed = results.filter((r) => !r.pass);

@@ -40,3 +40,19 @@ test('the command prints tables and verdicts, and exits 2 with one line on an un
   assert.match(stdout, /1 of 1 checks passed/);
   await assert.rejects(run(process.execPath, [bin, 'verify', '--model', 'resnet']), (e: any) => e.code === 2 && e.stderr === "sgdlab: verify: unknown model 'resnet' (expected one of linear, logistic, mlp)\n");
 });
+
+test('verify --report writes a slope plot per check with a slope, and an index page', async () => {
+  const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'sgdlab-verify-report-'));
+  let out = '';
+  await verifyCommand(['gd', 'appendix-a'], { model: 'linear', report: dir }, (t) => (out += t));
+  assert.match(out, /slope plots: .*index\.html/);
+  const svg = readFileSync(join(dir, 'theory-gd.svg'), 'utf8');
+  assert.ok(/fitted slope \d\.\d\d \(theory 2\)/.test(svg), 'the plain-flow fit is labelled');
+  assert.ok(/fitted slope \d\.\d\d \(theory 3\)/.test(svg), 'the modified-flow fit is labelled');
+  assert.ok(existsSync(join(dir, 'theory-gd.png')));
+  assert.ok(!existsSync(join(dir, 'theory-appendix-a.svg')), 'identity checks have no slope plot');
+  assert.match(readFileSync(join(dir, 'index.html'), 'utf8'), /theory-gd/);
+});
