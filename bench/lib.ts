@@ -13,6 +13,15 @@ import { Rng } from '../src/util/random.ts';
 export const MODEL_SPEC = 'mlp:1024x3';
 export const MODEL_NAME = 'mlp-784-1024x3-10';
 
+/** The models of issue 5: JSON name, sgdlab model spec and per-example input shape (10 classes). */
+export interface BenchModel { name: 'mlp-784-1024x3-10' | 'mlp-784-4096x3-10' | 'wrn-10-1' | 'wrn-16-4'; spec: string; inputShape: number[] }
+export const BENCH_MODELS: Record<BenchModel['name'], BenchModel> = {
+  'mlp-784-1024x3-10': { name: 'mlp-784-1024x3-10', spec: 'mlp:1024x3', inputShape: [784] },
+  'mlp-784-4096x3-10': { name: 'mlp-784-4096x3-10', spec: 'mlp:4096x3', inputShape: [784] },
+  'wrn-10-1': { name: 'wrn-10-1', spec: 'wrn:10-1', inputShape: [3, 32, 32] },
+  'wrn-16-4': { name: 'wrn-16-4', spec: 'wrn:16-4', inputShape: [3, 32, 32] },
+};
+
 export interface BenchArgs {
   json: boolean;
   quick: boolean;
@@ -159,7 +168,8 @@ export async function matmulPeak(options: { threads: number; reps: number; optim
 // FLOP conventions (matmul FLOPs only; bias adds, ReLU, softmax and the update are not counted)
 //
 //   F      = batch · model.forwardFlopsPerExample()      forward pass, 2·in·out per layer and example
-//   F1     = the first layer's share of F
+//            (convolutions: 2·Cout·Cin·k²·Hout·Wout; pooling, gates and additions not counted)
+//   F1     = the first layer's share of F (MLP: first Linear; WRN: the 3×3 stem)
 //   plain  = 3F − F1   forward, weight gradient of every layer, input gradient of layers 2..L: what the
 //                      traced graph computes (autodiff drops the unused input gradient of layer 1)
 //   fd     = 2·plain   two full gradients (at w and at w + h∇Ĉ)
@@ -170,16 +180,18 @@ export async function matmulPeak(options: { threads: number; reps: number; optim
 
 export function analyticFlops(model: Model, batch: number, kind: StepKind): number {
   const F = batch * model.forwardFlopsPerExample();
-  const inputs = model.inputShape.reduce((a, b) => a * b, 1);
-  const F1 = batch * 2 * inputs * firstLayerWidth(model);
+  const F1 = batch * firstLayerFlops(model);
   const plain = 3 * F - F1;
   return kind === 'plain' ? plain : kind === 'modified-fd' ? 2 * plain : 3 * plain;
 }
 
-function firstLayerWidth(model: Model): number {
+/** FLOPs per example of the first layer: its input gradient is never computed (the input is data). */
+function firstLayerFlops(model: Model): number {
+  const inputs = model.inputShape.reduce((a, b) => a * b, 1);
   const m = /^mlp:(\d+)x(\d+)$/.exec(model.name);
-  if (!m) throw new Error(`analyticFlops: only MLPs, got ${model.name}`);
-  return Number(m[2]) === 0 ? model.numClasses : Number(m[1]);
+  if (m) return 2 * inputs * (Number(m[2]) === 0 ? model.numClasses : Number(m[1]));
+  if (/^wrn:/.test(model.name)) return 2 * 16 * 9 * inputs; // 3×3 stem to 16 channels, padding 1
+  throw new Error(`analyticFlops: unknown model ${model.name}`);
 }
 
 /** 2·M·K·N summed over the matmul nodes the traced step really reaches (before ORT's optimisations). */
@@ -233,6 +245,8 @@ export interface StepBenchOptions {
   warmup: number;
   reps: number;
   optimization?: GraphOptimization;
+  /** Default: the 784-1024x3-10 MLP. */
+  model?: BenchModel;
 }
 
 /** The compiled K-step program of the training lab for one MLP config, with random pre-stacked batches. */
@@ -264,7 +278,8 @@ export async function stepProgram(model: Model, o: { batch: number; kind: StepKi
 
 /** ms/step of one configuration: every call starts from the same parameters (no drift between calls). */
 export async function stepBench(o: StepBenchOptions): Promise<StepRow> {
-  const model = buildModel(MODEL_SPEC, [784], 10);
+  const bm = o.model ?? BENCH_MODELS[MODEL_NAME];
+  const model = buildModel(bm.spec, bm.inputShape, 10);
   const { program, inputs } = await stepProgram(model, o);
   const t = await timeCalls(() => program.run(inputs), o.warmup, o.reps);
   await program.release();
@@ -272,7 +287,7 @@ export async function stepBench(o: StepBenchOptions): Promise<StepRow> {
   const flops = analyticFlops(model, o.batch, o.kind);
   const gflops = flops / (msPerStep * 1e6);
   return {
-    model: MODEL_NAME,
+    model: bm.name,
     batch: o.batch,
     kind: o.kind,
     stepsPerCall: o.stepsPerCall,
@@ -285,7 +300,8 @@ export async function stepBench(o: StepBenchOptions): Promise<StepRow> {
     gflops,
     fractionOfPeak: gflops / o.peakGflops,
     flopsPerStep: flops,
-    tracedFlopsPerStep: tracedMatmulFlops(model, o.batch, o.kind),
+    // Only MLPs: a WRN's convolutions are not matmul nodes of the traced graph.
+    tracedFlopsPerStep: bm.spec.startsWith('mlp:') && model.forwardFlopsPerExample() < 1e7 ? tracedMatmulFlops(model, o.batch, o.kind) : NaN,
   };
 }
 

@@ -47,6 +47,9 @@ def main():
     spec = request['model']
     note = (f'PyTorch {torch.__version__} ({sys.executable}), float32, torch.set_num_threads({threads}) → '
             f'{torch.get_num_threads()}, eager autograd')
+    blas = [part.split('=', 1)[1] for part in torch.__config__.show().replace(',', ' ').split() if part.startswith('BLAS_INFO=')]
+    if blas:
+        note += f', BLAS_INFO={blas[0]}'
 
     def normal(shape, std):
         return (torch.randn(*shape) * std).requires_grad_()

@@ -16,6 +16,10 @@ export interface PeerRequest {
   /** Timed steps: at most maxReps, and no more once budgetSeconds of timed steps have run (≥ 1 always). */
   maxReps: number;
   budgetSeconds: number;
+  /** jax-js: when jit fails, time the step eagerly (op by op) instead. */
+  eagerFallback?: boolean;
+  /** tfjs: start on this backend (default wasm, falling back to cpu for kernels wasm lacks). */
+  backend?: 'wasm' | 'cpu';
 }
 
 export interface PeerResult {

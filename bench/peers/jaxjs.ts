@@ -132,7 +132,7 @@ function step(p: P, x: Arr, y: Arr, lr: Arr, lambda: Arr): P {
 
 let note = `jax-js wasm, jit-compiled step; ${request.threads > 1 ? `${request.threads} worker threads (worker_threads shim for its Web Worker pool)` : '1 thread'}`;
 try {
-  const jitted = (process.env.JAXJS_EAGER ? step : jit(step as any)) as unknown as (p: P, x: Arr, y: Arr, lr: Arr, l: Arr) => P;
+  let jitted = jit(step as any) as unknown as (p: P, x: Arr, y: Arr, lr: Arr, l: Arr) => P;
   const inShape = shape.kind === 'mlp' ? [B, 784] : [B, 3, 32, 32];
   const xData = gaussian(inShape.reduce((a, b) => a * b, 1), 1, 5);
   const yData = new Float32Array(B * 10);
@@ -151,6 +151,13 @@ try {
     if (!Number.isFinite(probe[0]!)) throw new Error('non-finite parameters after the step');
     tree.dispose(out);
   };
+  try {
+    await run();
+  } catch (e) {
+    if (!request.eagerFallback) throw e;
+    note += `; jit failed (${String((e as Error).message ?? e).split('\n')[0]!.slice(0, 120)}): timed eagerly, op by op`;
+    jitted = step;
+  }
   const r = await measure(run, request);
   finish({ ...r, note });
 } catch (e) {

@@ -15,7 +15,7 @@ try {
   const dist = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
   wasm.setWasmPaths(`${join(dist, '/')}`);
   wasm.setThreadsCount(request.threads);
-  if (process.env.TFJS_BACKEND === 'cpu') throw new Error('cpu backend requested');
+  if (request.backend === 'cpu') throw new Error('cpu backend requested: tfjs-backend-wasm has no Conv2DBackpropFilter kernel');
   if (!(await tf.setBackend('wasm'))) throw new Error('setBackend(wasm) returned false');
   await tf.ready();
   backendNote = `tfjs ${tf.version.tfjs} wasm backend, setThreadsCount(${request.threads}) → getThreadsCount() = ${wasm.getThreadsCount()}`;
@@ -127,7 +127,7 @@ try {
     tf.dispose(updated);
   };
   try {
-    await run();
+    if (request.warmup > 0) await run();
   } catch (e) {
     if (tf.getBackend() !== 'wasm') throw e;
     // tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel: the conv nets train on the cpu backend.

@@ -1,0 +1,48 @@
+// The peer rows of npm run bench: jax-js, TensorFlow.js and PyTorch run the same training steps in child
+// processes (one per row, killed at a time bound) and report ms/step as one JSON line.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { quietGate, waitForQuiet } from './lib.ts';
+import type { PeerRequest, PeerResult } from './peers/common.ts';
+
+export type PeerSystem = 'jax-js' | 'tfjs' | 'pytorch';
+
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+/** The Python that imports torch: `python3` on PATH first (as the issue says), then /usr/bin/python3. */
+export function findTorchPython(): { python: string | null; note: string } {
+  const tried: string[] = [];
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status === 0) return { python, note: `${python}: torch ${r.stdout.trim()}${tried.length ? ` (${tried.join('; ')})` : ''}` };
+    tried.push(`${python}: ${(r.stderr || String(r.error ?? '')).trim().split('\n').at(-1) ?? 'failed'}`);
+  }
+  return { python: null, note: `PyTorch skipped: no Python imports torch (${tried.join('; ')})` };
+}
+
+/** Run one peer row in a child process; null msPerStep with the reason when it fails or runs out of time. */
+export async function runPeer(system: PeerSystem, request: PeerRequest, timeoutSeconds: number, python?: string): Promise<PeerResult> {
+  await waitForQuiet(quietGate.maxSeconds);
+  const [cmd, args] = system === 'pytorch'
+    ? [python!, [here('./peer_torch.py'), '--request', JSON.stringify(request)]]
+    : [process.execPath, ['--import', 'tsx', here(system === 'jax-js' ? './peers/jaxjs.ts' : './peers/tfjs.ts'), '--request', JSON.stringify(request)]];
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutSeconds * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('@@PEER '));
+      if (line) return resolve(JSON.parse(line.slice(7)) as PeerResult);
+      const why = timedOut
+        ? `did not finish warm-up (compilation + ${request.warmup} step${request.warmup === 1 ? '' : 's'}) and one timed step within the row's bound of ${timeoutSeconds} s`
+        : `child exited (${signal ?? code}) without a result: ${err.trim().split('\n').filter(Boolean).at(-1)?.slice(0, 300) ?? ''}`;
+      resolve({ msPerStep: null, bestMsPerStep: null, reps: 0, foreignLoad: null, warmupMs: null, note: why });
+    });
+  });
+}
