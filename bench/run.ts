@@ -51,7 +51,7 @@ for (const c of configs) {
     const row = await stepBench({ model: c.model, batch: c.batch, kind, stepsPerCall: c.stepsPerCall, threads: args.threads, peakGflops: peak.gflops, warmup: c.warmup, reps: c.reps });
     log(`sgdlab ${c.model.name} b${c.batch} ${kind} K=${c.stepsPerCall}: ${row.msPerStep.toFixed(2)} ms/step, ${row.gflops.toFixed(1)} GFLOP/s, ${(100 * row.fractionOfPeak).toFixed(1)}%`);
     sgd.push(row);
-    if (c.model.name === 'mlp-784-1024x3-10') {
+    if (c.model.name === 'mlp-784-1024x3-10' && !quick) {
       const one = await stepBench({ model: c.model, batch: c.batch, kind, stepsPerCall: 1, threads: args.threads, peakGflops: peak.gflops, warmup: 3, reps: quick ? 5 : 15 });
       log(`sgdlab ${c.model.name} b${c.batch} ${kind} K=1: ${one.msPerStep.toFixed(2)} ms/step`);
       singleCall.push(one);
