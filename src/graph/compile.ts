@@ -52,6 +52,8 @@ export interface CompileOptions {
   optimization?: GraphOptimization | 'auto';
   /** Shown in errors and stored in the model's doc string. */
   name?: string;
+  /** sgdlab's own fusions (src/graph/fusion.ts) before ONNX Runtime's; default true. */
+  fuse?: boolean;
   /** Write ONNX Runtime's per-node profile (Chrome trace JSON) with this file prefix; see endProfiling(). */
   profilePrefix?: string;
 }
@@ -179,7 +181,7 @@ export async function compile<S, O>(fn: (inputs: S) => O, specs: unknown, option
   const ins = placeholders(specs, '');
   const out = outputLeaves(fn(ins.tree as S), `compile ${name}`);
   const model = new ModelBuilder();
-  const g = new GraphLowering(model);
+  const g = new GraphLowering(model, options.fuse ?? true);
   const bound = new Map(ins.leaves.map((t, i) => [t.id, ins.names[i]!]));
   const outs = nameOutputs(g, g.lower(out.leaves, bound), out.leaves, out.paths, ins.names);
   const graph: GraphProto = {
@@ -240,7 +242,7 @@ export async function compileLoop<C, X, S, O>(
   const outs = flatten<Tensor>(result.out as Tree<Tensor>);
 
   const model = new ModelBuilder();
-  const body = new GraphLowering(model);
+  const body = new GraphLowering(model, options.fuse ?? true);
   const iter = model.fresh('iter');
   const condIn = model.fresh('cond_in');
   const bodyCarryNames = carry.names.map((n) => model.fresh(`${n}_in_`));

@@ -4,6 +4,7 @@
 import onnxProto from 'onnx-proto';
 import { rules } from './registry.ts';
 import { topologicalOrder } from './autodiff.ts';
+import { gemmUpdateInputs, planGemmUpdates, type GemmUpdate } from './fusion.ts';
 import type { HostArray, Tensor } from './tensor.ts';
 import { GraphError, type DType, type Shape } from './types.ts';
 
@@ -87,7 +88,8 @@ export class ModelBuilder {
 /** Builds the nodes of one graph (the main graph or a Loop body). */
 export class GraphLowering implements LowerCtx {
   readonly nodes: NodeProto[] = [];
-  constructor(readonly model: ModelBuilder) {}
+  /** `fuse: false` lowers every node as traced (for measuring what the fusions buy). */
+  constructor(readonly model: ModelBuilder, private readonly fuse = true) {}
 
   node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
     const out = this.model.fresh(`${op.toLowerCase()}_`);
@@ -125,12 +127,30 @@ export class GraphLowering implements LowerCtx {
    */
   lower(outputs: readonly Tensor[], bound: Map<number, string>): string[] {
     const names = new Map(bound);
-    for (const t of topologicalOrder(outputs)) {
-      if (names.has(t.id)) continue;
+    const order = topologicalOrder(outputs);
+    const updates = this.fuse ? planGemmUpdates(order, outputs) : new Map<number, GemmUpdate>();
+    // Only what the outputs need, reading fused updates through their Gemm inputs.
+    const needed = new Set<number>();
+    const stack = [...outputs];
+    while (stack.length > 0) {
+      const t = stack.pop()!;
+      if (needed.has(t.id) || names.has(t.id)) continue;
+      needed.add(t.id);
+      const update = updates.get(t.id);
+      if (update) stack.push(...gemmUpdateInputs(update));
+      else if (t.origin.kind === 'op') stack.push(...t.origin.inputs);
+    }
+    for (const t of order) {
+      if (names.has(t.id) || !needed.has(t.id)) continue;
       const o = t.origin;
       if (o.kind === 'input') throw new GraphError(`compile: the function uses input '${o.name}', which is not among the compiled inputs`);
       if (o.kind === 'constant') {
         names.set(t.id, this.model.constant(t.dtype, t.shape, o.data));
+        continue;
+      }
+      const update = updates.get(t.id);
+      if (update) {
+        names.set(t.id, this.gemmUpdate(update, names));
         continue;
       }
       const ins = o.inputs.map((x) => names.get(x.id)!);
@@ -138,5 +158,18 @@ export class GraphLowering implements LowerCtx {
       names.set(t.id, lowerRule(this, ins, o.params, { inputs: o.inputs, out: t }));
     }
     return outputs.map((t) => names.get(t.id)!);
+  }
+
+  /** base − s·Σ A_k·B_k as chained Gemm(A, s·B, C, alpha = −1, beta = 1), scaling the smaller operand. */
+  private gemmUpdate(u: GemmUpdate, names: Map<number, string>): string {
+    const s = names.get(u.scale.id)!;
+    let acc = names.get(u.base.id)!;
+    for (const k of u.terms) {
+      let [a, b] = [names.get(k.a.id)!, names.get(k.b.id)!];
+      if (k.a.size <= k.b.size) a = this.node('Mul', [a, s]);
+      else b = this.node('Mul', [b, s]);
+      acc = this.node('Gemm', [a, b, acc], { alpha: { float: -1 }, beta: { float: 1 }, transA: k.transA ? 1 : 0, transB: k.transB ? 1 : 0 });
+    }
+    return acc;
   }
 }

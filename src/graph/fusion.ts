@@ -1,0 +1,85 @@
+// Fusions that ONNX Runtime does not find by itself, planned on the traced program before lowering.
+// The one here is the SGD update of a matmul's weight, W − s·Σ_k A_k·B_k: as a chain of Gemm nodes
+// it writes W' directly instead of materialising ∇W, scaling it and subtracting (three passes over
+// the parameters less per step, which is what bounds small-batch steps: they are memory bound).
+
+import type { Tensor } from './tensor.ts';
+import { sameShape } from './types.ts';
+
+export interface GemmTerm {
+  a: Tensor;
+  b: Tensor;
+  transA: boolean;
+  transB: boolean;
+}
+
+/** base − scale · Σ terms (A·B), with every intermediate used only here. */
+export interface GemmUpdate {
+  base: Tensor;
+  scale: Tensor;
+  terms: GemmTerm[];
+}
+
+const op = (t: Tensor) => (t.origin.kind === 'op' ? t.origin : undefined);
+
+/** How many times each tensor is read by the program's nodes or returned as an output. */
+function useCounts(order: readonly Tensor[], outputs: readonly Tensor[]): Map<number, number> {
+  const uses = new Map<number, number>();
+  const bump = (t: Tensor) => uses.set(t.id, (uses.get(t.id) ?? 0) + 1);
+  for (const t of order) op(t)?.inputs.forEach(bump);
+  outputs.forEach(bump);
+  return uses;
+}
+
+/** A 2-D matrix or the single-use transpose of one, as a Gemm operand. */
+function operand(t: Tensor, once: (t: Tensor) => boolean): { t: Tensor; trans: boolean } {
+  const o = op(t);
+  if (o?.prim === 'transpose' && t.rank === 2 && once(t)) return { t: o.inputs[0]!, trans: true };
+  return { t, trans: false };
+}
+
+/** The matmuls summed into `t`, if `t` is nothing but a single-use sum of single-use 2-D matmuls. */
+function matmulTerms(t: Tensor, once: (t: Tensor) => boolean): GemmTerm[] | null {
+  const o = op(t);
+  if (!o || !once(t)) return null;
+  if (o.prim === 'add') {
+    if (!sameShape(o.inputs[0]!.shape, t.shape) || !sameShape(o.inputs[1]!.shape, t.shape)) return null;
+    const left = matmulTerms(o.inputs[0]!, once);
+    const right = left && matmulTerms(o.inputs[1]!, once);
+    return left && right ? [...left, ...right] : null;
+  }
+  if (o.prim === 'matmul' && t.rank === 2 && o.inputs[0]!.rank === 2 && o.inputs[1]!.rank === 2) {
+    const a = operand(o.inputs[0]!, once);
+    const b = operand(o.inputs[1]!, once);
+    return [{ a: a.t, b: b.t, transA: a.trans, transB: b.trans }];
+  }
+  // (A·B)ᵀ = Bᵀ·Aᵀ: second-order terms of a weight's gradient come out transposed.
+  if (o.prim === 'transpose' && t.rank === 2) {
+    const inner = matmulTerms(o.inputs[0]!, once);
+    return inner && inner.length === 1 ? [{ a: inner[0]!.b, b: inner[0]!.a, transA: !inner[0]!.transB, transB: !inner[0]!.transA }] : null;
+  }
+  return null;
+}
+
+/** Which `sub` nodes of the program become Gemm updates. */
+export function planGemmUpdates(order: readonly Tensor[], outputs: readonly Tensor[]): Map<number, GemmUpdate> {
+  const uses = useCounts(order, outputs);
+  const once = (t: Tensor) => uses.get(t.id) === 1;
+  const plan = new Map<number, GemmUpdate>();
+  for (const t of order) {
+    const o = op(t);
+    if (o?.prim !== 'sub' || t.rank !== 2 || (t.dtype !== 'float32' && t.dtype !== 'float64')) continue;
+    const [base, scaled] = o.inputs as [Tensor, Tensor];
+    const m = op(scaled);
+    if (!sameShape(base.shape, t.shape) || m?.prim !== 'mul' || !once(scaled)) continue;
+    const [x, y] = m.inputs as [Tensor, Tensor];
+    const [product, scale] = y.rank === 0 ? [x, y] : x.rank === 0 ? [y, x] : [undefined, undefined];
+    if (!product || !scale || !sameShape(product.shape, t.shape)) continue;
+    const terms = matmulTerms(product, once);
+    if (terms) plan.set(t.id, { base, scale, terms });
+  }
+  return plan;
+}
+
+/** The tensors a fused update reads in place of its sub-expression. */
+export const gemmUpdateInputs = (u: GemmUpdate): Tensor[] => [u.base, u.scale, ...u.terms.flatMap((k) => [k.a, k.b])];
