@@ -57,6 +57,7 @@ const table: Case[] = [
   { name: 'matmul', fn: (a, b) => a!.matmul(b!).tanh(), shapes: [[3, 4], [4, 2]] },
   { name: 'matmul (batched, broadcast)', fn: (a, b) => a!.matmul(b!).square(), shapes: [[2, 3, 4], [4, 5]] },
   { name: 'conv2d 3x3 stride 1 pad 1', fn: (x, w) => conv2d(x!, w!, { padding: 1 }).tanh(), shapes: [[2, 3, 5, 5], [4, 3, 3, 3]] },
+  { name: 'conv2d 3x3 on 16x16 (weight gradient as per-example GEMMs)', fn: (x, w) => conv2d(x!, w!, { padding: 1 }).tanh(), shapes: [[2, 2, 16, 16], [2, 2, 3, 3]] },
   { name: 'conv2d 3x3 stride 2 pad 1', fn: (x, w) => conv2d(x!, w!, { stride: 2, padding: 1 }).tanh(), shapes: [[1, 2, 6, 6], [3, 2, 3, 3]] },
   { name: 'conv2d 1x1 stride 2 (odd size)', fn: (x, w) => conv2d(x!, w!, { stride: 2 }).square(), shapes: [[2, 3, 5, 5], [2, 3, 1, 1]] },
   { name: 'conv2d 2x3 asymmetric padding', fn: (x, w) => conv2d(x!, w!, { stride: [2, 1], padding: [1, 0, 0, 2] }).tanh(), shapes: [[1, 2, 5, 4], [2, 2, 2, 3]] },
