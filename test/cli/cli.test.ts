@@ -3,29 +3,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { sgdlab, SGDLAB_BIN } from '../sgdlab-cli.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { loadTrainingData, resolveConfig, loadParams, Metrics } from '../../src/train/index.ts';
 import { buildModel } from '../../src/nn/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { compile, spec, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../../bin/sgdlab.js', import.meta.url).pathname;
-
-async function sgdlab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-cli-'));
 const store = join(dir, 'runs.sqlite');
@@ -106,7 +93,7 @@ test('a SIGKILLed sgdlab train resumes with --resume to the same final numbers a
   const killDir = mkdtempSync(join(tmpdir(), 'sgdlab-kill-'));
   const killStore = join(killDir, 'runs.sqlite');
   const flags = ['train', '--model', 'mlp:64x2', '--epochs', '40', '--lr', '2^-4', '--lambda', '2^-6', '--sampler', 'with-replacement', '--json'];
-  const child = spawn(process.execPath, [BIN, ...flags, '--store', killStore], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [SGDLAB_BIN, ...flags, '--store', killStore], { stdio: 'ignore' });
   const checkpoint = join(killDir, 'checkpoints', 'run-1.safetensors');
   const deadline = Date.now() + 60_000;
   while (!existsSync(checkpoint) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
