@@ -53,6 +53,13 @@ function syntheticData(rng: Rng, examples: number) {
   return { x, scores };
 }
 
+/** x_i·w + b for examples start..end-1, with w = params[0..D) and b = params[D]: the linear models' score. */
+function affine(params: Tensor, x: Float64Array, start: number, end: number): Tensor {
+  const weights = params.slice([[0, INPUT_DIMENSION]]).reshape([INPUT_DIMENSION, 1]);
+  const bias = params.slice([[INPUT_DIMENSION, INPUT_DIMENSION + 1]]);
+  return rows(x, start, end, INPUT_DIMENSION).matmul(weights).reshape([end - start]).add(bias);
+}
+
 function rows(data: Float64Array, start: number, end: number, width: number): Tensor {
   return constant(data.subarray(start * width, end * width), [end - start, width], 'float64');
 }
@@ -75,11 +82,8 @@ export function createModel(name: ModelName, options: ModelOptions): AnalyticMod
         initialParameters: initRng.fillNormal(new Float64Array(parameterCount)),
         epsilonScale: 0.1,
         perExampleCosts(w, start, end) {
-          const weights = w.slice([[0, INPUT_DIMENSION]]).reshape([INPUT_DIMENSION, 1]);
-          const bias = w.slice([[INPUT_DIMENSION, INPUT_DIMENSION + 1]]);
           const y = constant(targets.subarray(start, end), [end - start], 'float64');
-          const residual = rows(x, start, end, INPUT_DIMENSION).matmul(weights).reshape([end - start]).add(bias).sub(y);
-          return residual.square().mul(0.5);
+          return affine(w, x, start, end).sub(y).square().mul(0.5);
         },
       };
     }
@@ -94,10 +98,8 @@ export function createModel(name: ModelName, options: ModelOptions): AnalyticMod
         initialParameters: initRng.fillNormal(new Float64Array(parameterCount)),
         epsilonScale: 0.4,
         perExampleCosts(w, start, end) {
-          const weights = w.slice([[0, INPUT_DIMENSION]]).reshape([INPUT_DIMENSION, 1]);
-          const bias = w.slice([[INPUT_DIMENSION, INPUT_DIMENSION + 1]]);
           const y = constant(labels.subarray(start, end), [end - start], 'float64');
-          const margin = rows(x, start, end, INPUT_DIMENSION).matmul(weights).reshape([end - start]).add(bias).mul(y);
+          const margin = affine(w, x, start, end).mul(y);
           // log(1 + e^−z) written without relu/abs so that every derivative is the analytic one.
           return margin.neg().exp().add(1).log();
         },
