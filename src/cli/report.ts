@@ -14,6 +14,7 @@ export interface ReportCommandOptions {
   store?: string;
   png?: boolean;
   pngZoom?: string;
+  excludeBelow?: string;
   json?: boolean;
 }
 
@@ -30,6 +31,10 @@ function summarize(store: RunStore, specOrId: string): SweepSummary {
 
 export async function reportCommand(sweeps: readonly string[], options: ReportCommandOptions, write: (text: string) => void): Promise<WrittenReport> {
   if (sweeps.length === 0) throw new UsageError('report: name at least one sweep (a spec file or a sweep id; see sgdlab sweep list)');
+  const excludeBelow = options.excludeBelow === undefined ? undefined : Number(options.excludeBelow);
+  if (excludeBelow !== undefined && !(options.excludeBelow!.trim() !== '' && excludeBelow >= 0 && excludeBelow <= 1)) {
+    throw new UsageError(`report: --exclude-below ${options.excludeBelow}: must be a score in [0, 1] (e.g. 0.9 for 90% accuracy)`);
+  }
   const storePath = options.store ?? DEFAULT_RUN_STORE_PATH;
   // Opening a missing path would create an empty store; a report of nothing is a mistake in the path.
   if (!existsSync(storePath)) throw new UsageError(`report: --store ${storePath}: no run store there`);
@@ -42,10 +47,10 @@ export async function reportCommand(sweeps: readonly string[], options: ReportCo
     const started = performance.now();
     // vega, vega-lite and resvg load only here: every other sgdlab command starts without them.
     const { writeReport } = await import('../report/index.ts');
-    const report = await writeReport({ summaries, loadHistory: (runId) => store.metrics(runId) }, outDir, {
+    const report = await writeReport({ summaries, loadHistory: (runId) => store.metrics(runId), excludeBelow }, outDir, {
       png: options.png,
       pngZoom,
-      footer: `sgdlab report ${sweeps.join(' ')} (store ${storePath}), ${new Date().toISOString()}`,
+      footer: `sgdlab report ${sweeps.join(' ')}${excludeBelow === undefined ? '' : ` --exclude-below ${excludeBelow}`} (store ${storePath}), ${new Date().toISOString()}`,
     });
     const seconds = (performance.now() - started) / 1000;
     if (options.json) {
@@ -71,6 +76,7 @@ export function register(program: Command): void {
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
     .option('--no-png', 'write SVG and HTML only')
     .option('--png-zoom <x>', 'PNG pixels per SVG pixel (default 2)')
+    .option('--exclude-below <score>', 'leave out grid points scoring below this (in [0, 1], e.g. 0.9: diverged or untrainable points), so the y axis zooms in; captions name them')
     .option('--json', 'print the written files and skipped figures as JSON')
     .action(async (sweeps: string[], options: ReportCommandOptions) => {
       await reportCommand(sweeps, options, (text) => process.stdout.write(text));

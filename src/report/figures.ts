@@ -4,7 +4,7 @@
 import type { MetricSummary, SweepSummary } from '../sweep/summary.ts';
 import { figureSpec, panel, type SeriesPoint, type VegaLiteSpec } from './charts.ts';
 import { formatPowerOfTwo } from './log2.ts';
-import { budgetKey, distinct, mostCommon, poolSettings, type Setting } from './pool.ts';
+import { budgetKey, distinct, mostCommon, poolSettings, ReportInputError, type Setting } from './pool.ts';
 
 /** One evaluation of a run's metric history (src/store: `store.metrics(runId)`). */
 export interface HistoryRow {
@@ -18,6 +18,12 @@ export interface ReportInput {
   summaries: SweepSummary[];
   /** Metric history of one run; Fig. 1a needs it, every other figure uses the summaries only. */
   loadHistory?: (runId: number) => HistoryRow[];
+  /**
+   * Leave out grid points whose score (or, for accuracy metrics, whose plotted value) is below this
+   * number in [0, 1], e.g. 0.9 to drop diverged and untrainable points so the y axis zooms in on the
+   * rest. Each figure's caption names the points it left out.
+   */
+  excludeBelow?: number;
 }
 
 interface FigureHeader {
@@ -50,6 +56,9 @@ interface Context {
   scoreIsAccuracy: boolean;
   scoringText: string;
   loadHistory?: (runId: number) => HistoryRow[];
+  excludeBelow?: number;
+  /** Points the current figure left out by `excludeBelow`: description → why. */
+  leftOut: Map<string, string>;
 }
 
 const EPSILON_SERIES = 'original loss C (λ = 0), vs ε';
@@ -114,14 +123,43 @@ function rateAndCoefficientSeries(settings: Setting[]): RateAndCoefficientSeries
   return { epsilonRows, lambdaEpsilon, lambdaRows, reference, batch };
 }
 
+/** A grid point in words, by the coordinates that tell it apart in the figures: "n = 2, α = 2^1", "λ = 2^-2". */
+function describeSetting(s: Setting): string {
+  const parts: string[] = [];
+  if (s.sweepVaries.nStep) parts.push(`n = ${s.nStep}`, `α = ${formatPowerOfTwo(s.lr)}`);
+  else {
+    if (s.sweepVaries.batch) parts.push(`B = ${s.batch}`);
+    parts.push(s.lambda > 0 ? `λ = ${formatPowerOfTwo(s.lambda)}` : `ε = ${formatPowerOfTwo(s.epsilon)}`);
+  }
+  return parts.join(', ');
+}
+
+/** Whether a setting's score clears `excludeBelow` (always, without it). */
+const scoreClears = (ctx: Context, s: Setting): boolean => ctx.excludeBelow === undefined || (s.score !== null && s.score.mean >= ctx.excludeBelow);
+
+/** `scoreClears`, recording the setting in the figure's left-out list when it does not. */
+function keep(ctx: Context, s: Setting): boolean {
+  if (scoreClears(ctx, s)) return true;
+  const why = [s.diverged > 0 ? `${s.diverged}/${s.runs} diverged` : '', s.score ? `score ${s.score.mean.toFixed(3)}` : 'no scored run'].filter((w) => w !== '').join(', ');
+  ctx.leftOut.set(describeSetting(s), why);
+  return false;
+}
+
 function scorePoint(ctx: Context, s: Setting, series: string, x: number): SeriesPoint | null {
+  if (!keep(ctx, s)) return null;
   if (!s.score) return null;
   return { series, x, ...percent(s.score, ctx.scoreIsAccuracy), detail: runsDetail(s) };
 }
 
-function metricPoint(s: Setting, metric: string, series: string, x: number, asPercent: boolean): SeriesPoint | null {
+function metricPoint(ctx: Context, s: Setting, metric: string, series: string, x: number, asPercent: boolean): SeriesPoint | null {
+  if (!keep(ctx, s)) return null;
   const m = s.metrics[metric];
   if (!m || !Number.isFinite(m.mean)) return null;
+  // An accuracy drawn on the same axis as the score: its own value must clear the threshold too.
+  if (asPercent && ctx.excludeBelow !== undefined && m.mean < ctx.excludeBelow) {
+    ctx.leftOut.set(`${describeSetting(s)} (${metric})`, `${metric} ${m.mean.toFixed(3)}`);
+    return null;
+  }
   return { series, x, ...percent(m, asPercent), detail: runsDetail(s) };
 }
 
@@ -295,9 +333,9 @@ function figure1c(ctx: Context): FigureOutcome {
   if (!hasEitherSeries(series)) return { ...header, kind: 'skipped', reason: NEEDS_RATE_OR_LAMBDA_AXIS };
   const all = [...series.epsilonRows, ...series.lambdaRows];
   if (!all.some((s) => s.metrics.c_reg)) return { ...header, kind: 'skipped', reason: 'the sweeps recorded no final c_reg metric' };
-  const yScale = scaleFor(all.map((s) => s.metrics.c_reg?.mean ?? Number.NaN));
+  const yScale = scaleFor(all.filter((s) => scoreClears(ctx, s)).map((s) => s.metrics.c_reg?.mean ?? Number.NaN));
   const spec = figureSpec([
-    epsilonAndLambdaPanel(ctx, series, 'Final C_reg', `final C_reg = (1/4m) Σ_k ||∇C_k||²${yScale === 'log' ? ' (log scale)' : ''}`, (s, name, x) => metricPoint(s, 'c_reg', name, x, false), yScale),
+    epsilonAndLambdaPanel(ctx, series, 'Final C_reg', `final C_reg = (1/4m) Σ_k ||∇C_k||²${yScale === 'log' ? ' (log scale)' : ''}`, (s, name, x) => metricPoint(ctx, s, 'c_reg', name, x, false), yScale),
   ]);
   return {
     ...header,
@@ -333,7 +371,7 @@ function figure2(ctx: Context): FigureOutcome {
       dashedSeries: [trainName],
       points: [
         ...present(slice.map((s) => scorePoint(ctx, s, testName, s.epsilon))),
-        ...present(slice.map((s) => metricPoint(s, 'train_acc', trainName, s.epsilon, true))),
+        ...present(slice.map((s) => metricPoint(ctx, s, 'train_acc', trainName, s.epsilon, true))),
       ],
     });
   });
@@ -423,7 +461,7 @@ function figure4(ctx: Context): FigureOutcome {
     for (const n of ns) {
       for (const budget of epochBudgets) {
         const best = rows.filter((s) => s.nStep === n && s.budget?.unit === 'epochs' && s.budget.value === budget && s.score).sort((a, b) => b.score!.mean - a.score!.mean)[0];
-        if (best) points.push({ series: `n = ${n}`, x: budget, ...percent(best.score!, ctx.scoreIsAccuracy), detail: `best α = ${formatPowerOfTwo(best.lr)}; ${runsDetail(best)}` });
+        if (best && keep(ctx, best)) points.push({ series: `n = ${n}`, x: budget, ...percent(best.score!, ctx.scoreIsAccuracy), detail: `best α = ${formatPowerOfTwo(best.lr)}; ${runsDetail(best)}` });
       }
     }
     panels.push(panel({ title: `(${letter()}) best over α`, xTitle: 'training epochs (log scale)', yTitle: ctx.scoreLabel, xLabels: 'plain', seriesTitle: 'updates per batch', seriesOrder: nOrder, points }));
@@ -448,10 +486,10 @@ function figure5(ctx: Context): FigureOutcome {
   if (!hasEitherSeries(series)) return { ...header, kind: 'skipped', reason: NEEDS_RATE_OR_LAMBDA_AXIS };
   const all = [...series.epsilonRows, ...series.lambdaRows];
   if (!all.some((s) => s.metrics.train_acc || s.metrics.train_loss)) return { ...header, kind: 'skipped', reason: 'the sweeps recorded no final train_acc or train_loss' };
-  const lossScale = scaleFor(all.map((s) => s.metrics.train_loss?.mean ?? Number.NaN));
+  const lossScale = scaleFor(all.filter((s) => scoreClears(ctx, s)).map((s) => s.metrics.train_loss?.mean ?? Number.NaN));
   const spec = figureSpec([
-    epsilonAndLambdaPanel(ctx, series, '(a) Final training accuracy', 'final training accuracy (%)', (s, name, x) => metricPoint(s, 'train_acc', name, x, true)),
-    epsilonAndLambdaPanel(ctx, series, '(b) Final training loss', `final C (nats${lossScale === 'log' ? ', log scale' : ''})`, (s, name, x) => metricPoint(s, 'train_loss', name, x, false), lossScale),
+    epsilonAndLambdaPanel(ctx, series, '(a) Final training accuracy', 'final training accuracy (%)', (s, name, x) => metricPoint(ctx, s, 'train_acc', name, x, true)),
+    epsilonAndLambdaPanel(ctx, series, '(b) Final training loss', `final C (nats${lossScale === 'log' ? ', log scale' : ''})`, (s, name, x) => metricPoint(ctx, s, 'train_loss', name, x, false), lossScale),
   ]);
   return {
     ...header,
@@ -474,12 +512,24 @@ export function buildFigures(input: ReportInput): FigureOutcome[] {
   const rule = rules.length === 1
     ? `the best ${rules[0]} runs`
     : `the best k of n runs (${input.summaries.map((s) => `${s.name}: ${s.scoring.best} of ${s.scoring.of}`).join('; ')})`;
+  const excludeBelow = input.excludeBelow;
+  if (excludeBelow !== undefined && !(Number.isFinite(excludeBelow) && excludeBelow >= 0 && excludeBelow <= 1)) {
+    throw new ReportInputError(`excludeBelow ${excludeBelow}: must be a number in [0, 1]`);
+  }
   const ctx: Context = {
     settings: poolSettings(input.summaries),
     scoreIsAccuracy,
     scoreLabel: scoring.metric === 'best_test_acc' ? 'test accuracy (%)' : `${scoring.metric}${scoreIsAccuracy ? ' (%)' : ''}`,
     scoringText: `Each point: mean of ${rule} by ${metricText}; error bars: their standard deviation.`,
     loadHistory: input.loadHistory,
+    excludeBelow,
+    leftOut: new Map(),
   };
-  return FIGURES.map((figure) => figure(ctx));
+  return FIGURES.map((figure) => {
+    ctx.leftOut = new Map();
+    const outcome = figure(ctx);
+    if (outcome.kind !== 'drawn' || ctx.leftOut.size === 0) return outcome;
+    const named = [...ctx.leftOut].map(([what, why]) => `${what} (${why})`).join(', ');
+    return { ...outcome, caption: `${outcome.caption} Left out below ${excludeBelow}: ${named}.` };
+  });
 }
