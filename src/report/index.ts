@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SweepSummary } from '../sweep/summary.ts';
 import { buildFigures, type DrawnFigure, type FigureOutcome, type ReportInput, type SkippedFigure } from './figures.ts';
-import { renderPage, type PageFigure } from './html.ts';
+import { renderPage, type PageFigure, type PageInput } from './html.ts';
 import { formatPowerOfTwo } from './log2.ts';
 import { NO_FONT_WARNING, pngFont, renderSvg, svgToPng } from './render.ts';
 import { buildTheoryFigures, parseTheoryJson } from './theory.ts';
@@ -90,38 +90,34 @@ function sweepRows(summaries: SweepSummary[]): string[][] {
 
 /** The paper's figures from sweep summaries, written to `outDir` as SVG, PNG and index.html. */
 export async function writeReport(input: ReportInput, outDir: string, options: WriteOptions = {}): Promise<WrittenReport> {
-  const outcomes = buildFigures(input);
-  const { page, written, warnings } = await writeFigures(outcomes, outDir, options);
-  const skipped = outcomes.filter((o): o is SkippedFigure => o.kind === 'skipped');
-  const html = renderPage({
+  return writePage(buildFigures(input), outDir, options, {
     title: options.title ?? `sgdlab report: ${input.summaries.map((s) => s.name).join(', ')}`,
     intro: [
       'The figure types of Smith, Dherin, Barrett & De (ICLR 2021), drawn from this project\'s own sweeps. Rates, coefficients and ratios are on log axes of base 2 (ticks 2^k), as in the paper.',
       'Figures that the sweeps\' axes cannot support are listed at the end with the reason, rather than drawn empty.',
     ],
     sources: { caption: 'Sweeps', header: ['id', 'name', 'axes', 'fixed', 'size', 'scoring'], rows: sweepRows(input.summaries) },
-    figures: page,
-    skipped,
-    footer: options.footer,
   });
-  const htmlPath = join(outDir, 'index.html');
-  writeFileSync(htmlPath, html);
-  return { htmlPath, figures: written, skipped, warnings };
 }
 
 /** Slope plots of `sgdlab verify --json` output, written to `outDir` as SVG, PNG and index.html. */
 export async function writeTheoryReport(json: unknown, outDir: string, options: WriteOptions = {}): Promise<WrittenReport> {
-  const outcomes = buildTheoryFigures(parseTheoryJson(json));
-  const { page, written, warnings } = await writeFigures(outcomes, outDir, options);
-  const skipped = outcomes.filter((o): o is SkippedFigure => o.kind === 'skipped');
-  const html = renderPage({
+  return writePage(buildTheoryFigures(parseTheoryJson(json)), outDir, options, {
     title: options.title ?? 'sgdlab verify: the backward error analysis, checked numerically',
     intro: ['Each panel: the distance after the same time between the discrete iterates (GD, SGD averaged over batch orders, n-step SGD) and a gradient flow, against ε on log-log axes, with the fitted power laws.'],
-    figures: page,
-    skipped,
-    footer: options.footer,
   });
+}
+
+/** Figures to files, then the page that shows them (and lists the ones that could not be drawn). */
+async function writePage(
+  outcomes: FigureOutcome[],
+  outDir: string,
+  options: WriteOptions,
+  text: Pick<PageInput, 'title' | 'intro' | 'sources'>,
+): Promise<WrittenReport> {
+  const { page, written, warnings } = await writeFigures(outcomes, outDir, options);
+  const skipped = outcomes.filter((o): o is SkippedFigure => o.kind === 'skipped');
   const htmlPath = join(outDir, 'index.html');
-  writeFileSync(htmlPath, html);
+  writeFileSync(htmlPath, renderPage({ ...text, figures: page, skipped, footer: options.footer }));
   return { htmlPath, figures: written, skipped, warnings };
 }

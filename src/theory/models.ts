@@ -53,6 +53,12 @@ function syntheticData(rng: Rng, examples: number) {
   return { x, scores };
 }
 
+/** A model whose parameters are w (D weights) and b, scored through `affine`. */
+function linearScoreModel(name: ModelName, initRng: Rng, examples: number, epsilonScale: number, perExampleCosts: AnalyticModel['perExampleCosts']): AnalyticModel {
+  const parameterCount = INPUT_DIMENSION + 1;
+  return { name, parameterCount, exampleCount: examples, initialParameters: initRng.fillNormal(new Float64Array(parameterCount)), epsilonScale, perExampleCosts };
+}
+
 /** x_i·w + b for examples start..end-1, with w = params[0..D) and b = params[D]: the linear models' score. */
 function affine(params: Tensor, x: Float64Array, start: number, end: number): Tensor {
   const weights = params.slice([[0, INPUT_DIMENSION]]).reshape([INPUT_DIMENSION, 1]);
@@ -73,37 +79,19 @@ export function createModel(name: ModelName, options: ModelOptions): AnalyticMod
   switch (name) {
     case 'linear': {
       // C_i(w) = ½ (x_i·w + b − y_i)²: quadratic, so every derivative beyond the Hessian vanishes.
-      const targets = scores;
-      const parameterCount = INPUT_DIMENSION + 1;
-      return {
-        name,
-        parameterCount,
-        exampleCount: n,
-        initialParameters: initRng.fillNormal(new Float64Array(parameterCount)),
-        epsilonScale: 0.1,
-        perExampleCosts(w, start, end) {
-          const y = constant(targets.subarray(start, end), [end - start], 'float64');
-          return affine(w, x, start, end).sub(y).square().mul(0.5);
-        },
-      };
+      return linearScoreModel(name, initRng, n, 0.1, (w, start, end) => {
+        const y = constant(scores.subarray(start, end), [end - start], 'float64');
+        return affine(w, x, start, end).sub(y).square().mul(0.5);
+      });
     }
     case 'logistic': {
       // C_i(w) = log(1 + exp(−y_i (x_i·w + b))), labels y_i = ±1: analytic everywhere.
       const labels = scores.map((s) => (s >= 0 ? 1 : -1));
-      const parameterCount = INPUT_DIMENSION + 1;
-      return {
-        name,
-        parameterCount,
-        exampleCount: n,
-        initialParameters: initRng.fillNormal(new Float64Array(parameterCount)),
-        epsilonScale: 0.4,
-        perExampleCosts(w, start, end) {
-          const y = constant(labels.subarray(start, end), [end - start], 'float64');
-          const margin = affine(w, x, start, end).mul(y);
-          // log(1 + e^−z) written without relu/abs so that every derivative is the analytic one.
-          return margin.neg().exp().add(1).log();
-        },
-      };
+      return linearScoreModel(name, initRng, n, 0.4, (w, start, end) => {
+        const y = constant(labels.subarray(start, end), [end - start], 'float64');
+        // log(1 + e^−z) written without relu/abs so that every derivative is the analytic one.
+        return affine(w, x, start, end).mul(y).neg().exp().add(1).log();
+      });
     }
     case 'mlp': {
       // C_i(w) = ½ (v·tanh(W x_i + c) + d − y_i)², a 3–4–1 network: analytic, non-convex.
