@@ -109,30 +109,35 @@ test('the gradient of a matmul is made of matmuls (traced program)', () => {
   assert.equal(g.shape.join(','), '2,3');
 });
 
-test('float32 convolutions (ONNX Conv/ConvTranspose) agree with the float64 im2col lowering, to second order', async () => {
-  type ConvParams = { w1: Tensor; w2: Tensor };
-  const net = (p: ConvParams, x: Tensor) => {
-    const h = conv2d(x, p.w1, { padding: 1 }).tanh();
-    const down = conv2d(h, p.w2, { stride: 2, padding: 1 });
-    return globalAvgPool(down.square());
-  };
-  const build = (dtype: 'float32' | 'float64') =>
-    compile(
-      ({ p, x }: { p: ConvParams; x: Tensor }) => {
-        const loss = (q: ConvParams) => net(q, x).sum();
-        const g = grad(loss)(p);
-        return { g, hv: hvp(loss, p, g) };
-      },
-      { p: { w1: spec([4, 3, 3, 3], dtype), w2: spec([5, 4, 3, 3], dtype) }, x: spec([2, 3, 9, 9], dtype) },
-    );
-  const p = { w1: host64([4, 3, 3, 3], 1, 0.5), w2: host64([5, 4, 3, 3], 2, 0.5) };
-  const x = host64([2, 3, 9, 9], 3);
-  const r64 = (await (await build('float64')).run({ p, x })) as { g: Record<string, HostTensor>; hv: Record<string, HostTensor> };
-  const r32 = (await (await build('float32')).run({ p: { w1: to32(p.w1), w2: to32(p.w2) }, x: to32(x) })) as typeof r64;
-  for (const part of ['g', 'hv'] as const) {
-    for (const k of ['w1', 'w2']) {
-      const d = maxRelDiff(r32[part][k]!.data as Float32Array, r64[part][k]!.data as Float64Array);
-      assert.ok(d < 1e-4, `${part}.${k}: float32 vs float64 ${d}`);
+// 9×9 inputs lower the stride-1 input gradients to ConvTranspose, 17×17 ones (output ≥ 256 pixels)
+// to Conv with the flipped kernel; the stride-2 layer always takes ConvTranspose.
+for (const size of [9, 17]) {
+  test(`float32 convolutions (ONNX Conv/ConvTranspose) agree with the float64 im2col lowering, to second order, ${size}×${size}`, async () => {
+    type ConvParams = { w1: Tensor; w2: Tensor; w3: Tensor };
+    const net = (p: ConvParams, x: Tensor) => {
+      const h = conv2d(x, p.w1, { padding: 1 }).tanh();
+      const h2 = conv2d(h, p.w2, { padding: 1 }).tanh();
+      const down = conv2d(h2, p.w3, { stride: 2, padding: 1 });
+      return globalAvgPool(down.square());
+    };
+    const build = (dtype: 'float32' | 'float64') =>
+      compile(
+        ({ p, x }: { p: ConvParams; x: Tensor }) => {
+          const loss = (q: ConvParams) => net(q, x).sum();
+          const g = grad(loss)(p);
+          return { g, hv: hvp(loss, p, g) };
+        },
+        { p: { w1: spec([4, 3, 3, 3], dtype), w2: spec([4, 4, 3, 3], dtype), w3: spec([5, 4, 3, 3], dtype) }, x: spec([2, 3, size, size], dtype) },
+      );
+    const p = { w1: host64([4, 3, 3, 3], 1, 0.5), w2: host64([4, 4, 3, 3], 4, 0.5), w3: host64([5, 4, 3, 3], 2, 0.5) };
+    const x = host64([2, 3, size, size], 3);
+    const r64 = (await (await build('float64')).run({ p, x })) as { g: Record<string, HostTensor>; hv: Record<string, HostTensor> };
+    const r32 = (await (await build('float32')).run({ p: { w1: to32(p.w1), w2: to32(p.w2), w3: to32(p.w3) }, x: to32(x) })) as typeof r64;
+    for (const part of ['g', 'hv'] as const) {
+      for (const k of ['w1', 'w2', 'w3']) {
+        const d = maxRelDiff(r32[part][k]!.data as Float32Array, r64[part][k]!.data as Float64Array);
+        assert.ok(d < 1e-4, `${part}.${k}: float32 vs float64 ${d}`);
+      }
     }
-  }
-});
+  });
+}
