@@ -1,16 +1,14 @@
 // npm run bench: the MatMul limit, sgdlab's training steps (MLPs and WRNs), the same steps on jax-js, tfjs
 // and PyTorch, the training loop against the bare step, and issue 5's targets; writes RESULTS.md and results.json.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { compileLoop, spec } from '../src/graph/index.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { buildModel } from '../src/nn/index.ts';
-import { paramSpecs, trainingStep, type StepKind } from '../src/train/index.ts';
-import { Rng } from '../src/util/random.ts';
+import type { StepKind } from '../src/train/index.ts';
 import { BENCH_MODELS, KINDS, analyticFlops, cpuInfo, matmulPeak, parseArgs, quietGate, round, stepBench, table, type BenchModel, type StepRow } from './lib.ts';
 import { runDiagnostics, runLoopBench, type Diagnostics, type LoopRow } from './loop.ts';
 import { findTorchPython, runPeer, type PeerSystem } from './peers.ts';
+import { profileStep, type StepProfile } from './profile-step.ts';
 import type { PeerRequest } from './peers/common.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -205,52 +203,14 @@ targets.push({
 // ---------------------------------------------------------------------------------------------
 // What bounds the missed targets (full runs only)
 
-interface OpShare { op: string; ms: number; share: number }
-/** ONNX Runtime's per-node profile of one WRN-16-4 step: time by operator type. */
-async function wrnProfile(kind: StepKind): Promise<{ kind: StepKind; totalMs: number; ops: OpShare[] }> {
-  const model = buildModel('wrn:16-4', [3, 32, 32], 10);
-  const params = model.init(new Rng(7), 'float32');
-  const dir = mkdtempSync(join(tmpdir(), 'sgdlab-profile-'));
-  try {
-    const program = await compileLoop(
-      trainingStep(model, { kind, nStep: 1, weightDecay: 0, dtype: 'float32' }),
-      { carry: paramSpecs(params), perStep: { x: spec([32, 3, 32, 32]), y: spec([32], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
-      1,
-      { name: `${kind}-profile`, threads: args.threads, profilePrefix: join(dir, 'p') },
-    );
-    const { HostTensor } = await import('../src/graph/index.ts');
-    const rng = new Rng(3);
-    const x = new Float32Array(32 * 3 * 32 * 32).map(() => rng.normal());
-    const inputs = { carry: params, perStep: { x: new HostTensor(x, [1, 32, 3, 32, 32]), y: new HostTensor(new Int32Array(32).map((_, i) => i % 10), [1, 32]), lr: new HostTensor(new Float32Array([2 ** -8]), [1]) }, shared: { lambda: new HostTensor(Float32Array.of(2 ** -6), []) } };
-    for (let i = 0; i < 2; i++) await program.run(inputs);
-    program.endProfiling();
-    await program.release();
-    const file = readdirSync(dir).find((f) => f.endsWith('.json'))!;
-    const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { cat?: string; name?: string; dur?: number; args?: { op_name?: string } }[];
-    const byOp = new Map<string, number>();
-    let total = 0;
-    for (const e of events) {
-      if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
-      // Nodes inside the Loop body are reported too; the Loop node itself would double count them.
-      if (e.args.op_name === 'Loop') continue;
-      byOp.set(e.args.op_name, (byOp.get(e.args.op_name) ?? 0) + e.dur! / 1000 / 2);
-      total += e.dur! / 1000 / 2;
-    }
-    const ops = [...byOp].map(([op, ms]) => ({ op, ms, share: ms / total })).sort((a, b) => b.ms - a.ms).slice(0, 8);
-    return { kind, totalMs: total, ops };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 let diagnostics: Diagnostics | undefined;
-const profiles: Awaited<ReturnType<typeof wrnProfile>>[] = [];
+const profiles: StepProfile[] = [];
 if (!quick && targets.some((t) => t.met === false)) {
   diagnostics = await runDiagnostics({ threads: args.threads, quick, peakGflops: peak.gflops, loopSteps: args.loopSteps }, log);
   for (const kind of ['plain', 'modified-exact'] as const) {
     try {
-      profiles.push(await wrnProfile(kind));
-      log(`profile wrn-16-4 ${kind}: ${profiles.at(-1)!.ops.slice(0, 3).map((o) => `${o.op} ${pct(o.share)}`).join(', ')}`);
+      profiles.push(await profileStep({ model: 'wrn-16-4', batch: 32, kind, calls: 2, threads: args.threads }));
+      log(`profile wrn-16-4 ${kind}: ${profiles.at(-1)!.byOp.slice(0, 3).map((o) => `${o.op} ${pct(o.share)}`).join(', ')}`);
     } catch (e) {
       log(`profile wrn-16-4 ${kind} failed: ${(e as Error).message}`);
     }
@@ -342,11 +302,23 @@ function diagnosticsMd(d: Diagnostics): string {
 
 function profilesMd(): string {
   return profiles.map((p) => [
-    `### ONNX Runtime per-node profile of one WRN-16-4 ${p.kind} step (batch 32; mean of 2 calls; ${p.totalMs.toFixed(0)} ms of kernel time)`,
+    `### ONNX Runtime per-node profile of one WRN-16-4 ${p.kind} step (batch 32; median of 2 calls after a warm-up; ${p.nodeMs.toFixed(0)} ms of kernel time, ${p.wallMs.toFixed(0)} ms wall with the profiler on; \`npm run bench:profile\` lists the nodes)`,
     '',
-    table(['operator', 'ms/step', 'share'], p.ops.map((o) => [o.op, o.ms.toFixed(1), pct(o.share)])),
+    table(['operator', 'nodes', 'ms/step', 'share'], p.byOp.slice(0, 10).map((o) => [o.op, o.nodes, o.ms.toFixed(1), pct(o.share)])),
     '',
   ].join('\n')).join('\n');
+}
+
+/** Whether large allocations get transparent huge pages: every call returns the parameters in fresh memory. */
+function memoryNote(): string {
+  let thp = 'unknown';
+  try {
+    thp = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? thp;
+  } catch {
+    // not Linux
+  }
+  const tunables = process.env.GLIBC_TUNABLES ?? '(unset)';
+  return `GLIBC_TUNABLES=${tunables}, transparent huge pages '${thp}'. Every ONNX Runtime call returns the parameters in freshly allocated memory; with glibc.malloc.hugetlb=1 (set by the npm scripts and bin/sgdlab) that memory is faulted in 2 MiB pages instead of 4 KiB ones, which on this VM is the difference between 99 and 44 ms/step for MLP 784-4096x3-10 at batch 16.`;
 }
 
 const metText = (t: Target) => (t.met === null ? 'not measured' : t.met ? '**met**' : '**missed**');
@@ -357,6 +329,7 @@ const md = [
   '',
   `- Machine: ${cpu.model}, ${cpu.cores} cores; 1-minute load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. The machine is shared with other sessions: before each timed block the bench waits (≤ ${quietGate.maxSeconds} s each, 120 s in all) for other processes to use < 0.25 cores; "other load" is the cores they used during the timed calls; numbers are medians, "best" is the fastest call.`,
   `- Threads: ${args.threads} everywhere. sgdlab: ONNX Runtime intraOpNumThreads = ${args.threads}. PyTorch: torch.set_num_threads(${args.threads}). jax-js: its wasm backend spreads kernels over a Web Worker pool sized by navigator.hardwareConcurrency; Node 20 has neither, so bench/peers/jaxjs.ts supplies a worker_threads shim and hardwareConcurrency = ${args.threads}. tfjs: wasm backend with setThreadsCount(${args.threads}), but in Node getThreadsCount() stays 1 (its threaded build needs browser workers); tfjs-backend-wasm 4.22 lacks the Conv2DBackpropFilter kernel, so the WRN rows run on the tfjs cpu backend (plain JS, 1 thread).`,
+  `- Memory: ${memoryNote()}`,
   `- MatMul limit: compiled float32 2048×2048 \`a.matmul(b)\` in ONNX Runtime, same process and threads: **${peak.gflops.toFixed(1)} GFLOP/s** median (${peak.ms.toFixed(1)} ms, includes ORT's 16 MB output copy), fastest call ${peak.bestGflops.toFixed(1)} GFLOP/s; other load ${peak.foreignLoad.toFixed(2)} cores.`,
   `- ${torch.note}.`,
   ...(quick ? [`- --quick: fewer repetitions; skipped: ${skippedQuick.map((c) => c.model.name).join(', ')} (all systems), the jax-js and tfjs WRN rows, the eager fallback of jax-js, diagnostics.`] : []),

@@ -1,0 +1,88 @@
+// Where one compiled training step spends its time, from ONNX Runtime's per-node profiler: the
+// median kernel time of every node over R calls (the first, warm-up call is dropped), also summed by
+// operator type. Used by bench:profile and by npm run bench's diagnostics.
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileLoop, spec, HostTensor } from '../src/graph/index.ts';
+import { buildModel } from '../src/nn/index.ts';
+import { paramSpecs, trainingStep, type StepKind } from '../src/train/index.ts';
+import { Rng } from '../src/util/random.ts';
+import { BENCH_MODELS, median, type BenchModel } from './lib.ts';
+
+interface NodeEvent { cat?: string; name?: string; dur?: number; args?: { op_name?: string; input_type_shape?: Record<string, number[]>[] } }
+
+export interface StepProfile {
+  model: BenchModel['name'];
+  batch: number;
+  kind: StepKind;
+  /** Median wall time of a call, the time ORT's Run reported, and the nodes' summed kernel time. */
+  wallMs: number;
+  runMs: number;
+  nodeMs: number;
+  byOp: { op: string; nodes: number; ms: number; share: number }[];
+  nodes: { name: string; op: string; ms: number; shapes: string }[];
+}
+
+export async function profileStep(o: { model: BenchModel['name']; batch: number; kind: StepKind; calls: number; threads: number }): Promise<StepProfile> {
+  const bm = BENCH_MODELS[o.model];
+  const model = buildModel(bm.spec, bm.inputShape, 10);
+  const rng = new Rng(7);
+  const params = model.init(rng.fork('init'), 'float32');
+  const dir = mkdtempSync(join(tmpdir(), 'sgdlab-profile-'));
+  try {
+    const program = await compileLoop(
+      trainingStep(model, { kind: o.kind, nStep: 1, weightDecay: 0, dtype: 'float32' }),
+      { carry: paramSpecs(params), perStep: { x: spec([o.batch, ...bm.inputShape]), y: spec([o.batch], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
+      1,
+      { name: `${o.kind}-profile`, threads: o.threads, profilePrefix: join(dir, 'p') },
+    );
+    const size = bm.inputShape.reduce((a, b) => a * b, 1);
+    const inputs = {
+      carry: params,
+      perStep: {
+        x: new HostTensor(new Float32Array(o.batch * size).map(() => rng.normal()), [1, o.batch, ...bm.inputShape]),
+        y: new HostTensor(new Int32Array(o.batch).map((_, i) => i % 10), [1, o.batch]),
+        lr: new HostTensor(Float32Array.of(2 ** -8), [1]),
+      },
+      shared: { lambda: new HostTensor(Float32Array.of(2 ** -6), []) },
+    };
+    const wall: number[] = [];
+    for (let i = 0; i <= o.calls; i++) {
+      const t0 = performance.now();
+      await program.run(inputs);
+      if (i > 0) wall.push(performance.now() - t0);
+    }
+    program.endProfiling();
+    await program.release();
+    const file = readdirSync(dir).find((f) => f.endsWith('.json'))!;
+    const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as NodeEvent[];
+    const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur! / 1000).slice(1);
+    // Every node runs once per call; drop each node's first (warm-up) occurrence. The Loop node
+    // would count its body twice.
+    const byNode = new Map<string, { op: string; shapes: string; durs: number[] }>();
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name || e.args.op_name === 'Loop') continue;
+      const name = e.name.slice(0, -'_kernel_time'.length);
+      const shapes = (e.args.input_type_shape ?? []).map((s) => JSON.stringify(Object.values(s)[0])).join(' ');
+      const entry = byNode.get(name) ?? { op: e.args.op_name, shapes, durs: [] };
+      entry.durs.push(e.dur! / 1000);
+      byNode.set(name, entry);
+    }
+    const nodes = [...byNode].map(([name, n]) => ({ name, op: n.op, shapes: n.shapes, ms: median(n.durs.slice(1)) })).filter((n) => Number.isFinite(n.ms));
+    const nodeMs = nodes.reduce((s, n) => s + n.ms, 0);
+    const ops = new Map<string, { ms: number; nodes: number }>();
+    for (const n of nodes) {
+      const e = ops.get(n.op) ?? { ms: 0, nodes: 0 };
+      ops.set(n.op, { ms: e.ms + n.ms, nodes: e.nodes + 1 });
+    }
+    return {
+      model: o.model, batch: o.batch, kind: o.kind, wallMs: median(wall), runMs: median(runs), nodeMs,
+      byOp: [...ops].map(([op, e]) => ({ op, nodes: e.nodes, ms: e.ms, share: e.ms / nodeMs })).sort((a, b) => b.ms - a.ms),
+      nodes: nodes.sort((a, b) => b.ms - a.ms),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
