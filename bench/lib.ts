@@ -260,7 +260,8 @@ export async function stepProgram(model: Model, o: { batch: number; kind: StepKi
     trainingStep(model, { kind: o.kind, nStep: 1, weightDecay: 0, dtype: 'float32' }),
     { carry: paramSpecs(params), perStep: { x: spec([B, ...model.inputShape]), y: spec([B], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
     K,
-    { name: `${o.kind}-step`, threads: o.threads, ...(o.optimization ? { optimization: o.optimization } : {}) },
+    // As the training loop compiles it (src/train/loop.ts), deferred low-rank updates included.
+    { name: `${o.kind}-step`, threads: o.threads, deferUpdates: true, ...(o.optimization ? { optimization: o.optimization } : {}) },
   );
   const y = new Int32Array(K * B);
   for (let i = 0; i < y.length; i++) y[i] = rng.int(model.numClasses);

@@ -3,6 +3,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
+import { deferUpdates, type DeferOptions, type DeferredWeight } from './defer.ts';
 import { GraphLowering, ModelBuilder, valueInfo, type GraphProto } from './lower.ts';
 import { flatten, type Tree } from './pytree.ts';
 import { placeholder, type HostArray, type Tensor } from './tensor.ts';
@@ -54,6 +55,12 @@ export interface CompileOptions {
   name?: string;
   /** sgdlab's own fusions (src/graph/fusion.ts) before ONNX Runtime's; default true. */
   fuse?: boolean;
+  /**
+   * compileLoop only: carry small-batch weight updates as low-rank factors through the K steps and
+   * form the weights once after the loop (src/graph/defer.ts). Same arithmetic up to rounding, not
+   * bit-identical to the eager loop; default false.
+   */
+  deferUpdates?: boolean | DeferOptions;
   /** Write ONNX Runtime's per-node profile (Chrome trace JSON) with this file prefix; see endProfiling(). */
   profilePrefix?: string;
 }
@@ -200,6 +207,79 @@ export async function compile<S, O>(fn: (inputs: S) => O, specs: unknown, option
   );
 }
 
+type Placeholders = ReturnType<typeof placeholders>;
+
+/** A traced loop body, ready to lower as many times as the loop needs it. */
+interface StepsPlan {
+  model: ModelBuilder;
+  fuse: boolean;
+  name: string;
+  carry: Placeholders;
+  perStep: Placeholders;
+  shared: Placeholders;
+  bodyNewCarry: Tensor[];
+  bodyOuts: Tensor[];
+  deferred: Map<number, DeferredWeight>;
+}
+
+/**
+ * Emit into `host` one Loop of `n` steps, reading per-step inputs from row `base` + i of the stacked
+ * inputs (base: an int64 scalar in scope, or null for 0) and starting from the parameters named
+ * `params`. Deferred weights are carried as factors from zero and written once after the Loop.
+ * Returns the parameters after it and the stacked per-step outputs [n, …].
+ */
+function emitSteps(plan: StepsPlan, host: GraphLowering, base: string | null, n: number, params: string[]): { params: string[]; stacked: string[] } {
+  const { model, carry } = plan;
+  const body = new GraphLowering(model, plan.fuse);
+  const iter = model.fresh('iter');
+  const condIn = model.fresh('cond_in');
+  // What the Loop carries: each parameter, or a deferred weight's two factor matrices; W0 of a
+  // deferred weight is read from the enclosing scope.
+  const carried: { input: Tensor; init: string; next: Tensor }[] = [];
+  const bound = new Map<number, string>();
+  const zeros = (f: Tensor) => host.node('Expand', [host.scalar(0, f.dtype), host.int64s(f.shape)]);
+  carry.leaves.forEach((t, i) => {
+    const d = plan.deferred.get(i);
+    if (!d) {
+      carried.push({ input: t, init: params[i]!, next: plan.bodyNewCarry[i]! });
+      return;
+    }
+    bound.set(d.w0.id, params[i]!);
+    carried.push({ input: d.u, init: zeros(d.u), next: d.uNext }, { input: d.v, init: zeros(d.v), next: d.vNext });
+  });
+  const carriedNames = carried.map((c) => model.fresh(`${c.input.origin.kind === 'input' ? c.input.origin.name : 'carry'}_in_`));
+  carried.forEach((c, i) => bound.set(c.input.id, carriedNames[i]!));
+  plan.shared.leaves.forEach((t, i) => bound.set(t.id, plan.shared.names[i]!));
+  const row = base ? body.node('Add', [base, iter]) : iter;
+  plan.perStep.leaves.forEach((t, i) => bound.set(t.id, body.node('Gather', [plan.perStep.names[i]!, row], { axis: 0 })));
+  const outLeaves = [...carried.map((c) => c.next), ...plan.bodyOuts];
+  const outNames = body.lower(outLeaves, bound).map((x) => body.node('Identity', [x]));
+  const condOut = body.node('Identity', [condIn]);
+  const bodyGraph: GraphProto = {
+    name: model.fresh(`${plan.name}_body`),
+    node: body.nodes,
+    input: [valueInfo(iter, 'int64', []), valueInfo(condIn, 'bool', []), ...carried.map((c, i) => valueInfo(carriedNames[i]!, c.input.dtype, c.input.shape))],
+    output: [valueInfo(condOut, 'bool', []), ...outLeaves.map((t, i) => valueInfo(outNames[i]!, t.dtype, t.shape))],
+  };
+  const carriedOuts = carried.map(() => model.fresh('carry_out'));
+  const stacked = plan.bodyOuts.map(() => model.fresh('stacked'));
+  host.nodes.push({
+    opType: 'Loop',
+    name: model.fresh('loop'),
+    input: [host.int64sScalar(n), model.constant('bool', [], Uint8Array.of(1)), ...carried.map((c) => c.init)],
+    output: [...carriedOuts, ...stacked],
+    attribute: [{ name: 'body', type: 5 /* GRAPH */, g: bodyGraph }],
+  });
+  // The parameters after the Loop: as carried, or W = W0 − Uᵀ·V for a deferred weight.
+  let next = 0;
+  const after = carry.leaves.map((_, i) => {
+    if (!plan.deferred.has(i)) return carriedOuts[next++]!;
+    const [u, v] = [carriedOuts[next++]!, carriedOuts[next++]!];
+    return host.node('Gemm', [u, v, params[i]!], { alpha: { float: -1 }, beta: { float: 1 }, transA: 1 });
+  });
+  return { params: after, stacked };
+}
+
 /** The step function of a loop: new carried state, and per-iteration outputs to stack. */
 export type LoopStep<C, X, S, O> = (carry: C, x: X, shared: S) => { carry: C; out: O };
 
@@ -240,35 +320,62 @@ export async function compileLoop<C, X, S, O>(
     }
   });
   const outs = flatten<Tensor>(result.out as Tree<Tensor>);
-
+  const deferOptions = typeof options.deferUpdates === 'object' ? options.deferUpdates : {};
+  const rewritten = options.deferUpdates ? deferUpdates(carry.leaves, newCarry.leaves, outs.leaves, steps, deferOptions) : null;
   const model = new ModelBuilder();
-  const body = new GraphLowering(model, options.fuse ?? true);
-  const iter = model.fresh('iter');
-  const condIn = model.fresh('cond_in');
-  const bodyCarryNames = carry.names.map((n) => model.fresh(`${n}_in_`));
-  const bound = new Map<number, string>();
-  carry.leaves.forEach((t, i) => bound.set(t.id, bodyCarryNames[i]!));
-  shared.leaves.forEach((t, i) => bound.set(t.id, shared.names[i]!));
-  perStep.leaves.forEach((t, i) => bound.set(t.id, body.node('Gather', [perStep.names[i]!, iter], { axis: 0 })));
-  const bodyOutLeaves = [...newCarry.leaves, ...outs.leaves];
-  const bodyOutNames = body.lower(bodyOutLeaves, bound).map((n) => body.node('Identity', [n]));
-  const condOut = body.node('Identity', [condIn]);
-  const bodyGraph: GraphProto = {
-    name: `${name}_body`,
-    node: body.nodes,
-    input: [valueInfo(iter, 'int64', []), valueInfo(condIn, 'bool', []), ...carry.leaves.map((t, i) => valueInfo(bodyCarryNames[i]!, t.dtype, t.shape))],
-    output: [valueInfo(condOut, 'bool', []), ...bodyOutLeaves.map((t, i) => valueInfo(bodyOutNames[i]!, t.dtype, t.shape))],
-  };
-
   const main = new GraphLowering(model);
-  const loopOuts = newCarry.leaves.map(() => model.fresh('carry_out')).concat(outs.leaves.map(() => model.fresh('stacked')));
-  main.nodes.push({
-    opType: 'Loop',
-    name: model.fresh('loop'),
-    input: [main.int64sScalar(steps), model.constant('bool', [], Uint8Array.of(1)), ...carry.names],
-    output: loopOuts,
-    attribute: [{ name: 'body', type: 5 /* GRAPH */, g: bodyGraph }],
-  });
+  const plan: StepsPlan = {
+    model, fuse: options.fuse ?? true, name, carry, perStep, shared,
+    bodyNewCarry: rewritten?.newCarry ?? newCarry.leaves,
+    bodyOuts: rewritten?.outs ?? outs.leaves,
+    deferred: new Map((rewritten?.weights ?? []).map((w) => [w.index, w])),
+  };
+  // K steps as ⌊K/D⌋ windows of D steps (an outer Loop when there are several) and a remainder;
+  // without deferred weights, one Loop of K steps.
+  const D = rewritten?.window ?? steps;
+  const windows = Math.floor(steps / D);
+  const rest = steps - windows * D;
+  let params = carry.names;
+  const stackedParts: string[][] = [];
+  if (windows === 1) {
+    const r = emitSteps(plan, main, null, D, params);
+    params = r.params;
+    stackedParts.push(r.stacked);
+  } else if (windows > 1) {
+    const outer = new GraphLowering(model);
+    const j = model.fresh('window');
+    const condIn = model.fresh('cond_in');
+    const ins = carry.names.map((n) => model.fresh(`${n}_w_`));
+    const r = emitSteps(plan, outer, outer.node('Mul', [j, outer.int64sScalar(D)]), D, ins);
+    const outNames = [...r.params, ...r.stacked].map((n) => outer.node('Identity', [n]));
+    const condOut = outer.node('Identity', [condIn]);
+    const perWindow = plan.bodyOuts.map((t) => [D, ...t.shape]);
+    const outerGraph: GraphProto = {
+      name: `${name}_windows`,
+      node: outer.nodes,
+      input: [valueInfo(j, 'int64', []), valueInfo(condIn, 'bool', []), ...carry.leaves.map((t, i) => valueInfo(ins[i]!, t.dtype, t.shape))],
+      output: [valueInfo(condOut, 'bool', []), ...carry.leaves.map((t, i) => valueInfo(outNames[i]!, t.dtype, t.shape)),
+        ...plan.bodyOuts.map((t, i) => valueInfo(outNames[carry.leaves.length + i]!, t.dtype, perWindow[i]!))],
+    };
+    const loopParams = carry.names.map(() => model.fresh('window_carry'));
+    const loopStacked = plan.bodyOuts.map(() => model.fresh('window_stacked'));
+    main.nodes.push({
+      opType: 'Loop',
+      name: model.fresh('windows'),
+      input: [main.int64sScalar(windows), model.constant('bool', [], Uint8Array.of(1)), ...params],
+      output: [...loopParams, ...loopStacked],
+      attribute: [{ name: 'body', type: 5 /* GRAPH */, g: outerGraph }],
+    });
+    params = loopParams;
+    stackedParts.push(loopStacked.map((n, i) => main.node('Reshape', [n, main.int64s([windows * D, ...plan.bodyOuts[i]!.shape])])));
+  }
+  if (rest > 0) {
+    const r = emitSteps(plan, main, windows > 0 ? main.int64sScalar(windows * D) : null, rest, params);
+    params = r.params;
+    stackedParts.push(r.stacked);
+  }
+  const stackedOuts = outs.leaves.map((_, i) => (stackedParts.length === 1 ? stackedParts[0]![i]! : main.node('Concat', stackedParts.map((p) => p[i]!), { axis: 0 })));
+  const loopOuts = [...params, ...stackedOuts];
   const outTensors = [
     ...newCarry.leaves.map((t, i) => ({ dtype: t.dtype, shape: t.shape, path: `carry.${newCarry.paths[i]}` })),
     ...outs.leaves.map((t, i) => ({ dtype: t.dtype, shape: [steps, ...t.shape], path: `out.${outs.paths[i]}` })),
@@ -297,7 +404,7 @@ export async function compileLoop<C, X, S, O>(
       }) as HostTree,
     },
     options,
-    usesFloat64(bodyOutLeaves),
+    usesFloat64([...plan.bodyNewCarry, ...plan.bodyOuts]),
   );
 }
 

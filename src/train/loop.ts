@@ -154,7 +154,10 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         trainingStep(model, { kind, nStep: config.nStep, weightDecay: config.weightDecay, dtype }),
         { carry: specs, perStep: { x: spec([B, ...trainSet.shape], dtype), y: spec([B], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
         steps,
-        { name: `${kind}-step`, ...(config.threads ? { threads: config.threads } : {}) },
+        // Low-rank deferred weight updates (src/graph/defer.ts): plain small-batch steps are bound by
+        // passes over the weights; same arithmetic up to rounding, and chunking is fixed per epoch,
+        // so a resumed run still repeats an uninterrupted one exactly.
+        { name: `${kind}-step`, deferUpdates: true, ...(config.threads ? { threads: config.threads } : {}) },
       );
       programs.set(steps, p);
     }
