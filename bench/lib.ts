@@ -31,7 +31,7 @@ export interface BenchArgs {
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { json: false, quick: false, threads: availableParallelism(), loopSteps: 16 };
+  const args: BenchArgs = { json: false, quick: false, threads: availableParallelism(), loopSteps: 64 };
   if (argv.includes('--quick')) Object.assign(quietGate, { maxSeconds: 3, budgetSeconds: 15 });
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;

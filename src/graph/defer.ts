@@ -24,10 +24,12 @@ import type { PrimitiveName } from './primitives.ts';
 export const MAX_ROWS_FRACTION = 0.5;
 /**
  * Steps between writes of the weights. The low-rank terms cost FLOPs in proportion to the window,
- * the write four passes over W once per window: 16 measured best of 8, 16 and 32 (bench:engine,
- * MLP 784-1024x3-10 and 784-4096x3-10 at batch 16).
+ * the write four passes over W once per window. Measured (batch 16, plain, interleaved with the
+ * eager loop in one process), ms/step for windows 4 / 8 / 16 / 32:
+ *   MLP 784-1024x3-10, K = 48: 2.76 / 2.86 / 3.76 / 5.39 (eager 3.8–4.4);
+ *   MLP 784-4096x3-10, K = 16: 32.4 / 33.1 / 36.2 / — (eager 40–49).
  */
-export const DEFAULT_WINDOW = 16;
+export const DEFAULT_WINDOW = 8;
 /**
  * Smaller weights stay eager: they live in cache, where the extra nodes cost more than the passes
  * saved (MLP 64-256-256-10, batch 8: 1.18 → 1.96 ms/step deferred).
