@@ -5,7 +5,7 @@ import { compile, compileLoop, spec, HostTensor, type HostTree, type Tensor } fr
 import type { GraphOptimization } from '../src/graph/compile.ts';
 import { buildModel } from '../src/nn/index.ts';
 import { loadTrainingData, paramSpecs, resolveConfig, train, trainingStep, type TrainConfig } from '../src/train/index.ts';
-import { stepsPerCall as loopStepsPerCall } from '../src/train/loop.ts';
+import { STEP_LOOP_OPTIONS, stepsPerCall as loopStepsPerCall } from '../src/train/loop.ts';
 import { Rng } from '../src/util/random.ts';
 import { MODEL_SPEC, foreignLoadMeter, matmulPeak, median, quietGate, stepBench, timeCalls, waitForQuiet, type StepRow } from './lib.ts';
 
@@ -54,7 +54,7 @@ async function loopRow(label: string, partial: Record<string, unknown>, epochs: 
     trainingStep(model, { kind: 'plain', nStep: 1, weightDecay: 0, dtype: 'float32' }),
     { carry: paramSpecs(params), perStep: { x: spec([config.batch, ...trainSet.shape]), y: spec([config.batch], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
     K,
-    { name: 'plain-step', threads },
+    { name: 'plain-step', threads, ...STEP_LOOP_OPTIONS },
   );
   const n = K * config.batch;
   let carry: HostTree = params;

@@ -77,6 +77,14 @@ export function loadTrainingData(config: TrainConfig): { train: Dataset; test?: 
   return preprocessSplit(split, config.preprocess);
 }
 
+/**
+ * How the training step's K-step programs are compiled (the benchmarks use the same): with deferred
+ * low-rank weight updates (src/graph/defer.ts), since plain small-batch steps are bound by passes
+ * over the weights. Same arithmetic up to rounding; the chunking into calls is fixed per epoch, so
+ * a resumed run still repeats an uninterrupted one bit for bit.
+ */
+export const STEP_LOOP_OPTIONS = { deferUpdates: true } as const;
+
 /** Most updates per ONNX Runtime call: one epoch, bounded so the stacked batches stay ≤ 64 MB. */
 export function stepsPerCall(config: TrainConfig, m: number, batchBytes: number): number {
   if (config.stepsPerCall > 0) return Math.min(config.stepsPerCall, m);
@@ -154,10 +162,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         trainingStep(model, { kind, nStep: config.nStep, weightDecay: config.weightDecay, dtype }),
         { carry: specs, perStep: { x: spec([B, ...trainSet.shape], dtype), y: spec([B], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
         steps,
-        // Low-rank deferred weight updates (src/graph/defer.ts): plain small-batch steps are bound by
-        // passes over the weights; same arithmetic up to rounding, and chunking is fixed per epoch,
-        // so a resumed run still repeats an uninterrupted one exactly.
-        { name: `${kind}-step`, deferUpdates: true, ...(config.threads ? { threads: config.threads } : {}) },
+        { name: `${kind}-step`, ...STEP_LOOP_OPTIONS, ...(config.threads ? { threads: config.threads } : {}) },
       );
       programs.set(steps, p);
     }
