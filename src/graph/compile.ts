@@ -56,8 +56,8 @@ export interface CompileOptions {
   /** sgdlab's own fusions (src/graph/fusion.ts) before ONNX Runtime's; default true. */
   fuse?: boolean;
   /**
-   * compileLoop only: carry small-batch weight updates as low-rank factors through the K steps and
-   * form the weights once after the loop (src/graph/defer.ts). Same arithmetic up to rounding, not
+   * compileLoop only: carry small-batch weight updates as low-rank factors and write the weights
+   * once per window of steps (src/graph/defer.ts). Same arithmetic up to rounding, not
    * bit-identical to the eager loop; default false.
    */
   deferUpdates?: boolean | DeferOptions;
