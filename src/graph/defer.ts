@@ -7,17 +7,19 @@
 //     W_t = W0 − Uᵀ·V,   U = [A_τ,kᵀ rows], V = [s_τ·B_τ,k rows]   (τ < t),
 // rewriting every use of W in the step as x·W = x·W0 − (x·Uᵀ)·V (and likewise for Wᵀ and for W on
 // the left), and forms W = W0 − Uᵀ·V, as one Gemm, once per window of steps (compileLoop nests
-// the windows in an outer Loop). The arithmetic is the same
-// up to rounding: sums are associated differently, so results are not bit-identical to the eager loop.
+// the windows in an outer Loop). The arithmetic is the same up to rounding (sums are associated
+// differently), so results are not bit-identical to the eager loop.
 //
-// A weight is deferred only when every use in the step is a matmul operand (directly or through a
-// 2-D transpose), its new value is exactly such an update (fusion.ts's plan) and nothing else, and
-// the window·rank factor rows stay small against the matrix (see MAX_ROWS_FRACTION).
+// The body may also use W shifted by low-rank terms (the finite-difference point w + h∇Ĉ, n-step
+// SGD's intermediate weights): such a "view" is W0 − Uᵀ·V − Σ extra terms, and matmuls with it get
+// one more low-rank product per term. A weight is deferred only when every use of its views is a
+// matmul operand, its new value is a view whose extra terms are the step's update and nothing else
+// uses it, and the window·rank factor rows stay small against the matrix (MAX_ROWS_FRACTION).
 
 import { topologicalOrder } from './autodiff.ts';
-import { planGemmUpdates, type GemmUpdate } from './fusion.ts';
 import { concat as concatPrimitive } from './prims/shape.ts';
-import { bind, placeholder, type Tensor } from './tensor.ts';
+import { bind, constant, placeholder, type Tensor } from './tensor.ts';
+import type { DType } from './types.ts';
 import type { PrimitiveName } from './primitives.ts';
 
 /** Defer only while the factor rows R = window·rank are at most this fraction of min(rows, cols) of W. */
@@ -67,8 +69,134 @@ export interface DeferredBody {
 const opOf = (t: Tensor) => (t.origin.kind === 'op' ? t.origin : undefined);
 const isTranspose2d = (t: Tensor) => opOf(t)?.prim === 'transpose' && t.rank === 2 && opOf(t)!.inputs[0]!.rank === 2;
 
-/** Inner dimension of one term op(a)·op(b) of an update: the rank it adds. */
-const termRank = (k: GemmUpdate['terms'][number]) => (k.transA ? k.a.shape[0]! : k.a.shape[1]!);
+/** A signed product of scalar tensors (the empty product is 1). */
+interface Product { factors: Tensor[]; negative: boolean }
+
+/** A factor of a low-rank term: a tensor of the body, or the difference of two (formed when rewriting). */
+type Operand = Tensor | { minus: [Tensor, Tensor] };
+const shapeOf = (x: Operand) => ('minus' in x ? x.minus[0].shape : x.shape);
+const sameOperand = (x: Operand, y: Operand) =>
+  'minus' in x ? 'minus' in y && x.minus[0] === y.minus[0] && x.minus[1] === y.minus[1] : x === y;
+const tensorsOf = (x: Operand): Tensor[] => ('minus' in x ? x.minus : [x]);
+
+/** Σ products · op(a)·op(b): one low-rank [in, out] term (rank: the inner dimension). */
+interface LowRankTerm { a: Operand; b: Operand; transA: boolean; transB: boolean; coef: Product[] }
+
+const termRank = (k: LowRankTerm) => (k.transA ? shapeOf(k.a)[0]! : shapeOf(k.a)[1]!);
+const flip = (k: LowRankTerm): LowRankTerm => ({ a: k.b, b: k.a, transA: !k.transB, transB: !k.transA, coef: k.coef });
+const scaled = (ks: LowRankTerm[], f: (p: Product) => Product) => ks.map((k) => ({ ...k, coef: k.coef.map(f) }));
+const negated = (ks: LowRankTerm[]) => scaled(ks, (p) => ({ ...p, negative: !p.negative }));
+
+/** Terms with the same factors merged (their coefficients add). */
+function merged(ks: LowRankTerm[]): LowRankTerm[] {
+  const out: LowRankTerm[] = [];
+  for (const k of ks) {
+    const same = out.find((o) => sameOperand(o.a, k.a) && sameOperand(o.b, k.b) && o.transA === k.transA && o.transB === k.transB);
+    if (same) same.coef = [...same.coef, ...k.coef];
+    else out.push({ ...k });
+  }
+  return out;
+}
+
+/**
+ * g as a sum of low-rank terms, when it is built from 2-D matmuls by +, −, negation, scalar
+ * factors and transposes (a weight's gradient is Σ xᵀ·δ); else null.
+ */
+function lowRankTerms(g: Tensor): LowRankTerm[] | null {
+  const o = opOf(g);
+  if (!o || g.rank !== 2) return null;
+  const [x, y] = o.inputs as [Tensor, Tensor];
+  switch (o.prim) {
+    case 'matmul': {
+      if (x.rank !== 2 || y.rank !== 2) return null;
+      const [a, transA] = isTranspose2d(x) ? [opOf(x)!.inputs[0]!, true] : [x, false];
+      const [b, transB] = isTranspose2d(y) ? [opOf(y)!.inputs[0]!, true] : [y, false];
+      return [{ a, b, transA, transB, coef: [{ factors: [], negative: false }] }];
+    }
+    case 'transpose':
+      return isTranspose2d(g) ? lowRankTerms(x)?.map(flip) ?? null : null;
+    case 'identity':
+      return lowRankTerms(x);
+    case 'neg': {
+      const inner = lowRankTerms(x);
+      return inner && negated(inner);
+    }
+    case 'add': {
+      if (x.shape.join() !== g.shape.join() || y.shape.join() !== g.shape.join()) return null;
+      const [l, r] = [lowRankTerms(x), lowRankTerms(y)];
+      return l && r ? [...l, ...r] : null;
+    }
+    case 'sub': {
+      // Only the difference of two like products, a₁b₁ − a₂b₂ = (a₁ − a₂)·b₁ + a₂·(b₁ − b₂): its
+      // factors are small when the products are close (finite differences), where keeping a₁b₁ and
+      // a₂b₂ as separate rows would cancel them in every later use and amplify rounding by the
+      // (large) coefficient of the difference.
+      if (x.shape.join() !== g.shape.join() || y.shape.join() !== g.shape.join()) return null;
+      const [l, r] = [lowRankTerms(x), lowRankTerms(y)];
+      if (l?.length !== 1 || r?.length !== 1) return null;
+      const [p, q] = [l[0]!, r[0]!];
+      const unit = (k: LowRankTerm) => k.coef.length === 1 && k.coef[0]!.factors.length === 0 && !k.coef[0]!.negative;
+      if (!unit(p) || !unit(q) || p.transA !== q.transA || p.transB !== q.transB) return null;
+      if ('minus' in p.a || 'minus' in p.b || 'minus' in q.a || 'minus' in q.b) return null;
+      if (p.a.shape.join() !== q.a.shape.join() || p.b.shape.join() !== q.b.shape.join()) return null;
+      return [
+        { ...p, a: { minus: [p.a, q.a] } },
+        { ...q, b: { minus: [p.b, q.b] } },
+      ];
+    }
+    case 'mul': {
+      const [m, s] = y.rank === 0 ? [x, y] : x.rank === 0 ? [y, x] : [undefined, undefined];
+      if (!m || !s || m.shape.join() !== g.shape.join()) return null;
+      const inner = lowRankTerms(m);
+      return inner && scaled(inner, (p) => ({ ...p, factors: [...p.factors, s] }));
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * How the body sees a deferred weight W: W0 − Uᵀ·V − Σ extra (shifts such as the finite-difference
+ * point w + h∇Ĉ, and for the new value the step's own update), or its transpose.
+ */
+interface View { index: number; transposed: boolean; extra: LowRankTerm[] }
+
+/**
+ * The views of W in the body (W, identities, 2-D transposes, and W ∓ low-rank terms), if every use
+ * of them is another view, a matmul with one view operand, or (for `next`, the new value) the
+ * carried output; else null.
+ */
+function viewsOf(w: Tensor, index: number, next: Tensor, consumers: Map<number, Tensor[]>, outputUses: Map<number, number>): Map<number, View> | null {
+  const views = new Map<number, View>([[w.id, { index, transposed: false, extra: [] }]]);
+  const pending = [w];
+  const isView = (t: Tensor) => views.has(t.id);
+  while (pending.length > 0) {
+    const v = pending.pop()!;
+    const view = views.get(v.id)!;
+    if (outputUses.has(v.id) && !(v === next && outputUses.get(v.id) === 1 && !view.transposed)) return null;
+    for (const use of consumers.get(v.id) ?? []) {
+      if (views.has(use.id)) continue;
+      const o = opOf(use)!;
+      if (o.prim === 'matmul' && o.inputs.filter(isView).length === 1) continue;
+      let derived: View | undefined;
+      if (o.prim === 'identity') derived = view;
+      else if (isTranspose2d(use)) derived = { ...view, transposed: !view.transposed };
+      else if ((o.prim === 'sub' || o.prim === 'add') && o.inputs[0] === v && !isView(o.inputs[1]!)) {
+        const terms = lowRankTerms(o.inputs[1]!);
+        if (!terms || terms.some((k) => [...tensorsOf(k.a), ...tensorsOf(k.b)].some(isView))) return null;
+        // Extra terms are kept in W's orientation; subtracting adds them, adding subtracts them.
+        const oriented = view.transposed ? terms.map(flip) : terms;
+        derived = { ...view, extra: merged([...view.extra, ...(o.prim === 'sub' ? oriented : negated(oriented))]) };
+      }
+      if (!derived) return null;
+      views.set(use.id, derived);
+      pending.push(use);
+    }
+  }
+  const last = views.get(next.id);
+  if (!last || last.transposed || (consumers.get(next.id) ?? []).length > 0 || outputUses.get(next.id) !== 1) return null;
+  return views;
+}
 
 /**
  * Plan and rewrite a loop body (carry → newCarry, outs) so that eligible carried weights are
@@ -79,84 +207,63 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
   const minElements = options.minElements ?? MIN_ELEMENTS;
   const outputs = [...newCarry, ...outs];
   const order = topologicalOrder(outputs);
-  const plan = planGemmUpdates(order, outputs);
   const consumers = new Map<number, Tensor[]>();
   for (const t of order) for (const x of opOf(t)?.inputs ?? []) consumers.set(x.id, [...(consumers.get(x.id) ?? []), t]);
   const outputUses = new Map<number, number>();
   for (const t of outputs) outputUses.set(t.id, (outputUses.get(t.id) ?? 0) + 1);
 
-  const eligible: { index: number; update: GemmUpdate; rows: number; views: Map<number, boolean> }[] = [];
+  const views = new Map<number, View>();
+  const deferred = new Map<number, DeferredWeight & { next: Tensor }>();
   carry.forEach((w, index) => {
     const next = newCarry[index]!;
-    const update = plan.get(next.id);
-    if (!update || update.base !== w || w.rank !== 2 || w.size < minElements) return;
-    // The new value is only the carried output, and W itself is no output.
-    if ((consumers.get(next.id) ?? []).length > 0 || outputUses.get(next.id) !== 1) return;
-    // W, and what autodiff builds from it without arithmetic: identities (it differentiates
-    // through fresh ones) and 2-D transposes, which flip the orientation. id → transposed?
-    const views = new Map<number, boolean>([[w.id, false]]);
-    const pending = [w];
-    while (pending.length > 0) {
-      const v = pending.pop()!;
-      for (const use of consumers.get(v.id) ?? []) {
-        const prim = opOf(use)?.prim;
-        if (views.has(use.id) || !(prim === 'identity' || isTranspose2d(use))) continue;
-        views.set(use.id, prim === 'identity' ? views.get(v.id)! : !views.get(v.id));
-        pending.push(use);
-      }
-    }
-    const related = (t: Tensor) => views.has(t.id);
-    // Every other use: the update itself (of W), or a matmul with exactly one operand a view of W.
-    const matmulUse = (m: Tensor) => opOf(m)?.prim === 'matmul' && opOf(m)!.inputs.filter(related).length === 1;
-    for (const id of views.keys()) {
-      if (outputUses.has(id)) return;
-      for (const use of consumers.get(id) ?? []) {
-        if (views.has(use.id) || (use === next && id === w.id) || matmulUse(use)) continue;
-        return;
-      }
-    }
-    if (update.terms.some((k) => related(k.a) || related(k.b))) return;
-    const rows = window * update.terms.reduce((sum, k) => sum + termRank(k), 0);
-    if (rows > MAX_ROWS_FRACTION * Math.min(w.shape[0]!, w.shape[1]!)) return;
-    eligible.push({ index, update, rows, views });
-  });
-  if (eligible.length === 0) return null;
-
-  // Rebuild the body node by node, replacing uses of deferred weights.
-  const mapped = new Map<number, Tensor>();
-  const get = (t: Tensor) => mapped.get(t.id) ?? t;
-  const deferred = new Map<number, DeferredWeight & { update: GemmUpdate; next: Tensor }>();
-  const byView = new Map<number, { d: DeferredWeight; transposed: boolean }>();
-  for (const e of eligible) {
-    const w = carry[e.index]!;
-    const [rowsIn, colsOut] = w.shape as [number, number];
-    const d = {
-      index: e.index,
-      rows: e.rows,
-      update: e.update,
-      next: newCarry[e.index]!,
-      w0: placeholder(`deferred.w0.${e.index}`, w.shape, w.dtype),
-      u: placeholder(`deferred.u.${e.index}`, [e.rows, rowsIn], w.dtype),
-      v: placeholder(`deferred.v.${e.index}`, [e.rows, colsOut], w.dtype),
+    if (w.rank !== 2 || (w.dtype !== 'float32' && w.dtype !== 'float64') || w.size < minElements) return;
+    const found = viewsOf(w, index, next, consumers, outputUses);
+    if (!found) return;
+    const rows = window * found.get(next.id)!.extra.reduce((sum, k) => sum + termRank(k), 0);
+    if (rows === 0 || rows > MAX_ROWS_FRACTION * Math.min(w.shape[0]!, w.shape[1]!)) return;
+    for (const [id, v] of found) views.set(id, v);
+    deferred.set(index, {
+      index, rows, next,
+      w0: placeholder(`deferred.w0.${index}`, w.shape, w.dtype),
+      u: placeholder(`deferred.u.${index}`, [rows, w.shape[0]!], w.dtype),
+      v: placeholder(`deferred.v.${index}`, [rows, w.shape[1]!], w.dtype),
       uNext: w, // set below
       vNext: w,
-    };
-    deferred.set(w.id, d);
-    for (const [id, transposed] of e.views) byView.set(id, { d, transposed });
-  }
-  /** The deferred weight behind t (a view of W), and whether t is W transposed. */
-  const weightOf = (t: Tensor): { d: DeferredWeight; transposed: boolean } | undefined => byView.get(t.id);
-  const updates = new Map([...deferred.values()].map((d) => [d.next.id, d]));
+    });
+  });
+  if (deferred.size === 0) return null;
+
+  // Rebuild the body node by node: views are never formed; matmuls with a view and the new values
+  // are written in terms of W0, the factors and the extra terms.
+  const mapped = new Map<number, Tensor>();
+  const get = (t: Tensor) => mapped.get(t.id) ?? t;
+  /** The scalar Σ ±Π factors of a term (null: exactly 1). */
+  const coefficient = (ps: Product[], dtype: DType): Tensor | null => {
+    if (ps.length === 1 && ps[0]!.factors.length === 0 && !ps[0]!.negative) return null;
+    const values = ps.map((p) => (p.factors.length === 0 ? constant(1, [], dtype) : p.factors.map(get).reduce((x, y) => x.mul(y))));
+    return values.slice(1).reduce((sum, v, i) => (ps[i + 1]!.negative ? sum.sub(v) : sum.add(v)), ps[0]!.negative ? values[0]!.neg() : values[0]!);
+  };
+  const differences = new Map<string, Tensor>();
+  const value = (x: Operand): Tensor => {
+    if (!('minus' in x)) return get(x);
+    const key = `${x.minus[0].id}-${x.minus[1].id}`;
+    let d = differences.get(key);
+    if (!d) differences.set(key, (d = get(x.minus[0]).sub(get(x.minus[1]))));
+    return d;
+  };
+  const op = (x: Operand, trans: boolean) => (trans ? value(x).transpose() : value(x));
+  const times = (m: Tensor, c: Tensor | null) => (c ? m.mul(c) : m);
 
   for (const t of order) {
     const o = opOf(t);
-    if (!o || weightOf(t)) continue;
-    const d = updates.get(t.id);
-    if (d) {
-      // New factor rows: op(a)ᵀ into U and s·op(b) into V; the oldest rows (zeros until K steps ran) drop out.
-      const s = get(d.update.scale);
-      const uRows = d.update.terms.map((k) => (k.transA ? get(k.a) : get(k.a).transpose()));
-      const vRows = d.update.terms.map((k) => (k.transB ? get(k.b).transpose() : get(k.b)).mul(s));
+    if (!o || (views.has(t.id) && t !== deferred.get(views.get(t.id)!.index)?.next)) continue;
+    const asView = views.get(t.id);
+    if (asView) {
+      // The new value: one more step's terms become factor rows, op(a)ᵀ into U and c·op(b) into V;
+      // the oldest rows (zeros until a window has run) drop out.
+      const d = deferred.get(asView.index)!;
+      const uRows = asView.extra.map((k) => op(k.a, !k.transA));
+      const vRows = asView.extra.map((k) => times(op(k.b, k.transB), coefficient(k.coef, value(k.a).dtype)));
       const rank = uRows.reduce((sum, r) => sum + r.shape[0]!, 0);
       const keep = (f: Tensor) => (d.rows > rank ? [f.slice([[rank, d.rows], null])] : []);
       d.uNext = concatPrimitive([...keep(d.u), ...uRows], 0);
@@ -165,24 +272,38 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
     }
     if (o.prim === 'matmul') {
       const [a, b] = o.inputs as [Tensor, Tensor];
-      const left = weightOf(a);
-      const right = weightOf(b);
+      const right = views.get(b.id);
+      const left = views.get(a.id);
       if (right) {
         const x = get(a);
-        const { d, transposed } = right;
-        // x·W = x·W0 − (x·Uᵀ)·V;   x·Wᵀ = x·W0ᵀ − (x·Vᵀ)·U
-        mapped.set(t.id, transposed
+        const d = deferred.get(right.index)!;
+        // x·M = x·W0 − (x·Uᵀ)·V − Σ c·(x·op(a))·op(b);   x·Mᵀ = x·W0ᵀ − (x·Vᵀ)·U − Σ c·(x·op(b)ᵀ)·op(a)ᵀ
+        let r = right.transposed
           ? x.matmul(d.w0.transpose()).sub(x.matmul(d.v.transpose()).matmul(d.u))
-          : x.matmul(d.w0).sub(x.matmul(d.u.transpose()).matmul(d.v)));
+          : x.matmul(d.w0).sub(x.matmul(d.u.transpose()).matmul(d.v));
+        for (const k of right.extra) {
+          const lowRank = right.transposed
+            ? x.matmul(op(k.b, !k.transB)).matmul(op(k.a, !k.transA))
+            : x.matmul(op(k.a, k.transA)).matmul(op(k.b, k.transB));
+          r = r.sub(times(lowRank, coefficient(k.coef, value(k.a).dtype)));
+        }
+        mapped.set(t.id, r);
         continue;
       }
       if (left) {
         const y = get(b);
-        const { d, transposed } = left;
-        // W·y = W0·y − Uᵀ·(V·y);   Wᵀ·y = W0ᵀ·y − Vᵀ·(U·y)
-        mapped.set(t.id, transposed
+        const d = deferred.get(left.index)!;
+        // M·y = W0·y − Uᵀ·(V·y) − Σ c·op(a)·(op(b)·y);   Mᵀ·y = W0ᵀ·y − Vᵀ·(U·y) − Σ c·op(b)ᵀ·(op(a)ᵀ·y)
+        let r = left.transposed
           ? d.w0.transpose().matmul(y).sub(d.v.transpose().matmul(d.u.matmul(y)))
-          : d.w0.matmul(y).sub(d.u.transpose().matmul(d.v.matmul(y))));
+          : d.w0.matmul(y).sub(d.u.transpose().matmul(d.v.matmul(y)));
+        for (const k of left.extra) {
+          const lowRank = left.transposed
+            ? op(k.b, !k.transB).matmul(op(k.a, !k.transA).matmul(y))
+            : op(k.a, k.transA).matmul(op(k.b, k.transB).matmul(y));
+          r = r.sub(times(lowRank, coefficient(k.coef, value(k.a).dtype)));
+        }
+        mapped.set(t.id, r);
         continue;
       }
     }
@@ -191,7 +312,7 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
   }
   return {
     window,
-    weights: [...deferred.values()].map(({ update: _u, next: _n, ...d }) => d),
+    weights: [...deferred.values()].map(({ next: _n, ...d }) => d),
     newCarry: newCarry.map(get),
     outs: outs.map(get),
   };

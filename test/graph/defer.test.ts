@@ -6,7 +6,7 @@ import test from 'node:test';
 import { compileLoop, flatten, placeholder, spec, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
 import { deferUpdates } from '../../src/graph/defer.ts';
 import { buildModel } from '../../src/nn/index.ts';
-import { paramSpecs, trainingStep, type StepKind } from '../../src/train/index.ts';
+import { FD_RADIUS, paramSpecs, trainingStep, type StepKind } from '../../src/train/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import { maxRelDiff } from './helpers.ts';
 
@@ -30,7 +30,7 @@ const deferredPaths = (kind: StepKind, nStep = 1, options = { window: 4, minElem
   return d ? d.weights.map((w) => t.paths[w.index]) : [];
 };
 
-test('deferUpdates takes the matmul weights whose factors stay small, and nothing used elementwise', () => {
+test('deferUpdates takes the matmul weights whose factors stay small', () => {
   // Window 4 × rank 3 = 12 rows: within half of 64 for the hidden weight, not of the 12-input or
   // 5-output ones; biases are not matmul operands.
   assert.deepEqual(deferredPaths('plain'), ['layers.1.weight']);
@@ -38,18 +38,26 @@ test('deferUpdates takes the matmul weights whose factors stay small, and nothin
   // first layer qualifies too (one term: its input gradient is never formed).
   assert.deepEqual(deferredPaths('modified-exact'), ['layers.1.weight']);
   assert.deepEqual(deferredPaths('modified-exact', 1, { window: 1, minElements: 0 }), ['layers.0.weight', 'layers.1.weight']);
-  // Finite differences shift W elementwise; n-step feeds the first update into more matmuls.
+  // Finite differences evaluate at W + h∇Ĉ, a low-rank shift; their update ∇Ĉ + c·(∇Ĉ' − ∇Ĉ) has
+  // rank 9: ∇Ĉ = aᵀb and the difference as (a' − a)ᵀb' + aᵀ(b' − b), so 4 × 9 rows exceed 32 but
+  // 2 × 9 do not. n-step SGD's second update starts from the first.
   assert.deepEqual(deferredPaths('modified-fd'), []);
-  assert.deepEqual(deferredPaths('plain', 2), []);
+  assert.deepEqual(deferredPaths('modified-fd', 1, { window: 2, minElements: 0 }), ['layers.1.weight']);
+  assert.deepEqual(deferredPaths('plain', 2), ['layers.1.weight']);
   // Small weights stay eager by default.
   assert.deepEqual(deferredPaths('plain', 1, { window: 4, minElements: 1 << 19 }), []);
 });
 
-async function runLoop(kind: StepKind, steps: number, deferOptions: { window: number; minElements: number } | false) {
+// Finite differences amplify rounding by 1/r; at the float64 default r = 2^-20 the two loops' (equally
+// valid) roundings of the shifted point drift apart by 1e-5 within 10 steps, at r = 2^-4 by 1e-15.
+// The comparison checks the algebra, so the fd cases use r = 2^-4.
+const FD_TEST_RADIUS = 2 ** -4;
+
+async function runLoop(kind: StepKind, steps: number, deferOptions: { window: number; minElements: number } | false, nStep = 1, fdRadius = FD_TEST_RADIUS) {
   const rng = new Rng(5);
   const params = model.init(rng.fork('init'), 'float64');
   const program = await compileLoop(
-    trainingStep(model, { kind, nStep: 1, weightDecay: 0, dtype: 'float64' }),
+    trainingStep(model, { kind, nStep, weightDecay: 0, dtype: 'float64', fdRadius }),
     { carry: paramSpecs(params), perStep: { x: spec([BATCH, 12], 'float64'), y: spec([BATCH], 'int32'), lr: spec([], 'float64') }, shared: { lambda: spec([], 'float64') } },
     steps,
     { deferUpdates: deferOptions },
@@ -66,15 +74,19 @@ async function runLoop(kind: StepKind, steps: number, deferOptions: { window: nu
 }
 
 // 10 steps: in windows of 4 (an outer Loop of two windows, then a remainder of 2) and of 10 (one
-// window); the exact step's multi-term updates in windows of 1 and 4.
-const cases: [StepKind, number][] = [['plain', 4], ['plain', 10], ['modified-exact', 1], ['modified-exact', 4]];
-for (const [kind, window] of cases) {
+// window); the exact step's multi-term updates, finite differences (shifted views of W) and 2-step
+// SGD (a view feeding the second update).
+const cases: [StepKind, number, number][] = [
+  ['plain', 1, 4], ['plain', 1, 10], ['modified-exact', 1, 1], ['modified-exact', 1, 4],
+  ['modified-fd', 1, 1], ['modified-fd', 1, 2], ['plain', 2, 4],
+];
+for (const [kind, nStep, window] of cases) {
   {
-    test(`a ${kind} loop with deferred updates (window ${window}) equals the eager loop in float64`, async () => {
+    test(`a ${kind}${nStep > 1 ? ` ${nStep}-step` : ''} loop with deferred updates (window ${window}) equals the eager loop in float64`, async () => {
       const options = { window, minElements: 0 };
-      assert.ok(deferredPaths(kind, 1, options).length > 0, 'nothing deferred: the comparison would be vacuous');
-      const eager = await runLoop(kind, 10, false);
-      const lazy = await runLoop(kind, 10, options);
+      assert.ok(deferredPaths(kind, nStep, options).length > 0, 'nothing deferred: the comparison would be vacuous');
+      const eager = await runLoop(kind, 10, false, nStep);
+      const lazy = await runLoop(kind, 10, options, nStep);
       assert.ok(maxRelDiff(lazy.loss, eager.loss) < 1e-13, `losses differ: ${lazy.loss} vs ${eager.loss}`);
       eager.params.leaves.forEach((p, i) => {
         const d = maxRelDiff(lazy.params.leaves[i]!.data as Float64Array, p.data as Float64Array);
@@ -85,3 +97,11 @@ for (const [kind, window] of cases) {
     });
   }
 }
+
+test('at the float64 default radius the deferred fd loop stays within rounding of the eager one (the difference form of its update)', async () => {
+  // Factor rows of ∇Ĉ' and ∇Ĉ kept apart, each times c = λ/2h, drifted 7e-6 here (error ∝ 1/r²).
+  const options = { window: 2, minElements: 0 };
+  const eager = await runLoop('modified-fd', 10, false, 1, FD_RADIUS.float64);
+  const lazy = await runLoop('modified-fd', 10, options, 1, FD_RADIUS.float64);
+  assert.ok(maxRelDiff(lazy.loss, eager.loss) < 1e-8, `losses differ: ${maxRelDiff(lazy.loss, eager.loss)}`);
+});
