@@ -195,6 +195,8 @@ function viewsOf(w: Tensor, index: number, next: Tensor, consumers: Map<number, 
   }
   const last = views.get(next.id);
   if (!last || last.transposed || (consumers.get(next.id) ?? []).length > 0 || outputUses.get(next.id) !== 1) return null;
+  // A factor that is itself a view (found later in the search) would need W formed: not deferred.
+  for (const v of views.values()) if (v.extra.some((k) => [...tensorsOf(k.a), ...tensorsOf(k.b)].some(isView))) return null;
   return views;
 }
 
