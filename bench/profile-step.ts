@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { compileLoop, spec, HostTensor } from '../src/graph/index.ts';
 import { buildModel } from '../src/nn/index.ts';
 import { paramSpecs, trainingStep, type StepKind } from '../src/train/index.ts';
+import { STEP_LOOP_OPTIONS } from '../src/train/loop.ts';
 import { Rng } from '../src/util/random.ts';
 import { BENCH_MODELS, median, type BenchModel } from './lib.ts';
 
@@ -17,7 +18,7 @@ export interface StepProfile {
   model: BenchModel['name'];
   batch: number;
   kind: StepKind;
-  /** Median wall time of a call, the time ORT's Run reported, and the nodes' summed kernel time. */
+  /** Per step (a call runs `steps`): median wall time, the time ORT's Run reported, and the nodes' summed kernel time. */
   wallMs: number;
   runMs: number;
   nodeMs: number;
@@ -25,7 +26,8 @@ export interface StepProfile {
   nodes: { name: string; op: string; ms: number; shapes: string }[];
 }
 
-export async function profileStep(o: { model: BenchModel['name']; batch: number; kind: StepKind; calls: number; threads: number }): Promise<StepProfile> {
+export async function profileStep(o: { model: BenchModel['name']; batch: number; kind: StepKind; calls: number; threads: number; steps?: number }): Promise<StepProfile> {
+  const K = o.steps ?? 1;
   const bm = BENCH_MODELS[o.model];
   const model = buildModel(bm.spec, bm.inputShape, 10);
   const rng = new Rng(7);
@@ -35,16 +37,16 @@ export async function profileStep(o: { model: BenchModel['name']; batch: number;
     const program = await compileLoop(
       trainingStep(model, { kind: o.kind, nStep: 1, weightDecay: 0, dtype: 'float32' }),
       { carry: paramSpecs(params), perStep: { x: spec([o.batch, ...bm.inputShape]), y: spec([o.batch], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
-      1,
-      { name: `${o.kind}-profile`, threads: o.threads, profilePrefix: join(dir, 'p') },
+      K,
+      { name: `${o.kind}-profile`, threads: o.threads, ...STEP_LOOP_OPTIONS, profilePrefix: join(dir, 'p') },
     );
     const size = bm.inputShape.reduce((a, b) => a * b, 1);
     const inputs = {
       carry: params,
       perStep: {
-        x: new HostTensor(new Float32Array(o.batch * size).map(() => rng.normal()), [1, o.batch, ...bm.inputShape]),
-        y: new HostTensor(new Int32Array(o.batch).map((_, i) => i % 10), [1, o.batch]),
-        lr: new HostTensor(Float32Array.of(2 ** -8), [1]),
+        x: new HostTensor(new Float32Array(K * o.batch * size).map(() => rng.normal()), [K, o.batch, ...bm.inputShape]),
+        y: new HostTensor(new Int32Array(K * o.batch).map((_, i) => i % 10), [K, o.batch]),
+        lr: new HostTensor(new Float32Array(K).fill(2 ** -8), [K]),
       },
       shared: { lambda: new HostTensor(Float32Array.of(2 ** -6), []) },
     };
@@ -59,8 +61,7 @@ export async function profileStep(o: { model: BenchModel['name']; batch: number;
     const file = readdirSync(dir).find((f) => f.endsWith('.json'))!;
     const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as NodeEvent[];
     const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur! / 1000).slice(1);
-    // Every node runs once per call; drop each node's first (warm-up) occurrence. The Loop node
-    // would count its body twice.
+    // Drop each node's first (warm-up) occurrence. The Loop nodes would count their bodies twice.
     const byNode = new Map<string, { op: string; shapes: string; durs: number[] }>();
     for (const e of events) {
       if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name || e.args.op_name === 'Loop') continue;
@@ -70,7 +71,11 @@ export async function profileStep(o: { model: BenchModel['name']; batch: number;
       entry.durs.push(e.dur! / 1000);
       byNode.set(name, entry);
     }
-    const nodes = [...byNode].map(([name, n]) => ({ name, op: n.op, shapes: n.shapes, ms: median(n.durs.slice(1)) })).filter((n) => Number.isFinite(n.ms));
+    // ms per step: a node's median time × how often it runs per call (K for the step's nodes, once
+    // per window for a deferred weight's write) ÷ K.
+    const nodes = [...byNode]
+      .map(([name, n]) => ({ name, op: n.op, shapes: n.shapes, ms: (median(n.durs.slice(1)) * n.durs.length) / (o.calls + 1) / K }))
+      .filter((n) => Number.isFinite(n.ms));
     const nodeMs = nodes.reduce((s, n) => s + n.ms, 0);
     const ops = new Map<string, { ms: number; nodes: number }>();
     for (const n of nodes) {
@@ -78,7 +83,7 @@ export async function profileStep(o: { model: BenchModel['name']; batch: number;
       ops.set(n.op, { ms: e.ms + n.ms, nodes: e.nodes + 1 });
     }
     return {
-      model: o.model, batch: o.batch, kind: o.kind, wallMs: median(wall), runMs: median(runs), nodeMs,
+      model: o.model, batch: o.batch, kind: o.kind, wallMs: median(wall) / K, runMs: median(runs) / K, nodeMs,
       byOp: [...ops].map(([op, e]) => ({ op, nodes: e.nodes, ms: e.ms, share: e.ms / nodeMs })).sort((a, b) => b.ms - a.ms),
       nodes: nodes.sort((a, b) => b.ms - a.ms),
     };
