@@ -3,12 +3,11 @@
 
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { compile, compileLoop, flatten, placeholder, spec, HostTensor, type CompiledFunction, type HostTree, type Tensor, type Tree } from '../src/graph/index.ts';
+import { compile, flatten, placeholder, spec, HostTensor, type CompiledFunction, type HostTree, type Tensor, type Tree } from '../src/graph/index.ts';
 import type { GraphOptimization } from '../src/graph/compile.ts';
 import { topologicalOrder } from '../src/graph/autodiff.ts';
 import { buildModel, type Model } from '../src/nn/index.ts';
-import { paramSpecs, trainingStep, type StepKind } from '../src/train/index.ts';
-import { STEP_LOOP_OPTIONS } from '../src/train/loop.ts';
+import { compileTrainingSteps, paramSpecs, trainingStep, type StepKind } from '../src/train/index.ts';
 import { Rng } from '../src/util/random.ts';
 
 export const MODEL_SPEC = 'mlp:1024x3';
@@ -257,12 +256,10 @@ export async function stepProgram(model: Model, o: { batch: number; kind: StepKi
   const K = o.stepsPerCall;
   const B = o.batch;
   const size = model.inputShape.reduce((a, b) => a * b, 1);
-  const program = await compileLoop(
-    trainingStep(model, { kind: o.kind, nStep: 1, weightDecay: 0, dtype: 'float32' }),
-    { carry: paramSpecs(params), perStep: { x: spec([B, ...model.inputShape]), y: spec([B], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
-    K,
-    // As the training loop compiles it (deferred low-rank updates included).
-    { name: `${o.kind}-step`, threads: o.threads, ...STEP_LOOP_OPTIONS, ...(o.optimization ? { optimization: o.optimization } : {}) },
+  // As the training loop compiles it (deferred low-rank updates included).
+  const program = await compileTrainingSteps(
+    model, paramSpecs(params), { kind: o.kind, dtype: 'float32', batch: B, steps: K },
+    { threads: o.threads, ...(o.optimization ? { optimization: o.optimization } : {}) },
   );
   const y = new Int32Array(K * B);
   for (let i = 0; i < y.length; i++) y[i] = rng.int(model.numClasses);

@@ -1,11 +1,11 @@
 // The loop benchmark of the training lab: steps/s of train() (data pipeline included) against the bare
 // compiled K-step program on pre-stacked batches; plus the diagnostics that bound the engine rows.
 
-import { compile, compileLoop, spec, HostTensor, type HostTree, type Tensor } from '../src/graph/index.ts';
+import { compile, spec, HostTensor, type HostTree, type Tensor } from '../src/graph/index.ts';
 import type { GraphOptimization } from '../src/graph/compile.ts';
 import { buildModel } from '../src/nn/index.ts';
-import { loadTrainingData, paramSpecs, resolveConfig, train, trainingStep, type TrainConfig } from '../src/train/index.ts';
-import { STEP_LOOP_OPTIONS, stepsPerCall as loopStepsPerCall } from '../src/train/loop.ts';
+import { compileTrainingSteps, loadTrainingData, paramSpecs, resolveConfig, train, type TrainConfig } from '../src/train/index.ts';
+import { stepsPerCall as loopStepsPerCall } from '../src/train/loop.ts';
 import { Rng } from '../src/util/random.ts';
 import { MODEL_SPEC, foreignLoadMeter, matmulPeak, median, quietGate, stepBench, timeCalls, waitForQuiet, type StepRow } from './lib.ts';
 
@@ -47,15 +47,10 @@ async function loopRow(label: string, partial: Record<string, unknown>, epochs: 
   const K = loopStepsPerCall(config, m, config.batch * size * 4);
   if (m % K !== 0) throw new Error(`loop bench ${label}: ${m} steps per epoch is not a multiple of ${K} steps per call`);
 
-  // The bare program: the same compileLoop step and signature, the loop's first K batches pre-stacked.
+  // The bare program: the training loop's own K-step program, the loop's first K batches pre-stacked.
   const model = buildModel(config.model, trainSet.shape, trainSet.numClasses);
   const params = model.init(new Rng(config.seed).fork('init'), 'float32');
-  const program = await compileLoop(
-    trainingStep(model, { kind: 'plain', nStep: 1, weightDecay: 0, dtype: 'float32' }),
-    { carry: paramSpecs(params), perStep: { x: spec([config.batch, ...trainSet.shape]), y: spec([config.batch], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
-    K,
-    { name: 'plain-step', threads, ...STEP_LOOP_OPTIONS },
-  );
+  const program = await compileTrainingSteps(model, paramSpecs(params), { kind: 'plain', dtype: 'float32', batch: config.batch, steps: K }, { threads });
   const n = K * config.batch;
   let carry: HostTree = params;
   const perStep = {

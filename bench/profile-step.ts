@@ -5,10 +5,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileLoop, spec, HostTensor } from '../src/graph/index.ts';
+import { HostTensor } from '../src/graph/index.ts';
 import { buildModel } from '../src/nn/index.ts';
-import { paramSpecs, trainingStep, type StepKind } from '../src/train/index.ts';
-import { STEP_LOOP_OPTIONS } from '../src/train/loop.ts';
+import { compileTrainingSteps, paramSpecs, type StepKind } from '../src/train/index.ts';
 import { Rng } from '../src/util/random.ts';
 import { BENCH_MODELS, median, type BenchModel } from './lib.ts';
 
@@ -34,11 +33,9 @@ export async function profileStep(o: { model: BenchModel['name']; batch: number;
   const params = model.init(rng.fork('init'), 'float32');
   const dir = mkdtempSync(join(tmpdir(), 'sgdlab-profile-'));
   try {
-    const program = await compileLoop(
-      trainingStep(model, { kind: o.kind, nStep: 1, weightDecay: 0, dtype: 'float32' }),
-      { carry: paramSpecs(params), perStep: { x: spec([o.batch, ...bm.inputShape]), y: spec([o.batch], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
-      K,
-      { name: `${o.kind}-profile`, threads: o.threads, ...STEP_LOOP_OPTIONS, profilePrefix: join(dir, 'p') },
+    const program = await compileTrainingSteps(
+      model, paramSpecs(params), { kind: o.kind, dtype: 'float32', batch: o.batch, steps: K },
+      { name: `${o.kind}-profile`, threads: o.threads, profilePrefix: join(dir, 'p') },
     );
     const size = bm.inputShape.reduce((a, b) => a * b, 1);
     const inputs = {

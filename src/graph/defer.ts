@@ -210,7 +210,13 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
   const outputs = [...newCarry, ...outs];
   const order = topologicalOrder(outputs);
   const consumers = new Map<number, Tensor[]>();
-  for (const t of order) for (const x of opOf(t)?.inputs ?? []) consumers.set(x.id, [...(consumers.get(x.id) ?? []), t]);
+  for (const t of order) {
+    for (const x of opOf(t)?.inputs ?? []) {
+      const list = consumers.get(x.id);
+      if (list) list.push(t);
+      else consumers.set(x.id, [t]);
+    }
+  }
   const outputUses = new Map<number, number>();
   for (const t of outputs) outputUses.set(t.id, (outputUses.get(t.id) ?? 0) + 1);
 

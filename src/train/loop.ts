@@ -1,7 +1,7 @@
 // The training loop: data, model, sampler and compiled K-step programs put together; evaluation at
 // a cadence, checkpoints at evaluation points, divergence detection, and the record in the store.
 
-import { compileLoop, flatten, spec, HostTensor, TensorSpec, type CompiledFunction, type Tree } from '../graph/index.ts';
+import { compileLoop, flatten, spec, HostTensor, TensorSpec, type CompiledFunction, type CompileOptions, type FloatDType, type Tree } from '../graph/index.ts';
 import { loadDataset, makeSampler, preprocessSplit, randomCropFlip, type Dataset } from '../data/index.ts';
 import { buildModel, type Model } from '../nn/index.ts';
 import { Rng } from '../util/random.ts';
@@ -78,12 +78,26 @@ export function loadTrainingData(config: TrainConfig): { train: Dataset; test?: 
 }
 
 /**
- * How the training step's K-step programs are compiled (the benchmarks use the same): with deferred
- * low-rank weight updates (src/graph/defer.ts), since plain small-batch steps are bound by passes
- * over the weights. Same arithmetic up to rounding; the chunking into calls is fixed per epoch, so
- * a resumed run still repeats an uninterrupted one bit for bit.
+ * The K-step program train() runs (the benchmarks compile through here too): `steps` updates of
+ * `kind` per call on stacked batches {x, y, lr}, with deferred low-rank weight updates
+ * (src/graph/defer.ts), since plain small-batch steps are bound by passes over the weights. Same
+ * arithmetic up to rounding; the chunking into calls is fixed per epoch, so a resumed run still
+ * repeats an uninterrupted one bit for bit.
  */
-export const STEP_LOOP_OPTIONS = { deferUpdates: true } as const;
+export function compileTrainingSteps(
+  model: Model,
+  params: Tree<TensorSpec>,
+  o: { kind: StepKind; nStep?: number; weightDecay?: number; dtype: FloatDType; batch: number; steps: number },
+  options: CompileOptions = {},
+): Promise<CompiledFunction> {
+  const { dtype, batch } = o;
+  return compileLoop(
+    trainingStep(model, { kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype }),
+    { carry: params, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
+    o.steps,
+    { name: `${o.kind}-step`, deferUpdates: true, ...options },
+  );
+}
 
 /** Most updates per ONNX Runtime call: one epoch, bounded so the stacked batches stay ≤ 64 MB. */
 export function stepsPerCall(config: TrainConfig, m: number, batchBytes: number): number {
@@ -158,11 +172,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const program = (steps: number) => {
     let p = programs.get(steps);
     if (!p) {
-      p = compileLoop(
-        trainingStep(model, { kind, nStep: config.nStep, weightDecay: config.weightDecay, dtype }),
-        { carry: specs, perStep: { x: spec([B, ...trainSet.shape], dtype), y: spec([B], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
-        steps,
-        { name: `${kind}-step`, ...STEP_LOOP_OPTIONS, ...(config.threads ? { threads: config.threads } : {}) },
+      p = compileTrainingSteps(
+        model, specs, { kind, nStep: config.nStep, weightDecay: config.weightDecay, dtype, batch: B, steps },
+        config.threads ? { threads: config.threads } : {},
       );
       programs.set(steps, p);
     }

@@ -21,6 +21,18 @@ function withTemporaryDirectory(body: (dir: string) => void | Promise<void>): ()
   };
 }
 
+/** A fresh store in a temporary directory, closed (and removed) after the body. */
+function withOpenStore(body: (store: RunStore) => void): () => Promise<void> {
+  return withTemporaryDirectory((dir) => {
+    const store = RunStore.open(join(dir, 'runs.sqlite'));
+    try {
+      body(store);
+    } finally {
+      store.close();
+    }
+  });
+}
+
 function assertStoreError(action: () => unknown, message: RegExp): void {
   assert.throws(action, (error: unknown) => {
     assert.ok(error instanceof StoreError, String(error));
@@ -94,56 +106,46 @@ test(
 
 test(
   'sweep runs are unique per (sweep, trial key) and can be listed by sweep',
-  withTemporaryDirectory((dir) => {
-    const store = RunStore.open(join(dir, 'runs.sqlite'));
-    try {
-      const a = store.createRun({ config: {}, seed: 0, sweepId: 'lr-sweep', trialKey: 'lr=1,seed=0' });
-      const b = store.createRun({ config: {}, seed: 1, sweepId: 'lr-sweep', trialKey: 'lr=1,seed=1' });
-      store.createRun({ config: {}, seed: 0, sweepId: 'other', trialKey: 'lr=1,seed=0' });
-      store.createRun({ config: {}, seed: 0 });
-      store.createRun({ config: {}, seed: 0 });
-      assertStoreError(
-        () => store.createRun({ config: {}, seed: 5, sweepId: 'lr-sweep', trialKey: 'lr=1,seed=0' }),
-        new RegExp(`sweep 'lr-sweep' already has trial 'lr=1,seed=0' \\(run ${a}\\)`),
-      );
-      assertStoreError(() => store.createRun({ config: {}, seed: 0, sweepId: 'lr-sweep' }), /needs both a sweep id and a trial key/);
-      const listed = store.listRuns({ sweepId: 'lr-sweep' });
-      assert.deepEqual(listed.map((r) => [r.id, r.trialKey]), [[a, 'lr=1,seed=0'], [b, 'lr=1,seed=1']]);
-      assert.equal(store.listRuns().length, 5);
-    } finally {
-      store.close();
-    }
+  withOpenStore((store) => {
+    const a = store.createRun({ config: {}, seed: 0, sweepId: 'lr-sweep', trialKey: 'lr=1,seed=0' });
+    const b = store.createRun({ config: {}, seed: 1, sweepId: 'lr-sweep', trialKey: 'lr=1,seed=1' });
+    store.createRun({ config: {}, seed: 0, sweepId: 'other', trialKey: 'lr=1,seed=0' });
+    store.createRun({ config: {}, seed: 0 });
+    store.createRun({ config: {}, seed: 0 });
+    assertStoreError(
+      () => store.createRun({ config: {}, seed: 5, sweepId: 'lr-sweep', trialKey: 'lr=1,seed=0' }),
+      new RegExp(`sweep 'lr-sweep' already has trial 'lr=1,seed=0' \\(run ${a}\\)`),
+    );
+    assertStoreError(() => store.createRun({ config: {}, seed: 0, sweepId: 'lr-sweep' }), /needs both a sweep id and a trial key/);
+    const listed = store.listRuns({ sweepId: 'lr-sweep' });
+    assert.deepEqual(listed.map((r) => [r.id, r.trialKey]), [[a, 'lr=1,seed=0'], [b, 'lr=1,seed=1']]);
+    assert.equal(store.listRuns().length, 5);
   }),
 );
 
 test(
   'resuming: deleteMetricsAfter drops the replayed steps, reopenRun restarts an ended run',
-  withTemporaryDirectory((dir) => {
-    const store = RunStore.open(join(dir, 'runs.sqlite'));
-    try {
-      const id = store.createRun({ config: { lr: 1 }, seed: 3 });
-      for (let step = 0; step <= 50; step += 10) store.appendMetrics(id, { step, epoch: step / 10, train_loss: 1 });
-      assertStoreError(() => store.appendMetrics(id, { step: 30, epoch: 3 }), /run \d+ already has metrics up to step 50; cannot append step 30/);
-      // The checkpoint was taken at step 20: steps 30..50 will be replayed.
-      assert.equal(store.deleteMetricsAfter(id, 20), 3);
-      store.appendMetrics(id, { step: 30, epoch: 3, train_loss: 0.5 });
-      assert.deepEqual(store.metrics(id).map((m) => m.step), [0, 10, 20, 30]);
-      assert.equal(store.deleteMetricsAfter(id, 1000), 0);
+  withOpenStore((store) => {
+    const id = store.createRun({ config: { lr: 1 }, seed: 3 });
+    for (let step = 0; step <= 50; step += 10) store.appendMetrics(id, { step, epoch: step / 10, train_loss: 1 });
+    assertStoreError(() => store.appendMetrics(id, { step: 30, epoch: 3 }), /run \d+ already has metrics up to step 50; cannot append step 30/);
+    // The checkpoint was taken at step 20: steps 30..50 will be replayed.
+    assert.equal(store.deleteMetricsAfter(id, 20), 3);
+    store.appendMetrics(id, { step: 30, epoch: 3, train_loss: 0.5 });
+    assert.deepEqual(store.metrics(id).map((m) => m.step), [0, 10, 20, 30]);
+    assert.equal(store.deleteMetricsAfter(id, 1000), 0);
 
-      store.finishRun(id, { status: 'failed', error: 'killed by signal SIGKILL' });
-      assert.equal(store.getRun(id).error, 'killed by signal SIGKILL');
-      assertStoreError(() => store.appendMetrics(id, { step: 40, epoch: 4 }), /run \d+ is failed; metrics can only be appended to a running run/);
-      assertStoreError(() => store.finishRun(id, { status: 'finished' }), /run \d+ is already failed/);
-      store.reopenRun(id);
-      const reopened = store.getRun(id);
-      assert.equal(reopened.status, 'running');
-      assert.equal(reopened.error, null);
-      store.appendMetrics(id, { step: 40, epoch: 4 });
-      store.finishRun(id, { status: 'finished', final: { train_loss: 0.1 }, best: null });
-      assert.equal(store.getRun(id).status, 'finished');
-    } finally {
-      store.close();
-    }
+    store.finishRun(id, { status: 'failed', error: 'killed by signal SIGKILL' });
+    assert.equal(store.getRun(id).error, 'killed by signal SIGKILL');
+    assertStoreError(() => store.appendMetrics(id, { step: 40, epoch: 4 }), /run \d+ is failed; metrics can only be appended to a running run/);
+    assertStoreError(() => store.finishRun(id, { status: 'finished' }), /run \d+ is already failed/);
+    store.reopenRun(id);
+    const reopened = store.getRun(id);
+    assert.equal(reopened.status, 'running');
+    assert.equal(reopened.error, null);
+    store.appendMetrics(id, { step: 40, epoch: 4 });
+    store.finishRun(id, { status: 'finished', final: { train_loss: 0.1 }, best: null });
+    assert.equal(store.getRun(id).status, 'finished');
   }),
 );
 
