@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { deferUpdates, type DeferOptions, type DeferredWeight } from './defer.ts';
+import { reassociateLowRank } from './lowrank.ts';
 import { GraphLowering, ModelBuilder, valueInfo, type GraphProto } from './lower.ts';
 import { flatten, type Tree } from './pytree.ts';
 import { placeholder, type HostArray, type Tensor } from './tensor.ts';
@@ -61,6 +62,11 @@ export interface CompileOptions {
    * bit-identical to the eager loop; default false.
    */
   deferUpdates?: boolean | DeferOptions;
+  /**
+   * Re-associate matmuls through low-rank operands (src/graph/lowrank.ts): double backprop's
+   * x·(c·xᵀ·δ) becomes (x·xᵀ)·(c·δ). Same arithmetic up to rounding; default true.
+   */
+  reassociate?: boolean;
   /** Write ONNX Runtime's per-node profile (Chrome trace JSON) with this file prefix; see endProfiling(). */
   profilePrefix?: string;
 }
@@ -190,7 +196,8 @@ export async function compile<S, O>(fn: (inputs: S) => O, specs: unknown, option
   const model = new ModelBuilder();
   const g = new GraphLowering(model, options.fuse ?? true);
   const bound = new Map(ins.leaves.map((t, i) => [t.id, ins.names[i]!]));
-  const outs = nameOutputs(g, g.lower(out.leaves, bound), out.leaves, out.paths, ins.names);
+  const computed = options.reassociate ?? true ? reassociateLowRank(out.leaves) : out.leaves;
+  const outs = nameOutputs(g, g.lower(computed, bound), out.leaves, out.paths, ins.names);
   const graph: GraphProto = {
     name,
     node: g.nodes,
@@ -320,14 +327,16 @@ export async function compileLoop<C, X, S, O>(
     }
   });
   const outs = flatten<Tensor>(result.out as Tree<Tensor>);
+  const computed = options.reassociate ?? true ? reassociateLowRank([...newCarry.leaves, ...outs.leaves]) : [...newCarry.leaves, ...outs.leaves];
+  const [bodyCarry, bodyOuts] = [computed.slice(0, newCarry.leaves.length), computed.slice(newCarry.leaves.length)];
   const deferOptions = typeof options.deferUpdates === 'object' ? options.deferUpdates : {};
-  const rewritten = options.deferUpdates ? deferUpdates(carry.leaves, newCarry.leaves, outs.leaves, steps, deferOptions) : null;
+  const rewritten = options.deferUpdates ? deferUpdates(carry.leaves, bodyCarry, bodyOuts, steps, deferOptions) : null;
   const model = new ModelBuilder();
   const main = new GraphLowering(model);
   const plan: StepsPlan = {
     model, fuse: options.fuse ?? true, name, carry, perStep, shared,
-    bodyNewCarry: rewritten?.newCarry ?? newCarry.leaves,
-    bodyOuts: rewritten?.outs ?? outs.leaves,
+    bodyNewCarry: rewritten?.newCarry ?? bodyCarry,
+    bodyOuts: rewritten?.outs ?? bodyOuts,
     deferred: new Map((rewritten?.weights ?? []).map((w) => [w.index, w])),
   };
   // K steps as ⌊K/D⌋ windows of D steps (an outer Loop when there are several) and a remainder;

@@ -17,21 +17,23 @@
 // uses it, and the window·rank factor rows stay small against the matrix (MAX_ROWS_FRACTION).
 
 import { topologicalOrder } from './autodiff.ts';
+import { flip, isTranspose2d, lowRankTerms, merged, negated, opOf, tensorsOf, termRank, TermBuilder, type LowRankTerm } from './lowrank.ts';
 import { concat as concatPrimitive } from './prims/shape.ts';
-import { bind, constant, placeholder, type Tensor } from './tensor.ts';
-import type { DType } from './types.ts';
+import { bind, placeholder, type Tensor } from './tensor.ts';
 import type { PrimitiveName } from './primitives.ts';
 
 /** Defer only while the factor rows R = window·rank are at most this fraction of min(rows, cols) of W. */
 export const MAX_ROWS_FRACTION = 0.5;
 /**
  * Steps between writes of the weights. The low-rank terms cost FLOPs in proportion to the window,
- * the write four passes over W once per window. Measured (batch 16, plain, interleaved with the
- * eager loop in one process), ms/step for windows 4 / 8 / 16 / 32:
- *   MLP 784-1024x3-10, K = 48: 2.76 / 2.86 / 3.76 / 5.39 (eager 3.8–4.4);
- *   MLP 784-4096x3-10, K = 16: 32.4 / 33.1 / 36.2 / — (eager 40–49).
+ * the write four passes over W once per window. Measured (batch 16, interleaved in one process),
+ * ms/step for windows 2 / 4 / 8 (session 3, after lowrank.ts's re-association):
+ *   MLP 784-1024x3-10, K = 64: plain 3.15 / 2.75 / 3.03, modified-exact 4.81 / 4.83 / 5.47;
+ *   MLP 784-4096x3-10, K = 16: plain 37.3 / 32.5 / 33.2, modified-exact 58.3 / 57.1 / 64.7,
+ *   modified-fd 70.5 / 64.1 / 73.3.
+ * (Session 2, plain, windows 4 / 8 / 16 / 32: 1024: 2.76 / 2.86 / 3.76 / 5.39; 4096: 32.4 / 33.1 / 36.2.)
  */
-export const DEFAULT_WINDOW = 8;
+export const DEFAULT_WINDOW = 4;
 /**
  * Smaller weights stay eager: they live in cache, where the extra nodes cost more than the passes
  * saved (MLP 64-256-256-10, batch 8: 1.18 → 1.96 ms/step deferred).
@@ -64,95 +66,6 @@ export interface DeferredBody {
   /** The body's outputs rewritten: the new carry (deferred weights' entries unused) and per-step outputs. */
   newCarry: Tensor[];
   outs: Tensor[];
-}
-
-const opOf = (t: Tensor) => (t.origin.kind === 'op' ? t.origin : undefined);
-const isTranspose2d = (t: Tensor) => opOf(t)?.prim === 'transpose' && t.rank === 2 && opOf(t)!.inputs[0]!.rank === 2;
-
-/** A signed product of scalar tensors (the empty product is 1). */
-interface Product { factors: Tensor[]; negative: boolean }
-
-/** A factor of a low-rank term: a tensor of the body, or the difference of two (formed when rewriting). */
-type Operand = Tensor | { minus: [Tensor, Tensor] };
-const shapeOf = (x: Operand) => ('minus' in x ? x.minus[0].shape : x.shape);
-const sameOperand = (x: Operand, y: Operand) =>
-  'minus' in x ? 'minus' in y && x.minus[0] === y.minus[0] && x.minus[1] === y.minus[1] : x === y;
-const tensorsOf = (x: Operand): Tensor[] => ('minus' in x ? x.minus : [x]);
-
-/** Σ products · op(a)·op(b): one low-rank [in, out] term (rank: the inner dimension). */
-interface LowRankTerm { a: Operand; b: Operand; transA: boolean; transB: boolean; coef: Product[] }
-
-const termRank = (k: LowRankTerm) => (k.transA ? shapeOf(k.a)[0]! : shapeOf(k.a)[1]!);
-const flip = (k: LowRankTerm): LowRankTerm => ({ a: k.b, b: k.a, transA: !k.transB, transB: !k.transA, coef: k.coef });
-const scaled = (ks: LowRankTerm[], f: (p: Product) => Product) => ks.map((k) => ({ ...k, coef: k.coef.map(f) }));
-const negated = (ks: LowRankTerm[]) => scaled(ks, (p) => ({ ...p, negative: !p.negative }));
-
-/** Terms with the same factors merged (their coefficients add). */
-function merged(ks: LowRankTerm[]): LowRankTerm[] {
-  const out: LowRankTerm[] = [];
-  for (const k of ks) {
-    const same = out.find((o) => sameOperand(o.a, k.a) && sameOperand(o.b, k.b) && o.transA === k.transA && o.transB === k.transB);
-    if (same) same.coef = [...same.coef, ...k.coef];
-    else out.push({ ...k });
-  }
-  return out;
-}
-
-/**
- * g as a sum of low-rank terms, when it is built from 2-D matmuls by +, −, negation, scalar
- * factors and transposes (a weight's gradient is Σ xᵀ·δ); else null.
- */
-function lowRankTerms(g: Tensor): LowRankTerm[] | null {
-  const o = opOf(g);
-  if (!o || g.rank !== 2) return null;
-  const [x, y] = o.inputs as [Tensor, Tensor];
-  switch (o.prim) {
-    case 'matmul': {
-      if (x.rank !== 2 || y.rank !== 2) return null;
-      const [a, transA] = isTranspose2d(x) ? [opOf(x)!.inputs[0]!, true] : [x, false];
-      const [b, transB] = isTranspose2d(y) ? [opOf(y)!.inputs[0]!, true] : [y, false];
-      return [{ a, b, transA, transB, coef: [{ factors: [], negative: false }] }];
-    }
-    case 'transpose':
-      return isTranspose2d(g) ? lowRankTerms(x)?.map(flip) ?? null : null;
-    case 'identity':
-      return lowRankTerms(x);
-    case 'neg': {
-      const inner = lowRankTerms(x);
-      return inner && negated(inner);
-    }
-    case 'add': {
-      if (x.shape.join() !== g.shape.join() || y.shape.join() !== g.shape.join()) return null;
-      const [l, r] = [lowRankTerms(x), lowRankTerms(y)];
-      return l && r ? [...l, ...r] : null;
-    }
-    case 'sub': {
-      // Only the difference of two like products, a₁b₁ − a₂b₂ = (a₁ − a₂)·b₁ + a₂·(b₁ − b₂): its
-      // factors are small when the products are close (finite differences), where keeping a₁b₁ and
-      // a₂b₂ as separate rows would cancel them in every later use and amplify rounding by the
-      // (large) coefficient of the difference.
-      if (x.shape.join() !== g.shape.join() || y.shape.join() !== g.shape.join()) return null;
-      const [l, r] = [lowRankTerms(x), lowRankTerms(y)];
-      if (l?.length !== 1 || r?.length !== 1) return null;
-      const [p, q] = [l[0]!, r[0]!];
-      const unit = (k: LowRankTerm) => k.coef.length === 1 && k.coef[0]!.factors.length === 0 && !k.coef[0]!.negative;
-      if (!unit(p) || !unit(q) || p.transA !== q.transA || p.transB !== q.transB) return null;
-      if ('minus' in p.a || 'minus' in p.b || 'minus' in q.a || 'minus' in q.b) return null;
-      if (p.a.shape.join() !== q.a.shape.join() || p.b.shape.join() !== q.b.shape.join()) return null;
-      return [
-        { ...p, a: { minus: [p.a, q.a] } },
-        { ...q, b: { minus: [p.b, q.b] } },
-      ];
-    }
-    case 'mul': {
-      const [m, s] = y.rank === 0 ? [x, y] : x.rank === 0 ? [y, x] : [undefined, undefined];
-      if (!m || !s || m.shape.join() !== g.shape.join()) return null;
-      const inner = lowRankTerms(m);
-      return inner && scaled(inner, (p) => ({ ...p, factors: [...p.factors, s] }));
-    }
-    default:
-      return null;
-  }
 }
 
 /**
@@ -245,22 +158,8 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
   // are written in terms of W0, the factors and the extra terms.
   const mapped = new Map<number, Tensor>();
   const get = (t: Tensor) => mapped.get(t.id) ?? t;
-  /** The scalar Σ ±Π factors of a term (null: exactly 1). */
-  const coefficient = (ps: Product[], dtype: DType): Tensor | null => {
-    if (ps.length === 1 && ps[0]!.factors.length === 0 && !ps[0]!.negative) return null;
-    const values = ps.map((p) => (p.factors.length === 0 ? constant(1, [], dtype) : p.factors.map(get).reduce((x, y) => x.mul(y))));
-    return values.slice(1).reduce((sum, v, i) => (ps[i + 1]!.negative ? sum.sub(v) : sum.add(v)), ps[0]!.negative ? values[0]!.neg() : values[0]!);
-  };
-  const differences = new Map<string, Tensor>();
-  const value = (x: Operand): Tensor => {
-    if (!('minus' in x)) return get(x);
-    const key = `${x.minus[0].id}-${x.minus[1].id}`;
-    let d = differences.get(key);
-    if (!d) differences.set(key, (d = get(x.minus[0]).sub(get(x.minus[1]))));
-    return d;
-  };
-  const op = (x: Operand, trans: boolean) => (trans ? value(x).transpose() : value(x));
-  const times = (m: Tensor, c: Tensor | null) => (c ? m.mul(c) : m);
+  const build = new TermBuilder(get);
+  const op = (x: LowRankTerm['a'], trans: boolean) => build.op(x, trans);
 
   for (const t of order) {
     const o = opOf(t);
@@ -271,7 +170,7 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
       // the oldest rows (zeros until a window has run) drop out.
       const d = deferred.get(asView.index)!;
       const uRows = asView.extra.map((k) => op(k.a, !k.transA));
-      const vRows = asView.extra.map((k) => times(op(k.b, k.transB), coefficient(k.coef, value(k.a).dtype)));
+      const vRows = asView.extra.map((k) => build.scaled(op(k.b, k.transB), k));
       const rank = uRows.reduce((sum, r) => sum + r.shape[0]!, 0);
       const keep = (f: Tensor) => (d.rows > rank ? [f.slice([[rank, d.rows], null])] : []);
       d.uNext = concatPrimitive([...keep(d.u), ...uRows], 0);
@@ -293,7 +192,7 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
           const lowRank = right.transposed
             ? x.matmul(op(k.b, !k.transB)).matmul(op(k.a, !k.transA))
             : x.matmul(op(k.a, k.transA)).matmul(op(k.b, k.transB));
-          r = r.sub(times(lowRank, coefficient(k.coef, value(k.a).dtype)));
+          r = r.sub(build.scaled(lowRank, k));
         }
         mapped.set(t.id, r);
         continue;
@@ -309,7 +208,7 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
           const lowRank = left.transposed
             ? op(k.b, !k.transB).matmul(op(k.a, !k.transA).matmul(y))
             : op(k.a, k.transA).matmul(op(k.b, k.transB).matmul(y));
-          r = r.sub(times(lowRank, coefficient(k.coef, value(k.a).dtype)));
+          r = r.sub(build.scaled(lowRank, k));
         }
         mapped.set(t.id, r);
         continue;
