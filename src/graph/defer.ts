@@ -17,7 +17,7 @@
 // uses it, and the window·rank factor rows stay small against the matrix (MAX_ROWS_FRACTION).
 
 import { topologicalOrder } from './autodiff.ts';
-import { flip, isTranspose2d, lowRankTerms, merged, negated, opOf, tensorsOf, termRank, TermBuilder, type LowRankTerm } from './lowrank.ts';
+import { byLeftFactor, flip, isTranspose2d, lowRankTerms, merged, negated, opOf, tensorsOf, termRank, TermBuilder, type LowRankTerm } from './lowrank.ts';
 import { concat as concatPrimitive } from './prims/shape.ts';
 import { bind, placeholder, type Tensor } from './tensor.ts';
 import type { PrimitiveName } from './primitives.ts';
@@ -140,7 +140,7 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
     if (w.rank !== 2 || (w.dtype !== 'float32' && w.dtype !== 'float64') || w.size < minElements) return;
     const found = viewsOf(w, index, next, consumers, outputUses);
     if (!found) return;
-    const rows = window * found.get(next.id)!.extra.reduce((sum, k) => sum + termRank(k), 0);
+    const rows = window * byLeftFactor(found.get(next.id)!.extra).reduce((sum, g) => sum + termRank(g[0]!), 0);
     if (rows === 0 || rows > MAX_ROWS_FRACTION * Math.min(w.shape[0]!, w.shape[1]!)) return;
     for (const [id, v] of found) views.set(id, v);
     deferred.set(index, {
@@ -169,8 +169,10 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
       // The new value: one more step's terms become factor rows, op(a)ᵀ into U and c·op(b) into V;
       // the oldest rows (zeros until a window has run) drop out.
       const d = deferred.get(asView.index)!;
-      const uRows = asView.extra.map((k) => op(k.a, !k.transA));
-      const vRows = asView.extra.map((k) => build.scaled(op(k.b, k.transB), k));
+      // Terms that share a left factor share its rows: op(a)·Σ c·op(b).
+      const groups = byLeftFactor(asView.extra);
+      const uRows = groups.map((g) => op(g[0]!.a, !g[0]!.transA));
+      const vRows = groups.map((g) => g.map((k) => build.scaled(op(k.b, k.transB), k)).reduce((sum, r) => sum.add(r)));
       const rank = uRows.reduce((sum, r) => sum + r.shape[0]!, 0);
       const keep = (f: Tensor) => (d.rows > rank ? [f.slice([[rank, d.rows], null])] : []);
       d.uNext = concatPrimitive([...keep(d.u), ...uRows], 0);

@@ -49,6 +49,20 @@ export function merged(ks: LowRankTerm[]): LowRankTerm[] {
   return out;
 }
 
+/**
+ * Terms grouped by their left factor: Σ_k c_k·op(a)·op(b_k) = op(a)·(Σ_k c_k·op(b_k)) has the rank
+ * of one term (finite differences' ∇Ĉ + c·aᵀ·(b' − b) shares a = x with ∇Ĉ = aᵀ·b).
+ */
+export function byLeftFactor(ks: LowRankTerm[]): LowRankTerm[][] {
+  const groups: LowRankTerm[][] = [];
+  for (const k of ks) {
+    const same = groups.find((g) => sameOperand(g[0]!.a, k.a) && g[0]!.transA === k.transA);
+    if (same) same.push(k);
+    else groups.push([k]);
+  }
+  return groups;
+}
+
 /** `t` as a rank-0 tensor when it is one value: a scalar, or a scalar reshaped and broadcast (a cotangent spread over a matrix). */
 function scalarOf(t: Tensor): Tensor | undefined {
   if (t.rank === 0) return t;

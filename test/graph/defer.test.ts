@@ -39,10 +39,11 @@ test('deferUpdates takes the matmul weights whose factors stay small', () => {
   assert.deepEqual(deferredPaths('modified-exact'), ['layers.1.weight']);
   assert.deepEqual(deferredPaths('modified-exact', 1, { window: 1, minElements: 0 }), ['layers.0.weight', 'layers.1.weight']);
   // Finite differences evaluate at W + h∇Ĉ, a low-rank shift; their update ∇Ĉ + c·(∇Ĉ' − ∇Ĉ) has
-  // rank 9: ∇Ĉ = aᵀb and the difference as (a' − a)ᵀb' + aᵀ(b' − b), so 4 × 9 rows exceed 32 but
-  // 2 × 9 do not. n-step SGD's second update starts from the first.
-  assert.deepEqual(deferredPaths('modified-fd'), []);
-  assert.deepEqual(deferredPaths('modified-fd', 1, { window: 2, minElements: 0 }), ['layers.1.weight']);
+  // rank 6: ∇Ĉ = aᵀb and the difference as (a' − a)ᵀb' + aᵀ(b' − b), where aᵀb and aᵀ(b' − b)
+  // share the rows of a; so 4 × 6 rows fit in 32 but 6 × 6 do not. n-step SGD's second update
+  // starts from the first.
+  assert.deepEqual(deferredPaths('modified-fd'), ['layers.1.weight']);
+  assert.deepEqual(deferredPaths('modified-fd', 1, { window: 6, minElements: 0 }), []);
   assert.deepEqual(deferredPaths('plain', 2), ['layers.1.weight']);
   // Small weights stay eager by default.
   assert.deepEqual(deferredPaths('plain', 1, { window: 4, minElements: 1 << 19 }), []);
