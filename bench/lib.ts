@@ -138,7 +138,7 @@ export function cpuInfo(): { model: string; cores: number } {
   return { model, cores: availableParallelism() };
 }
 
-function randomFloat32(rng: Rng, n: number, std = 1): Float32Array {
+export function randomFloat32(rng: Rng, n: number, std = 1): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.normal() * std;
   return a;

@@ -30,6 +30,40 @@ def finish(result):
     sys.exit(0)
 
 
+def median_ms(f, warmup, reps):
+    for _ in range(warmup):
+        f()
+    s = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        f()
+        s.append((time.perf_counter() - t) * 1000)
+    s.sort()
+    return s[(len(s) - 1) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
+
+
+def conv_layers(torch, request):
+    """Median ms of aten's conv2d and convolution_backward (input, weight) for 3×3 layers, padding 1."""
+    import torch.nn.functional as F
+    out = []
+    reps = int(request.get('reps', 15))
+    with torch.no_grad():
+        for layer in request['convLayers']:
+            n, c, h, o, stride = (int(layer[k]) for k in ('batch', 'channels', 'size', 'out', 'stride'))
+            x = torch.randn(n, c, h, h)
+            w = torch.randn(o, c, 3, 3)
+            g = torch.randn_like(F.conv2d(x, w, stride=stride, padding=1))
+
+            def backward(mask):
+                return lambda: torch.ops.aten.convolution_backward(g, x, w, None, [stride, stride], [1, 1], [1, 1], False, [0, 0], 1, mask)
+            out.append({
+                'forward': median_ms(lambda: F.conv2d(x, w, stride=stride, padding=1), 3, reps),
+                'inputGrad': median_ms(backward([True, False, False]), 3, reps),
+                'weightGrad': median_ms(backward([False, True, False]), 3, reps),
+            })
+    return {'layers': out, 'note': f'PyTorch {torch.__version__}, torch.set_num_threads({torch.get_num_threads()}), mkldnn {torch.backends.mkldnn.is_available()}'}
+
+
 def main():
     request = json.loads(sys.argv[sys.argv.index('--request') + 1])
     try:
@@ -42,6 +76,8 @@ def main():
     threads = int(request['threads'])
     torch.set_num_threads(threads)
     torch.manual_seed(0)
+    if 'convLayers' in request:
+        finish(conv_layers(torch, request))
     B = int(request['batch'])
     kind = request['kind']
     spec = request['model']

@@ -9,6 +9,7 @@ import { BENCH_MODELS, KINDS, analyticFlops, cpuInfo, matmulPeak, parseArgs, qui
 import { runDiagnostics, runLoopBench, type Diagnostics, type LoopRow } from './loop.ts';
 import { findTorchPython, runPeer, type PeerSystem } from './peers.ts';
 import { profileStep, type StepProfile } from './profile-step.ts';
+import { WRN_CONV_LAYERS, layerGflop, layerName, pytorchConvLayers, sgdlabConvLayer, type ConvTimes } from './conv-layers.ts';
 import type { PeerRequest } from './peers/common.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -22,8 +23,18 @@ log(`${cpu.model}, ${cpu.cores} cores; ${args.threads} threads everywhere${quick
 // ---------------------------------------------------------------------------------------------
 // The limit
 
-const peak = await matmulPeak({ threads: args.threads, reps: quick ? 10 : 20 });
-log(`matmul 2048³: ${peak.ms.toFixed(1)} ms, ${peak.gflops.toFixed(1)} GFLOP/s (best call ${peak.bestGflops.toFixed(1)})`);
+// This VM's speed drifts by tens of percent over a run (it is shared): the limit is measured at the
+// start and again just before each model's sgdlab rows, and each row's fraction of the peak is
+// against the measurement next to it. The headline limit is the median of all of them.
+type Peak = Awaited<ReturnType<typeof matmulPeak>>;
+const peaks: { at: string; peak: Peak }[] = [];
+async function measurePeak(at: string, reps: number): Promise<Peak> {
+  const p = await matmulPeak({ threads: args.threads, reps });
+  peaks.push({ at, peak: p });
+  log(`matmul 2048³ (${at}): ${p.ms.toFixed(1)} ms, ${p.gflops.toFixed(1)} GFLOP/s (best call ${p.bestGflops.toFixed(1)})`);
+  return p;
+}
+await measurePeak('start', quick ? 10 : 20);
 
 // ---------------------------------------------------------------------------------------------
 // sgdlab
@@ -43,20 +54,24 @@ const allConfigs: (Config & { skipQuick: boolean })[] = [
 const configs = allConfigs.filter((c) => !(quick && c.skipQuick));
 const skippedQuick = allConfigs.filter((c) => quick && c.skipQuick);
 
-const sgd: StepRow[] = [];
+const sgd: (StepRow & { peak: Peak })[] = [];
 const singleCall: StepRow[] = [];
 for (const c of configs) {
+  const local = await measurePeak(`before ${c.model.name} batch ${c.batch}`, quick ? 5 : 10);
   for (const kind of KINDS) {
-    const row = await stepBench({ model: c.model, batch: c.batch, kind, stepsPerCall: c.stepsPerCall, threads: args.threads, peakGflops: peak.gflops, warmup: c.warmup, reps: c.reps });
+    const row = { ...await stepBench({ model: c.model, batch: c.batch, kind, stepsPerCall: c.stepsPerCall, threads: args.threads, peakGflops: local.gflops, warmup: c.warmup, reps: c.reps }), peak: local };
     log(`sgdlab ${c.model.name} b${c.batch} ${kind} K=${c.stepsPerCall}: ${row.msPerStep.toFixed(2)} ms/step, ${row.gflops.toFixed(1)} GFLOP/s, ${(100 * row.fractionOfPeak).toFixed(1)}%`);
     sgd.push(row);
     if (c.model.name === 'mlp-784-1024x3-10' && !quick) {
-      const one = await stepBench({ model: c.model, batch: c.batch, kind, stepsPerCall: 1, threads: args.threads, peakGflops: peak.gflops, warmup: 3, reps: quick ? 5 : 15 });
+      const one = await stepBench({ model: c.model, batch: c.batch, kind, stepsPerCall: 1, threads: args.threads, peakGflops: local.gflops, warmup: 3, reps: quick ? 5 : 15 });
       log(`sgdlab ${c.model.name} b${c.batch} ${kind} K=1: ${one.msPerStep.toFixed(2)} ms/step`);
       singleCall.push(one);
     }
   }
 }
+
+const byGflops = [...peaks].sort((a, b) => a.peak.gflops - b.peak.gflops);
+const peak: Peak = byGflops[(byGflops.length - 1) >> 1]!.peak;
 
 // ---------------------------------------------------------------------------------------------
 // Peers
@@ -73,6 +88,8 @@ interface Row {
   bestMsPerStep: number | null;
   foreignLoad: number | null;
   reps: number;
+  /** sgdlab rows: the MatMul limit measured just before the row's model. */
+  peak?: Peak;
 }
 
 const flopsOf = (m: BenchModel, batch: number, kind: StepKind): number => analyticFlops(buildModel(m.spec, m.inputShape, 10), batch, kind);
@@ -80,7 +97,7 @@ const rows: Row[] = sgd.map((s) => ({
   system: 'sgdlab', model: s.model as BenchModel['name'], batch: s.batch, kind: s.kind,
   msPerStep: s.msPerStep, gflops: s.gflops, fractionOfPeak: s.fractionOfPeak,
   note: `${s.stepsPerCall === 1 ? 'one step per call' : `${s.stepsPerCall}-step ONNX Loop per call, time/${s.stepsPerCall}`}; ORT ${args.threads} intra-op threads`,
-  bestMsPerStep: s.bestMsPerStep, foreignLoad: s.foreignLoad, reps: configs.find((c) => c.model.name === s.model)!.reps,
+  bestMsPerStep: s.bestMsPerStep, foreignLoad: s.foreignLoad, reps: configs.find((c) => c.model.name === s.model)!.reps, peak: s.peak,
 }));
 for (const c of skippedQuick) {
   for (const kind of KINDS) rows.push({ system: 'sgdlab', model: c.model.name, batch: c.batch, kind, msPerStep: null, gflops: null, fractionOfPeak: null, note: 'skipped in --quick', bestMsPerStep: null, foreignLoad: null, reps: 0 });
@@ -158,7 +175,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 interface Target { target: string; measured: string[]; met: boolean | null }
 const targets: Target[] = [];
 const sgdCfgs = configs.map((c) => ({ model: c.model.name, batch: c.batch }));
-const bestFrac = (r: Row) => (r.bestMsPerStep ? flopsOf(M[r.model], r.batch, r.kind) / (r.bestMsPerStep * 1e6) / peak.bestGflops : NaN);
+const bestFrac = (r: Row) => (r.bestMsPerStep ? flopsOf(M[r.model], r.batch, r.kind) / (r.bestMsPerStep * 1e6) / (r.peak ?? peak).bestGflops : NaN);
 for (const [model, batch, goal] of [['mlp-784-1024x3-10', 128, 0.6], ['mlp-784-1024x3-10', 16, 0.3], ['mlp-784-4096x3-10', 16, 0.3], ['wrn-16-4', 32, 0.4]] as const) {
   const r = get('sgdlab', model, batch, 'plain');
   targets.push({
@@ -217,6 +234,20 @@ if (!quick && targets.some((t) => t.met === false)) {
     }
   }
 }
+// The WRN rows against PyTorch: its convolution kernels against sgdlab's, layer by layer.
+const convLayers: { layer: string; gflop: number; sgdlab: ConvTimes; pytorch: ConvTimes | null }[] = [];
+let convLayersNote = '';
+if (!quick && torch.python && targets.some((t) => t.met === false && t.target.includes('PyTorch'))) {
+  const theirs = pytorchConvLayers(torch.python, WRN_CONV_LAYERS, args.threads);
+  convLayersNote = theirs.note;
+  for (const [i, l] of WRN_CONV_LAYERS.entries()) {
+    convLayers.push({ layer: `${l.model} ${layerName(l)}`, gflop: layerGflop(l), sgdlab: await sgdlabConvLayer(l, args.threads), pytorch: theirs.layers?.[i] ?? null });
+    log(`conv layer ${convLayers.at(-1)!.layer}: sgdlab ${fmtConv(convLayers.at(-1)!.sgdlab)}; pytorch ${convLayers.at(-1)!.pytorch ? fmtConv(convLayers.at(-1)!.pytorch!) : '—'}`);
+  }
+}
+function fmtConv(t: ConvTimes): string {
+  return `${t.forward.toFixed(2)} / ${t.inputGrad.toFixed(2)} / ${t.weightGrad.toFixed(2)} ms`;
+}
 const loadAfter = loadavg()[0]!;
 const finished = new Date();
 
@@ -245,8 +276,8 @@ const json = {
 const full = {
   ...json,
   machine: { cpu: cpu.model, cores: cpu.cores, threads: args.threads, started: started.toISOString(), finished: finished.toISOString(), quick, loadAverage1m: { before: loadBefore, after: loadAfter } },
-  matmul: { ms: peak.ms, bestGflops: peak.bestGflops, foreignLoad: peak.foreignLoad },
-  sgdlabSingleCall: singleCall, torch: torch.note, targets, diagnostics, wrnProfiles: profiles,
+  matmul: { ms: peak.ms, bestGflops: peak.bestGflops, foreignLoad: peak.foreignLoad, measurements: peaks.map((p) => ({ at: p.at, gflops: round(p.peak.gflops, 2), bestGflops: round(p.peak.bestGflops, 2) })) },
+  sgdlabSingleCall: singleCall, torch: torch.note, targets, diagnostics, wrnProfiles: profiles, convLayers, convLayersNote,
 };
 
 const fmt = (x: number | null, d: number) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -310,6 +341,22 @@ function profilesMd(): string {
   ].join('\n')).join('\n');
 }
 
+function convLayersMd(): string {
+  const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '—');
+  return [
+    '### 3×3 convolutions layer by layer: sgdlab (ONNX Runtime) against PyTorch',
+    '',
+    `Median ms of one call each: forward, input gradient, weight gradient (sgdlab: its own lowering compiled alone; ${convLayersNote}: aten conv2d and convolution_backward). "×" is sgdlab's time over PyTorch's.`,
+    '',
+    table(['layer', 'GFLOP', 'sgdlab fwd', 'PyTorch fwd', 'fwd ×', 'sgdlab ∂x', 'PyTorch ∂x', '∂x ×', 'sgdlab ∂w', 'PyTorch ∂w', '∂w ×'],
+      convLayers.map((c) => [c.layer, c.gflop.toFixed(2),
+        c.sgdlab.forward.toFixed(2), c.pytorch?.forward.toFixed(2) ?? '—', ratio(c.sgdlab.forward, c.pytorch?.forward),
+        c.sgdlab.inputGrad.toFixed(2), c.pytorch?.inputGrad.toFixed(2) ?? '—', ratio(c.sgdlab.inputGrad, c.pytorch?.inputGrad),
+        c.sgdlab.weightGrad.toFixed(2), c.pytorch?.weightGrad.toFixed(2) ?? '—', ratio(c.sgdlab.weightGrad, c.pytorch?.weightGrad)])),
+    '',
+  ].join('\n');
+}
+
 /** Whether large allocations get transparent huge pages: every call returns the parameters in fresh memory. */
 function memoryNote(): string {
   let thp = 'unknown';
@@ -331,7 +378,7 @@ const md = [
   `- Machine: ${cpu.model}, ${cpu.cores} cores; 1-minute load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. The machine is shared with other sessions: before each timed block the bench waits (≤ ${quietGate.maxSeconds} s each, 120 s in all) for other processes to use < 0.25 cores; "other load" is the cores they used during the timed calls; numbers are medians, "best" is the fastest call.`,
   `- Threads: ${args.threads} everywhere. sgdlab: ONNX Runtime intraOpNumThreads = ${args.threads}. PyTorch: torch.set_num_threads(${args.threads}). jax-js: its wasm backend spreads kernels over a Web Worker pool sized by navigator.hardwareConcurrency; Node 20 has neither, so bench/peers/jaxjs.ts supplies a worker_threads shim and hardwareConcurrency = ${args.threads}. tfjs: wasm backend with setThreadsCount(${args.threads}), but in Node getThreadsCount() stays 1 (its threaded build needs browser workers); tfjs-backend-wasm 4.22 lacks the Conv2DBackpropFilter kernel, so the WRN rows run on the tfjs cpu backend (plain JS, 1 thread).`,
   `- Memory: ${memoryNote()}`,
-  `- MatMul limit: compiled float32 2048×2048 \`a.matmul(b)\` in ONNX Runtime, same process and threads: **${peak.gflops.toFixed(1)} GFLOP/s** median (${peak.ms.toFixed(1)} ms, includes ORT's 16 MB output copy), fastest call ${peak.bestGflops.toFixed(1)} GFLOP/s; other load ${peak.foreignLoad.toFixed(2)} cores.`,
+  `- MatMul limit: compiled float32 2048×2048 \`a.matmul(b)\` in ONNX Runtime, same process and threads: **${peak.gflops.toFixed(1)} GFLOP/s** (${peak.ms.toFixed(1)} ms, includes ORT's 16 MB output copy; fastest call ${peak.bestGflops.toFixed(1)} GFLOP/s), the median of ${peaks.length} measurements: ${peaks.map((p) => `${p.at} ${p.peak.gflops.toFixed(0)}`).join(', ')} GFLOP/s (each a median of its calls). The machine's speed drifts over a run, so each sgdlab row's "% of peak" is against the measurement just before its model; peer rows use the median.`,
   `- ${torch.note}.`,
   ...(quick ? [`- --quick: fewer repetitions; skipped: ${skippedQuick.map((c) => c.model.name).join(', ')} (all systems), the jax-js and tfjs WRN rows, the eager fallback of jax-js, diagnostics.`] : []),
   '',
@@ -341,7 +388,7 @@ const md = [
   '',
   mainTable(),
   '',
-  'GFLOP/s counted analytically, the same count for every system (matmul/conv multiply-adds ×2 only; bias, ReLU, pooling, softmax and the update not counted): F = forward FLOPs of the batch (model.forwardFlopsPerExample() × batch), F1 = its first layer (MLP: first Linear; WRN: the stem), whose input gradient nobody computes; **plain = 3F − F1, modified-fd = 2·plain, modified-exact = 3·plain**. "% of peak" = GFLOP/s / the MatMul limit above. "vs plain" = the system\'s own modified/plain time ratio; "sgdlab speed-up" = peer ms/step ÷ sgdlab ms/step.',
+  'GFLOP/s counted analytically, the same count for every system (matmul/conv multiply-adds ×2 only; bias, ReLU, pooling, softmax and the update not counted): F = forward FLOPs of the batch (model.forwardFlopsPerExample() × batch), F1 = its first layer (MLP: first Linear; WRN: the stem), whose input gradient nobody computes; **plain = 3F − F1, modified-fd = 2·plain, modified-exact = 3·plain**. "% of peak" = GFLOP/s / the MatMul limit above (sgdlab rows: the measurement just before their model). "vs plain" = the system\'s own modified/plain time ratio; "sgdlab speed-up" = peer ms/step ÷ sgdlab ms/step.',
   '',
   '### sgdlab MLP 784-1024x3-10 with one step per call (for comparison with the K-step rows above)',
   '',
@@ -359,6 +406,7 @@ const md = [
   table(['target', 'measured', 'status'], targets.map((t) => [t.target, t.measured.join('; '), metText(t)])),
   '',
   ...(diagnostics ? ['## Diagnostics (what bounds the missed targets)', '', diagnosticsMd(diagnostics), '', profilesMd()] : []),
+  ...(convLayers.length ? [convLayersMd()] : []),
 ].join('\n');
 
 writeFileSync(new URL('./RESULTS.md', import.meta.url), md);

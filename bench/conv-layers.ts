@@ -1,0 +1,65 @@
+// Convolution kernels layer by layer, sgdlab against PyTorch: what bounds the WRN rows against
+// PyTorch. sgdlab's side is its own lowering (src/graph/prims/conv.ts: ONNX Runtime Conv,
+// ConvTranspose, and im2col GEMMs for the weight gradient); PyTorch's is aten's conv2d and
+// convolution_backward (oneDNN on this build), through bench/peer_torch.py.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { compile, conv2d, HostTensor, spec, vjp, type Tensor } from '../src/graph/index.ts';
+import { Rng } from '../src/util/random.ts';
+import { randomFloat32, timeCalls } from './lib.ts';
+
+/** One 3×3 convolution with padding 1: input [batch, channels, size, size], `out` output channels. */
+export interface ConvLayer { model: string; batch: number; channels: number; size: number; out: number; stride: number }
+
+/** The distinct 3×3 convolutions of the bench's WRNs at batch 32 (stem excluded). */
+export const WRN_CONV_LAYERS: ConvLayer[] = [
+  { model: 'wrn-10-1', batch: 32, channels: 16, size: 32, out: 16, stride: 1 },
+  { model: 'wrn-10-1', batch: 32, channels: 32, size: 16, out: 32, stride: 1 },
+  { model: 'wrn-10-1', batch: 32, channels: 64, size: 8, out: 64, stride: 1 },
+  { model: 'wrn-16-4', batch: 32, channels: 64, size: 32, out: 64, stride: 1 },
+  { model: 'wrn-16-4', batch: 32, channels: 128, size: 16, out: 128, stride: 1 },
+  { model: 'wrn-16-4', batch: 32, channels: 256, size: 8, out: 256, stride: 1 },
+  { model: 'wrn-16-4', batch: 32, channels: 128, size: 16, out: 256, stride: 2 },
+];
+
+export interface ConvTimes { forward: number; inputGrad: number; weightGrad: number }
+
+export const layerName = (l: ConvLayer) => `[${l.batch},${l.channels},${l.size},${l.size}] → ${l.out}${l.stride > 1 ? `, stride ${l.stride}` : ''}`;
+export const layerGflop = (l: ConvLayer) => {
+  const o = Math.floor((l.size + 2 - 3) / l.stride) + 1;
+  return (2 * l.batch * o * o * l.out * l.channels * 9) / 1e9;
+};
+
+/** Median ms of sgdlab's compiled forward, input-gradient and weight-gradient programs for one layer. */
+export async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promise<ConvTimes> {
+  const o = Math.floor((l.size + 2 - 3) / l.stride) + 1;
+  const shapes = { x: [l.batch, l.channels, l.size, l.size], w: [l.out, l.channels, 3, 3], g: [l.batch, l.out, o, o] };
+  const rng = new Rng(3);
+  const host = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, new HostTensor(randomFloat32(rng.fork(k), s.reduce((a, b) => a * b, 1)), s)]));
+  const specs = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, spec(s)]));
+  const opts = { stride: l.stride, padding: 1 };
+  type In = { x: Tensor; w: Tensor; g: Tensor };
+  const programs = {
+    forward: await compile(({ x, w }: In) => conv2d(x, w, opts), { x: specs.x, w: specs.w }, { threads }),
+    inputGrad: await compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(v, w, opts), x)[1](g), specs, { threads }),
+    weightGrad: await compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(x, v, opts), w)[1](g), specs, { threads }),
+  };
+  const out: Partial<ConvTimes> = {};
+  for (const [name, p] of Object.entries(programs)) {
+    const inputs = name === 'forward' ? { x: host.x!, w: host.w! } : host;
+    out[name as keyof ConvTimes] = (await timeCalls(() => p.run(inputs), 3, reps)).median;
+    await p.release();
+  }
+  return out as ConvTimes;
+}
+
+/** PyTorch's times for the same layers (one child process), or the reason there are none. */
+export function pytorchConvLayers(python: string, layers: ConvLayer[], threads: number): { layers: ConvTimes[] | null; note: string } {
+  const request = { convLayers: layers, threads, reps: 15 };
+  const r = spawnSync(python, [fileURLToPath(new URL('./peer_torch.py', import.meta.url)), '--request', JSON.stringify(request)], { encoding: 'utf8', timeout: 300_000 });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('@@PEER '));
+  if (!line) return { layers: null, note: `PyTorch layer timing failed: ${(r.stderr || String(r.error ?? 'no output')).trim().split('\n').at(-1)}` };
+  const parsed = JSON.parse(line.slice('@@PEER '.length)) as { layers?: ConvTimes[]; note: string };
+  return { layers: parsed.layers ?? null, note: parsed.note };
+}
