@@ -61,6 +61,9 @@ const table: Case[] = [
   { name: 'conv2d 3x3 stride 2 pad 1', fn: (x, w) => conv2d(x!, w!, { stride: 2, padding: 1 }).tanh(), shapes: [[1, 2, 6, 6], [3, 2, 3, 3]] },
   { name: 'conv2d 1x1 stride 2 (odd size)', fn: (x, w) => conv2d(x!, w!, { stride: 2 }).square(), shapes: [[2, 3, 5, 5], [2, 3, 1, 1]] },
   { name: 'conv2d 2x3 asymmetric padding', fn: (x, w) => conv2d(x!, w!, { stride: [2, 1], padding: [1, 0, 0, 2] }).tanh(), shapes: [[1, 2, 5, 4], [2, 2, 2, 3]] },
+  // Ho·Wo < 4·O: the weight gradient as one whole-batch GEMM against the unfolded Xᵀ.
+  { name: 'conv2d 3x3 on 4x4, 8 outputs (weight gradient as one whole-batch GEMM)', fn: (x, w) => conv2d(x!, w!, { padding: 1 }).tanh(), shapes: [[2, 3, 4, 4], [8, 3, 3, 3]] },
+  { name: 'conv2d 2x3 asymmetric padding, 6 outputs (whole-batch GEMM)', fn: (x, w) => conv2d(x!, w!, { stride: [2, 1], padding: [1, 0, 0, 2] }).tanh(), shapes: [[2, 2, 5, 4], [6, 2, 2, 3]] },
   {
     name: 'conv2dInputGrad',
     fn: (g, w) => bind('conv2dInputGrad', [g!, w!], { stride: [2, 2], padding: [1, 1, 1, 1], inputSize: [6, 6] }).tanh(),
