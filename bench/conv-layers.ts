@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { compile, conv2d, HostTensor, spec, vjp, type Tensor } from '../src/graph/index.ts';
+import { compile, conv2d, HostTensor, spec, vjp, type CompiledFunction, type Tensor } from '../src/graph/index.ts';
 import { Rng } from '../src/util/random.ts';
 import { randomFloat32, timeCalls } from './lib.ts';
 
@@ -40,13 +40,15 @@ export async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15):
   const specs = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, spec(s)]));
   const opts = { stride: l.stride, padding: 1 };
   type In = { x: Tensor; w: Tensor; g: Tensor };
-  const programs = {
-    forward: await compile(({ x, w }: In) => conv2d(x, w, opts), { x: specs.x, w: specs.w }, { threads }),
-    inputGrad: await compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(v, w, opts), x)[1](g), specs, { threads }),
-    weightGrad: await compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(x, v, opts), w)[1](g), specs, { threads }),
+  // One live session at a time: idle sessions' spinning intra-op threads would slow the timed one.
+  const programs: Record<keyof ConvTimes, () => Promise<CompiledFunction>> = {
+    forward: () => compile(({ x, w }: In) => conv2d(x, w, opts), { x: specs.x, w: specs.w }, { threads }),
+    inputGrad: () => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(v, w, opts), x)[1](g), specs, { threads }),
+    weightGrad: () => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(x, v, opts), w)[1](g), specs, { threads }),
   };
   const out: Partial<ConvTimes> = {};
-  for (const [name, p] of Object.entries(programs)) {
+  for (const [name, make] of Object.entries(programs)) {
+    const p = await make();
     const inputs = name === 'forward' ? { x: host.x!, w: host.w! } : host;
     out[name as keyof ConvTimes] = (await timeCalls(() => p.run(inputs), 3, reps)).median;
     await p.release();
