@@ -237,7 +237,7 @@ if (!quick && targets.some((t) => t.met === false)) {
 // The WRN rows against PyTorch: its convolution kernels against sgdlab's, layer by layer.
 const convLayers: { layer: string; gflop: number; sgdlab: ConvTimes; pytorch: ConvTimes | null }[] = [];
 let convLayersNote = '';
-if (!quick && torch.python && targets.some((t) => t.met === false && t.target.includes('PyTorch'))) {
+if (!quick && torch.python && targets.some((t) => t.met === false && t.target.toLowerCase().includes('pytorch'))) {
   const theirs = pytorchConvLayers(torch.python, WRN_CONV_LAYERS, args.threads);
   convLayersNote = theirs.note;
   for (const [i, l] of WRN_CONV_LAYERS.entries()) {
