@@ -277,12 +277,12 @@ function emitSteps(plan: StepsPlan, host: GraphLowering, base: string | null, n:
     output: [...carriedOuts, ...stacked],
     attribute: [{ name: 'body', type: 5 /* GRAPH */, g: bodyGraph }],
   });
-  // The parameters after the Loop: as carried, or W = W0 − Uᵀ·V for a deferred weight.
+  // The parameters after the Loop: as carried, or W = W0 + Uᵀ·V for a deferred weight.
   let next = 0;
   const after = carry.leaves.map((_, i) => {
     if (!plan.deferred.has(i)) return carriedOuts[next++]!;
     const [u, v] = [carriedOuts[next++]!, carriedOuts[next++]!];
-    return host.node('Gemm', [u, v, params[i]!], { alpha: { float: -1 }, beta: { float: 1 }, transA: 1 });
+    return host.node('Gemm', [u, v, params[i]!], { transA: 1 });
   });
   return { params: after, stacked };
 }

@@ -4,15 +4,17 @@
 // inner dimension the batch size. Written out every step it costs four passes over W (ONNX Runtime's
 // Gemm copies C into Y, then accumulates into Y), which bounds small-batch steps: they are memory
 // bound. Deferred, the loop keeps W0 fixed and carries the factors instead,
-//     W_t = W0 − Uᵀ·V,   U = [A_τ,kᵀ rows], V = [s_τ·B_τ,k rows]   (τ < t),
-// rewriting every use of W in the step as x·W = x·W0 − (x·Uᵀ)·V (and likewise for Wᵀ and for W on
-// the left), and forms W = W0 − Uᵀ·V, as one Gemm, once per window of steps (compileLoop nests
+//     W_t = W0 + Uᵀ·V,   U = [A_τ,kᵀ rows], V = [−s_τ·B_τ,k rows]   (τ < t),
+// rewriting every use of W in the step as x·W = x·W0 + (x·Uᵀ)·V (and likewise for Wᵀ and for W on
+// the left), and forms W = W0 + Uᵀ·V, as one Gemm, once per window of steps (compileLoop nests
 // the windows in an outer Loop). The arithmetic is the same up to rounding (sums are associated
 // differently), so results are not bit-identical to the eager loop.
 //
 // The body may also use W shifted by low-rank terms (the finite-difference point w + h∇Ĉ, n-step
-// SGD's intermediate weights): such a "view" is W0 − Uᵀ·V − Σ extra terms, and matmuls with it get
-// one more low-rank product per term. A weight is deferred only when every use of its views is a
+// SGD's intermediate weights): such a "view" is W0 + Uᵀ·V − Σ extra terms, and matmuls with it get
+// one more low-rank product per term. Every correction is added (V carries the minus sign, the
+// extra terms' −c scales their small [m, rank] factor), so ONNX Runtime fuses each MatMul + Add into
+// one Gemm instead of a MatMul, a Sub and a Mul over the [m, n] output. A weight is deferred only when every use of its views is a
 // matmul operand, its new value is a view whose extra terms are the step's update and nothing else
 // uses it, and the window·rank factor rows stay small against the matrix (MAX_ROWS_FRACTION) and
 // their cost small against the passes saved (MAX_TERM_COST).
@@ -92,7 +94,7 @@ export interface DeferredBody {
 }
 
 /**
- * How the body sees a deferred weight W: W0 − Uᵀ·V − Σ extra (shifts such as the finite-difference
+ * How the body sees a deferred weight W: W0 + Uᵀ·V − Σ extra (shifts such as the finite-difference
  * point w + h∇Ĉ, and for the new value the step's own update), or its transpose.
  */
 interface View { index: number; transposed: boolean; extra: LowRankTerm[] }
@@ -191,13 +193,13 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
     if (!o || (views.has(t.id) && t !== deferred.get(views.get(t.id)!.index)?.next)) continue;
     const asView = views.get(t.id);
     if (asView) {
-      // The new value: one more step's terms become factor rows, op(a)ᵀ into U and c·op(b) into V;
+      // The new value: one more step's terms become factor rows, op(a)ᵀ into U and −c·op(b) into V;
       // the oldest rows (zeros until a window has run) drop out.
       const d = deferred.get(asView.index)!;
       // Terms that share a left factor share its rows: op(a)·Σ c·op(b).
       const groups = byLeftFactor(asView.extra);
       const uRows = groups.map((g) => op(g[0]!.a, !g[0]!.transA));
-      const vRows = groups.map((g) => g.map((k) => build.scaled(op(k.b, k.transB), k)).reduce((sum, r) => sum.add(r)));
+      const vRows = groups.map((g) => negated(g).map((k) => build.scaled(op(k.b, k.transB), k)).reduce((sum, r) => sum.add(r)));
       const rank = uRows.reduce((sum, r) => sum + r.shape[0]!, 0);
       const keep = (f: Tensor) => (d.rows > rank ? [f.slice([[rank, d.rows], null])] : []);
       d.uNext = concatPrimitive([...keep(d.u), ...uRows], 0);
@@ -211,15 +213,14 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
       if (right) {
         const x = get(a);
         const d = deferred.get(right.index)!;
-        // x·M = x·W0 − (x·Uᵀ)·V − Σ c·(x·op(a))·op(b);   x·Mᵀ = x·W0ᵀ − (x·Vᵀ)·U − Σ c·(x·op(b)ᵀ)·op(a)ᵀ
+        // x·M = x·W0 + (x·Uᵀ)·V + Σ (−c·x·op(a))·op(b);   x·Mᵀ = x·W0ᵀ + (x·Vᵀ)·U + Σ (−c·x·op(b)ᵀ)·op(a)ᵀ
         let r = right.transposed
-          ? x.matmul(d.w0.transpose()).sub(x.matmul(d.v.transpose()).matmul(d.u))
-          : x.matmul(d.w0).sub(x.matmul(d.u.transpose()).matmul(d.v));
-        for (const k of right.extra) {
-          const lowRank = right.transposed
-            ? x.matmul(op(k.b, !k.transB)).matmul(op(k.a, !k.transA))
-            : x.matmul(op(k.a, k.transA)).matmul(op(k.b, k.transB));
-          r = r.sub(build.scaled(lowRank, k));
+          ? x.matmul(d.w0.transpose()).add(x.matmul(d.v.transpose()).matmul(d.u))
+          : x.matmul(d.w0).add(x.matmul(d.u.transpose()).matmul(d.v));
+        for (const k of negated(right.extra)) {
+          r = r.add(right.transposed
+            ? build.scaled(x.matmul(op(k.b, !k.transB)), k).matmul(op(k.a, !k.transA))
+            : build.scaled(x.matmul(op(k.a, k.transA)), k).matmul(op(k.b, k.transB)));
         }
         mapped.set(t.id, r);
         continue;
@@ -227,15 +228,14 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
       if (left) {
         const y = get(b);
         const d = deferred.get(left.index)!;
-        // M·y = W0·y − Uᵀ·(V·y) − Σ c·op(a)·(op(b)·y);   Mᵀ·y = W0ᵀ·y − Vᵀ·(U·y) − Σ c·op(b)ᵀ·(op(a)ᵀ·y)
+        // M·y = W0·y + Uᵀ·(V·y) + Σ op(a)·(−c·op(b)·y);   Mᵀ·y = W0ᵀ·y + Vᵀ·(U·y) + Σ op(b)ᵀ·(−c·op(a)ᵀ·y)
         let r = left.transposed
-          ? d.w0.transpose().matmul(y).sub(d.v.transpose().matmul(d.u.matmul(y)))
-          : d.w0.matmul(y).sub(d.u.transpose().matmul(d.v.matmul(y)));
-        for (const k of left.extra) {
-          const lowRank = left.transposed
-            ? op(k.b, !k.transB).matmul(op(k.a, !k.transA).matmul(y))
-            : op(k.a, k.transA).matmul(op(k.b, k.transB).matmul(y));
-          r = r.sub(build.scaled(lowRank, k));
+          ? d.w0.transpose().matmul(y).add(d.v.transpose().matmul(d.u.matmul(y)))
+          : d.w0.matmul(y).add(d.u.transpose().matmul(d.v.matmul(y)));
+        for (const k of negated(left.extra)) {
+          r = r.add(left.transposed
+            ? op(k.b, !k.transB).matmul(build.scaled(op(k.a, !k.transA).matmul(y), k))
+            : op(k.a, k.transA).matmul(build.scaled(op(k.b, k.transB).matmul(y), k)));
         }
         mapped.set(t.id, r);
         continue;
