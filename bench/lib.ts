@@ -226,6 +226,8 @@ export interface StepRow {
   optimization: GraphOptimization | 'auto';
   msPerStep: number;
   msPerCall: number;
+  /** Every timed call, ms. */
+  callMs: number[];
   /** The fastest call / K, and the cores other processes used during the timed calls. */
   bestMsPerStep: number;
   foreignLoad: number;
@@ -294,6 +296,7 @@ export async function stepBench(o: StepBenchOptions): Promise<StepRow> {
     optimization: o.optimization ?? 'auto',
     msPerStep,
     msPerCall: t.median,
+    callMs: t.samples,
     bestMsPerStep: t.min / o.stepsPerCall,
     foreignLoad: t.foreignLoad,
     gflops,
@@ -301,6 +304,19 @@ export async function stepBench(o: StepBenchOptions): Promise<StepRow> {
     flopsPerStep: flops,
     // Only MLPs: a WRN's convolutions are not matmul nodes of the traced graph.
     tracedFlopsPerStep: bm.spec.startsWith('mlp:') && model.forwardFlopsPerExample() < 1e7 ? tracedMatmulFlops(model, o.batch, o.kind) : NaN,
+  };
+}
+
+/** One row from two timed blocks of the same configuration: statistics over all their calls. */
+export function mergeStepRows(a: StepRow, b: StepRow): StepRow {
+  const callMs = [...a.callMs, ...b.callMs];
+  const msPerCall = median(callMs);
+  const msPerStep = msPerCall / a.stepsPerCall;
+  const gflops = a.flopsPerStep / (msPerStep * 1e6);
+  return {
+    ...a, callMs, msPerCall, msPerStep, gflops, fractionOfPeak: a.fractionOfPeak * (gflops / a.gflops),
+    bestMsPerStep: Math.min(a.bestMsPerStep, b.bestMsPerStep),
+    foreignLoad: (a.foreignLoad * a.callMs.length + b.foreignLoad * b.callMs.length) / callMs.length,
   };
 }
 
