@@ -13,11 +13,12 @@
 // The body may also use W shifted by low-rank terms (the finite-difference point w + h∇Ĉ, n-step
 // SGD's intermediate weights): such a "view" is W0 + Uᵀ·V − Σ extra terms, and matmuls with it get
 // one more low-rank product per term. Every correction is added (V carries the minus sign, the
-// extra terms' −c scales their small [m, rank] factor), so ONNX Runtime fuses each MatMul + Add into
-// one Gemm instead of a MatMul, a Sub and a Mul over the [m, n] output. A weight is deferred only when every use of its views is a
-// matmul operand, its new value is a view whose extra terms are the step's update and nothing else
-// uses it, and the window·rank factor rows stay small against the matrix (MAX_ROWS_FRACTION) and
-// their cost small against the passes saved (MAX_TERM_COST).
+// extra terms' −c scales their small [m, rank] factor), so ONNX Runtime fuses each MatMul + Add
+// into one Gemm instead of a MatMul, a Sub and a Mul over the [m, n] output. A weight is deferred
+// only when every use of its views is a matmul operand, its new value is a view whose extra terms
+// are the step's update and nothing else uses it, and the window·rank factor rows stay small
+// against the matrix (MAX_ROWS_FRACTION) and their cost small against the passes saved
+// (MAX_TERM_COST).
 
 import { topologicalOrder } from './autodiff.ts';
 import { byLeftFactor, flip, isTranspose2d, lowRankTerms, merged, negated, opOf, tensorsOf, termRank, TermBuilder, type LowRankTerm } from './lowrank.ts';
@@ -30,9 +31,11 @@ export const MAX_ROWS_FRACTION = 0.5;
 /**
  * Deferring costs, per matmul of a view of W [k, n] with an operand of m rows, m·R·(k + n)
  * multiply-adds for the factor terms (R factor rows); it saves passes over W's k·n entries. Deferred
- * only while m·R·(k + n) ≤ MAX_TERM_COST·k·n. Measured (MLP 784-1024x3-10, plain, K = 64,
- * interleaved in one process; ms/step deferred vs eager): batch 32, R = 128: 4.46 vs 4.92 (cost 8);
- * batch 64, R = 256: 7.68 vs 6.89 (32), R = 128: 7.16 vs 6.89 (16); batch 128, R = 512: 14.9 vs 10.4.
+ * only while m·R·(k + n) ≤ MAX_TERM_COST·k·n. Measured (MLP 784-1024x3-10, plain, K = 64; ms/step
+ * deferred vs eager): batch 32, R = 128 (cost 8): 4.72 vs 4.99; batch 64, R = 256 (cost 32): 7.68
+ * vs 6.89, R = 128 (16): 7.16 vs 6.89; batch 128, R = 512 (64): 14.9 vs 10.4. (Batch 32: one live
+ * session at a time; the others interleaved several sessions in one process, which inflates all
+ * times alike: idle sessions' intra-op threads spin.)
  */
 export const MAX_TERM_COST = 8;
 
@@ -51,12 +54,11 @@ function widestOperand(views: Map<number, unknown>, consumers: Map<number, Tenso
 }
 /**
  * Steps between writes of the weights. The low-rank terms cost FLOPs in proportion to the window,
- * the write four passes over W once per window. Measured (batch 16, interleaved in one process),
- * ms/step for windows 2 / 4 / 8 (session 3, after lowrank.ts's re-association):
- *   MLP 784-1024x3-10, K = 64: plain 3.15 / 2.75 / 3.03, modified-exact 4.81 / 4.83 / 5.47;
- *   MLP 784-4096x3-10, K = 16: plain 37.3 / 32.5 / 33.2, modified-exact 58.3 / 57.1 / 64.7,
- *   modified-fd 70.5 / 64.1 / 73.3.
- * (Session 2, plain, windows 4 / 8 / 16 / 32: 1024: 2.76 / 2.86 / 3.76 / 5.39; 4096: 32.4 / 33.1 / 36.2.)
+ * the write four passes over W once per window. Measured (batch 16, one live session at a time,
+ * medians of 12 calls over 3 rounds), ms/step for windows 2 / 4 / 8 / eager:
+ *   MLP 784-1024x3-10, K = 64: plain 3.38 / 3.03 / 3.13 / 4.34, modified-exact 5.42 / 5.36 / 6.19 /
+ *   6.53, modified-fd 5.35 / 5.45 / 7.54 / 7.88;
+ *   MLP 784-4096x3-10, K = 16: plain 37.7 / 35.1 / 34.4.
  */
 export const DEFAULT_WINDOW = 4;
 /**

@@ -118,7 +118,9 @@ export function lowRankTerms(g: Tensor): LowRankTerm[] | null {
       ];
     }
     case 'mul': {
-      const [m, s] = scalarOf(y) && x.shape.join() === g.shape.join() ? [x, scalarOf(y)] : scalarOf(x) && y.shape.join() === g.shape.join() ? [y, scalarOf(x)] : [undefined, undefined];
+      // A matrix times one value (a scalar, or a cotangent broadcast from one).
+      const full = (t: Tensor) => t.shape.join() === g.shape.join();
+      const [m, s] = full(x) && scalarOf(y) ? [x, scalarOf(y)] : full(y) && scalarOf(x) ? [y, scalarOf(x)] : [undefined, undefined];
       if (!m || !s) return null;
       const inner = lowRankTerms(m);
       return inner && scaled(inner, (p) => ({ ...p, factors: [...p.factors, s] }));

@@ -116,13 +116,13 @@ export const convRules: RuleTable<ConvPrimitive> = {
     vjp: (ct, [x, g], p) => [inputGrad(g!, ct, p, spatial(x!.shape)), conv2d(x!, ct, p)],
     // GEMMs against the unfolded input, in both dtypes (measured faster than a Conv-based form).
     // Outputs large against the output channels (Ho·Wo ≥ 4·O): one GEMM per example,
-    // [C·kh·kw, Ho·Wo]·[Ho·Wo, O], summed over the batch, so the unfolded tensor is read as laid out.
-    // Otherwise one GEMM over the whole batch against Xᵀ unfolded as [C·kh·kw, N·Ho·Wo], which keeps the
-    // GEMM large and needs neither the per-example outputs' sum nor a transpose of the unfolded
-    // tensor. Measured (batch 32, 3×3, ms, one session at a time; per-example / whole-batch):
-    // 32×32 C=O=16: 3.1 / 3.7, C=O=64: 16.9 / 18.0; 16×16 C=O=32: 2.6 / 2.8, C=O=128: 17.3 / 14.0;
-    // 8×8 C=O=64: 2.8 / 2.0, C=O=256: 23.0 / 11.8 (the previous whole-batch form, transposing the
-    // unfolded input: 7.8, 5.5, 29.7, 19.3, 3.2, 14.7).
+    // [C·kh·kw, Ho·Wo]·[Ho·Wo, O], summed over the batch, so the unfolded tensor is read as laid
+    // out. Otherwise one GEMM over the whole batch against Xᵀ unfolded as [C·kh·kw, N·Ho·Wo], which
+    // keeps the GEMM large and needs neither the per-example outputs' sum nor a transpose of the
+    // unfolded tensor. Measured (batch 32, 3×3, ms, one session at a time; per-example /
+    // whole-batch): 32×32 C=O=16: 3.1 / 3.7, C=O=64: 16.9 / 18.0; 16×16 C=O=32: 2.6 / 2.8,
+    // C=O=128: 17.3 / 14.0; 8×8 C=O=64: 2.8 / 2.0, C=O=256: 23.0 / 11.8. (The earlier whole-batch
+    // form, which transposed the unfolded input: 7.8, 29.7, 5.5, 19.3, 3.2, 14.7.)
     lower: (ctx, [x, g], p, { inputs: [xt, gt] }) => {
       const [n, c, h, w] = xt!.shape as number[];
       const [, o, ho, wo] = gt!.shape as number[];
