@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { compile, conv2d, HostTensor, spec, vjp, type CompiledFunction, type Tensor } from '../src/graph/index.ts';
 import { Rng } from '../src/util/random.ts';
-import { randomFloat32, timeCalls } from './lib.ts';
+import { randomFloat32, table, timeCalls } from './lib.ts';
 
 /** One 3×3 convolution with padding 1: input [batch, channels, size, size], `out` output channels. */
 export interface ConvLayer { model: string; batch: number; channels: number; size: number; out: number; stride: number }
@@ -25,15 +25,14 @@ export const WRN_CONV_LAYERS: ConvLayer[] = [
 
 export interface ConvTimes { forward: number; inputGrad: number; weightGrad: number }
 
-export const layerName = (l: ConvLayer) => `[${l.batch},${l.channels},${l.size},${l.size}] → ${l.out}${l.stride > 1 ? `, stride ${l.stride}` : ''}`;
-export const layerGflop = (l: ConvLayer) => {
-  const o = Math.floor((l.size + 2 - 3) / l.stride) + 1;
-  return (2 * l.batch * o * o * l.out * l.channels * 9) / 1e9;
-};
+const layerName = (l: ConvLayer) => `${l.model} [${l.batch},${l.channels},${l.size},${l.size}] → ${l.out}${l.stride > 1 ? `, stride ${l.stride}` : ''}`;
+/** Output height and width (3×3 kernel, padding 1). */
+const outSize = (l: ConvLayer) => Math.floor((l.size + 2 - 3) / l.stride) + 1;
+const layerGflop = (l: ConvLayer) => (2 * l.batch * outSize(l) ** 2 * l.out * l.channels * 9) / 1e9;
 
 /** Median ms of sgdlab's compiled forward, input-gradient and weight-gradient programs for one layer. */
-export async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promise<ConvTimes> {
-  const o = Math.floor((l.size + 2 - 3) / l.stride) + 1;
+async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promise<ConvTimes> {
+  const o = outSize(l);
   const shapes = { x: [l.batch, l.channels, l.size, l.size], w: [l.out, l.channels, 3, 3], g: [l.batch, l.out, o, o] };
   const rng = new Rng(3);
   const host = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, new HostTensor(randomFloat32(rng.fork(k), s.reduce((a, b) => a * b, 1)), s)]));
@@ -57,11 +56,34 @@ export async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15):
 }
 
 /** PyTorch's times for the same layers (one child process), or the reason there are none. */
-export function pytorchConvLayers(python: string, layers: ConvLayer[], threads: number): { layers: ConvTimes[] | null; note: string } {
+function pytorchConvLayers(python: string, layers: ConvLayer[], threads: number): { layers: ConvTimes[] | null; note: string } {
   const request = { convLayers: layers, threads, reps: 15 };
   const r = spawnSync(python, [fileURLToPath(new URL('./peer_torch.py', import.meta.url)), '--request', JSON.stringify(request)], { encoding: 'utf8', timeout: 300_000 });
   const line = r.stdout?.split('\n').find((l) => l.startsWith('@@PEER '));
   if (!line) return { layers: null, note: `PyTorch layer timing failed: ${(r.stderr || String(r.error ?? 'no output')).trim().split('\n').at(-1)}` };
   const parsed = JSON.parse(line.slice('@@PEER '.length)) as { layers?: ConvTimes[]; note: string };
   return { layers: parsed.layers ?? null, note: parsed.note };
+}
+
+export interface ConvLayerRow { layer: string; gflop: number; sgdlab: ConvTimes; pytorch: ConvTimes | null }
+
+/** Every WRN layer timed in sgdlab and (when `python` imports torch) in PyTorch; `onRow` sees each as it comes. */
+export async function compareConvLayers(python: string | null, threads: number, onRow: (r: ConvLayerRow) => void = () => {}): Promise<{ rows: ConvLayerRow[]; note: string }> {
+  const theirs = python ? pytorchConvLayers(python, WRN_CONV_LAYERS, threads) : { layers: null, note: 'PyTorch not available' };
+  const rows: ConvLayerRow[] = [];
+  for (const [i, l] of WRN_CONV_LAYERS.entries()) {
+    rows.push({ layer: layerName(l), gflop: layerGflop(l), sgdlab: await sgdlabConvLayer(l, threads), pytorch: theirs.layers?.[i] ?? null });
+    onRow(rows.at(-1)!);
+  }
+  return { rows, note: theirs.note };
+}
+
+/** The rows as a table: each pass's ms in both systems and sgdlab's time over PyTorch's. */
+export function convLayersTable(rows: ConvLayerRow[]): string {
+  const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '—');
+  const passes: [keyof ConvTimes, string][] = [['forward', 'fwd'], ['inputGrad', '∂x'], ['weightGrad', '∂w']];
+  return table(
+    ['layer', 'GFLOP', ...passes.flatMap(([, s]) => [`sgdlab ${s}`, `PyTorch ${s}`, `${s} ×`])],
+    rows.map((r) => [r.layer, r.gflop.toFixed(2), ...passes.flatMap(([k]) => [r.sgdlab[k].toFixed(2), r.pytorch?.[k].toFixed(2) ?? '—', ratio(r.sgdlab[k], r.pytorch?.[k])])]),
+  );
 }

@@ -9,7 +9,7 @@ import { BENCH_MODELS, KINDS, analyticFlops, cpuInfo, matmulPeak, mergeStepRows,
 import { runDiagnostics, runLoopBench, type Diagnostics, type LoopRow } from './loop.ts';
 import { findTorchPython, runPeer, type PeerSystem } from './peers.ts';
 import { profileStep, type StepProfile } from './profile-step.ts';
-import { WRN_CONV_LAYERS, layerGflop, layerName, pytorchConvLayers, sgdlabConvLayer, type ConvTimes } from './conv-layers.ts';
+import { compareConvLayers, convLayersTable, type ConvLayerRow, type ConvTimes } from './conv-layers.ts';
 import type { PeerRequest } from './peers/common.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -241,15 +241,12 @@ if (!quick && targets.some((t) => t.met === false)) {
   }
 }
 // The WRN rows against PyTorch: its convolution kernels against sgdlab's, layer by layer.
-const convLayers: { layer: string; gflop: number; sgdlab: ConvTimes; pytorch: ConvTimes | null }[] = [];
+let convLayers: ConvLayerRow[] = [];
 let convLayersNote = '';
 if (!quick && torch.python && targets.some((t) => t.met === false && t.target.toLowerCase().includes('pytorch'))) {
-  const theirs = pytorchConvLayers(torch.python, WRN_CONV_LAYERS, args.threads);
-  convLayersNote = theirs.note;
-  for (const [i, l] of WRN_CONV_LAYERS.entries()) {
-    convLayers.push({ layer: `${l.model} ${layerName(l)}`, gflop: layerGflop(l), sgdlab: await sgdlabConvLayer(l, args.threads), pytorch: theirs.layers?.[i] ?? null });
-    log(`conv layer ${convLayers.at(-1)!.layer}: sgdlab ${fmtConv(convLayers.at(-1)!.sgdlab)}; pytorch ${convLayers.at(-1)!.pytorch ? fmtConv(convLayers.at(-1)!.pytorch!) : '—'}`);
-  }
+  ({ rows: convLayers, note: convLayersNote } = await compareConvLayers(torch.python, args.threads, (r) => {
+    log(`conv layer ${r.layer}: sgdlab ${fmtConv(r.sgdlab)}; pytorch ${r.pytorch ? fmtConv(r.pytorch) : '—'}`);
+  }));
 }
 function fmtConv(t: ConvTimes): string {
   return `${t.forward.toFixed(2)} / ${t.inputGrad.toFixed(2)} / ${t.weightGrad.toFixed(2)} ms`;
@@ -348,17 +345,12 @@ function profilesMd(): string {
 }
 
 function convLayersMd(): string {
-  const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '—');
   return [
     '### 3×3 convolutions layer by layer: sgdlab (ONNX Runtime) against PyTorch',
     '',
     `Median ms of one call each: forward, input gradient, weight gradient (sgdlab: its own lowering compiled alone; ${convLayersNote}: aten conv2d and convolution_backward). "×" is sgdlab's time over PyTorch's.`,
     '',
-    table(['layer', 'GFLOP', 'sgdlab fwd', 'PyTorch fwd', 'fwd ×', 'sgdlab ∂x', 'PyTorch ∂x', '∂x ×', 'sgdlab ∂w', 'PyTorch ∂w', '∂w ×'],
-      convLayers.map((c) => [c.layer, c.gflop.toFixed(2),
-        c.sgdlab.forward.toFixed(2), c.pytorch?.forward.toFixed(2) ?? '—', ratio(c.sgdlab.forward, c.pytorch?.forward),
-        c.sgdlab.inputGrad.toFixed(2), c.pytorch?.inputGrad.toFixed(2) ?? '—', ratio(c.sgdlab.inputGrad, c.pytorch?.inputGrad),
-        c.sgdlab.weightGrad.toFixed(2), c.pytorch?.weightGrad.toFixed(2) ?? '—', ratio(c.sgdlab.weightGrad, c.pytorch?.weightGrad)])),
+    convLayersTable(convLayers),
     '',
   ].join('\n');
 }

@@ -196,8 +196,7 @@ export async function compile<S, O>(fn: (inputs: S) => O, specs: unknown, option
   const model = new ModelBuilder();
   const g = new GraphLowering(model, options.fuse ?? true);
   const bound = new Map(ins.leaves.map((t, i) => [t.id, ins.names[i]!]));
-  const computed = options.reassociate ?? true ? reassociateLowRank(out.leaves) : out.leaves;
-  const outs = nameOutputs(g, g.lower(computed, bound), out.leaves, out.paths, ins.names);
+  const outs = nameOutputs(g, g.lower(reassociated(out.leaves, options), bound), out.leaves, out.paths, ins.names);
   const graph: GraphProto = {
     name,
     node: g.nodes,
@@ -212,6 +211,20 @@ export async function compile<S, O>(fn: (inputs: S) => O, specs: unknown, option
     options,
     usesFloat64(out.leaves),
   );
+}
+
+/** The outputs as lowered: re-associated through low-rank operands unless the options say not. */
+const reassociated = (outputs: Tensor[], options: CompileOptions): Tensor[] => (options.reassociate ?? true ? reassociateLowRank(outputs) : outputs);
+
+/** Append to `host` an ONNX Loop of `trips` iterations over `body`, carrying `inits` (always-true condition). */
+function pushLoop(host: GraphLowering, model: ModelBuilder, name: string, trips: number, inits: string[], outputs: string[], body: GraphProto): void {
+  host.nodes.push({
+    opType: 'Loop',
+    name: model.fresh(name),
+    input: [host.int64sScalar(trips), model.constant('bool', [], Uint8Array.of(1)), ...inits],
+    output: outputs,
+    attribute: [{ name: 'body', type: 5 /* GRAPH */, g: body }],
+  });
 }
 
 type Placeholders = ReturnType<typeof placeholders>;
@@ -270,13 +283,7 @@ function emitSteps(plan: StepsPlan, host: GraphLowering, base: string | null, n:
   };
   const carriedOuts = carried.map(() => model.fresh('carry_out'));
   const stacked = plan.bodyOuts.map(() => model.fresh('stacked'));
-  host.nodes.push({
-    opType: 'Loop',
-    name: model.fresh('loop'),
-    input: [host.int64sScalar(n), model.constant('bool', [], Uint8Array.of(1)), ...carried.map((c) => c.init)],
-    output: [...carriedOuts, ...stacked],
-    attribute: [{ name: 'body', type: 5 /* GRAPH */, g: bodyGraph }],
-  });
+  pushLoop(host, model, 'loop', n, carried.map((c) => c.init), [...carriedOuts, ...stacked], bodyGraph);
   // The parameters after the Loop: as carried, or W = W0 + Uᵀ·V for a deferred weight.
   let next = 0;
   const after = carry.leaves.map((_, i) => {
@@ -327,7 +334,7 @@ export async function compileLoop<C, X, S, O>(
     }
   });
   const outs = flatten<Tensor>(result.out as Tree<Tensor>);
-  const computed = options.reassociate ?? true ? reassociateLowRank([...newCarry.leaves, ...outs.leaves]) : [...newCarry.leaves, ...outs.leaves];
+  const computed = reassociated([...newCarry.leaves, ...outs.leaves], options);
   const [bodyCarry, bodyOuts] = [computed.slice(0, newCarry.leaves.length), computed.slice(newCarry.leaves.length)];
   const deferOptions = typeof options.deferUpdates === 'object' ? options.deferUpdates : {};
   const rewritten = options.deferUpdates ? deferUpdates(carry.leaves, bodyCarry, bodyOuts, steps, deferOptions) : null;
@@ -368,13 +375,7 @@ export async function compileLoop<C, X, S, O>(
     };
     const loopParams = carry.names.map(() => model.fresh('window_carry'));
     const loopStacked = plan.bodyOuts.map(() => model.fresh('window_stacked'));
-    main.nodes.push({
-      opType: 'Loop',
-      name: model.fresh('windows'),
-      input: [main.int64sScalar(windows), model.constant('bool', [], Uint8Array.of(1)), ...params],
-      output: [...loopParams, ...loopStacked],
-      attribute: [{ name: 'body', type: 5 /* GRAPH */, g: outerGraph }],
-    });
+    pushLoop(main, model, 'windows', windows, params, [...loopParams, ...loopStacked], outerGraph);
     params = loopParams;
     stackedParts.push(loopStacked.map((n, i) => main.node('Reshape', [n, main.int64s([windows * D, ...plan.bodyOuts[i]!.shape])])));
   }

@@ -21,10 +21,9 @@
 // (MAX_TERM_COST).
 
 import { topologicalOrder } from './autodiff.ts';
-import { byLeftFactor, flip, isTranspose2d, lowRankTerms, merged, negated, opOf, tensorsOf, termRank, TermBuilder, type LowRankTerm } from './lowrank.ts';
+import { byLeftFactor, flip, isTranspose2d, lowRankTerms, merged, negated, tensorsOf, termRank, TermBuilder, type LowRankTerm } from './lowrank.ts';
 import { concat as concatPrimitive } from './prims/shape.ts';
-import { bind, placeholder, type Tensor } from './tensor.ts';
-import type { PrimitiveName } from './primitives.ts';
+import { opOf, placeholder, rebound, type Tensor } from './tensor.ts';
 
 /** Defer only while the factor rows R = window·rank are at most this fraction of min(rows, cols) of W. */
 export const MAX_ROWS_FRACTION = 0.5;
@@ -188,7 +187,6 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
   const mapped = new Map<number, Tensor>();
   const get = (t: Tensor) => mapped.get(t.id) ?? t;
   const build = new TermBuilder(get);
-  const op = (x: LowRankTerm['a'], trans: boolean) => build.op(x, trans);
 
   for (const t of order) {
     const o = opOf(t);
@@ -200,8 +198,8 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
       const d = deferred.get(asView.index)!;
       // Terms that share a left factor share its rows: op(a)·Σ c·op(b).
       const groups = byLeftFactor(asView.extra);
-      const uRows = groups.map((g) => op(g[0]!.a, !g[0]!.transA));
-      const vRows = groups.map((g) => negated(g).map((k) => build.scaled(op(k.b, k.transB), k)).reduce((sum, r) => sum.add(r)));
+      const uRows = groups.map((g) => build.op(g[0]!.a, !g[0]!.transA));
+      const vRows = groups.map((g) => negated(g).map((k) => build.scaled(build.op(k.b, k.transB), k)).reduce((sum, r) => sum.add(r)));
       const rank = uRows.reduce((sum, r) => sum + r.shape[0]!, 0);
       const keep = (f: Tensor) => (d.rows > rank ? [f.slice([[rank, d.rows], null])] : []);
       d.uNext = concatPrimitive([...keep(d.u), ...uRows], 0);
@@ -216,35 +214,25 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
         const x = get(a);
         const d = deferred.get(right.index)!;
         // x·M = x·W0 + (x·Uᵀ)·V + Σ (−c·x·op(a))·op(b);   x·Mᵀ = x·W0ᵀ + (x·Vᵀ)·U + Σ (−c·x·op(b)ᵀ)·op(a)ᵀ
-        let r = right.transposed
+        const r = right.transposed
           ? x.matmul(d.w0.transpose()).add(x.matmul(d.v.transpose()).matmul(d.u))
           : x.matmul(d.w0).add(x.matmul(d.u.transpose()).matmul(d.v));
-        for (const k of negated(right.extra)) {
-          r = r.add(right.transposed
-            ? build.scaled(x.matmul(op(k.b, !k.transB)), k).matmul(op(k.a, !k.transA))
-            : build.scaled(x.matmul(op(k.a, k.transA)), k).matmul(op(k.b, k.transB)));
-        }
-        mapped.set(t.id, r);
+        mapped.set(t.id, build.timesRight(x, negated(right.transposed ? right.extra.map(flip) : right.extra), r));
         continue;
       }
       if (left) {
         const y = get(b);
         const d = deferred.get(left.index)!;
         // M·y = W0·y + Uᵀ·(V·y) + Σ op(a)·(−c·op(b)·y);   Mᵀ·y = W0ᵀ·y + Vᵀ·(U·y) + Σ op(b)ᵀ·(−c·op(a)ᵀ·y)
-        let r = left.transposed
+        const r = left.transposed
           ? d.w0.transpose().matmul(y).add(d.v.transpose().matmul(d.u.matmul(y)))
           : d.w0.matmul(y).add(d.u.transpose().matmul(d.v.matmul(y)));
-        for (const k of negated(left.extra)) {
-          r = r.add(left.transposed
-            ? op(k.b, !k.transB).matmul(build.scaled(op(k.a, !k.transA).matmul(y), k))
-            : op(k.a, k.transA).matmul(build.scaled(op(k.b, k.transB).matmul(y), k)));
-        }
-        mapped.set(t.id, r);
+        mapped.set(t.id, build.timesLeft(negated(left.transposed ? left.extra.map(flip) : left.extra), y, r));
         continue;
       }
     }
-    const inputs = o.inputs.map(get);
-    if (inputs.some((x, i) => x !== o.inputs[i])) mapped.set(t.id, bind(o.prim as PrimitiveName, inputs, o.params as never));
+    const r = rebound(t, get);
+    if (r) mapped.set(t.id, r);
   }
   return {
     window,

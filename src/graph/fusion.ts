@@ -3,7 +3,7 @@
 // it writes W' directly instead of materialising ∇W, scaling it and subtracting (three passes over
 // the parameters less per step, which is what bounds small-batch steps: they are memory bound).
 
-import type { Tensor } from './tensor.ts';
+import { opOf as op, type Tensor } from './tensor.ts';
 import { sameShape } from './types.ts';
 
 export interface GemmTerm {
@@ -19,8 +19,6 @@ export interface GemmUpdate {
   scale: Tensor;
   terms: GemmTerm[];
 }
-
-const op = (t: Tensor) => (t.origin.kind === 'op' ? t.origin : undefined);
 
 /** How many times each tensor is read by the program's nodes or returned as an output. */
 function useCounts(order: readonly Tensor[], outputs: readonly Tensor[]): Map<number, number> {

@@ -11,11 +11,9 @@
 // defer.ts uses the same term algebra for the deferred weight updates of K-step loops.
 
 import { topologicalOrder } from './autodiff.ts';
-import { bind, constant, type Tensor } from './tensor.ts';
+import { constant, opOf, rebound, type Tensor } from './tensor.ts';
 import type { DType } from './types.ts';
-import type { PrimitiveName } from './primitives.ts';
 
-export const opOf = (t: Tensor) => (t.origin.kind === 'op' ? t.origin : undefined);
 export const isTranspose2d = (t: Tensor) => opOf(t)?.prim === 'transpose' && t.rank === 2 && opOf(t)!.inputs[0]!.rank === 2;
 
 /** A signed product of scalar tensors (the empty product is 1). */
@@ -162,6 +160,26 @@ export class TermBuilder {
     const c = this.coefficient(k);
     return c ? m.mul(c) : m;
   }
+
+  /**
+   * x·M for x [m, k] and M [k, n] = Σ c·op(a)·op(b), as Σ (c·x·op(a))·op(b): the coefficient scales
+   * the small [m, rank] factor. Each product is added to `acc` in turn (ONNX Runtime fuses each
+   * MatMul + Add into one Gemm).
+   */
+  timesRight(x: Tensor, ks: LowRankTerm[], acc?: Tensor): Tensor {
+    return ks.reduce<Tensor | undefined>((sum, k) => {
+      const t = this.scaled(x.matmul(this.op(k.a, k.transA)), k).matmul(this.op(k.b, k.transB));
+      return sum ? sum.add(t) : t;
+    }, acc)!;
+  }
+
+  /** M·y for M [m, k] = Σ c·op(a)·op(b) and y [k, n], as Σ op(a)·(c·op(b)·y), added to `acc` in turn. */
+  timesLeft(ks: LowRankTerm[], y: Tensor, acc?: Tensor): Tensor {
+    return ks.reduce<Tensor | undefined>((sum, k) => {
+      const t = this.op(k.a, k.transA).matmul(this.scaled(this.op(k.b, k.transB).matmul(y), k));
+      return sum ? sum.add(t) : t;
+    }, acc)!;
+  }
 }
 
 /** Re-associate only where it saves at least this fraction of the dense product's FLOPs. */
@@ -192,13 +210,6 @@ export function reassociateLowRank(outputs: readonly Tensor[]): Tensor[] {
     return ks;
   };
 
-  /** x·M for x [m, k], M [k, n] = Σ c·op(a)·op(b), as Σ c·(x·op(a))·op(b). */
-  const timesRight = (x: Tensor, ks: LowRankTerm[]) =>
-    ks.map((k) => build.scaled(x.matmul(build.op(k.a, k.transA)), k).matmul(build.op(k.b, k.transB))).reduce((s, t) => s.add(t));
-  /** M·y for M [m, k] = Σ c·op(a)·op(b), y [k, n], as Σ op(a)·(c·op(b)·y). */
-  const timesLeft = (ks: LowRankTerm[], y: Tensor) =>
-    ks.map((k) => build.op(k.a, k.transA).matmul(build.scaled(build.op(k.b, k.transB).matmul(y), k))).reduce((s, t) => s.add(t));
-
   const matmul = (x: Tensor, y: Tensor): Tensor | undefined => {
     if (x.rank !== 2 || y.rank !== 2) return undefined;
     const [m, k, n] = [x.shape[0]!, x.shape[1]!, y.shape[1]!];
@@ -210,7 +221,7 @@ export function reassociateLowRank(outputs: readonly Tensor[]): Tensor[] {
     // M·y = (yᵀ·Mᵀ)ᵀ: the same count on the transposed product.
     const leftMacs = left ? rightCost(n, left.map(flip)) : Infinity;
     if (Math.min(rightMacs, leftMacs) > MAX_COST_FRACTION * dense) return undefined;
-    return rightMacs <= leftMacs ? timesRight(get(x), right!) : timesLeft(left!, get(y));
+    return rightMacs <= leftMacs ? build.timesRight(get(x), right!) : build.timesLeft(left!, get(y));
   };
 
   /** Σ M⊙N over all entries for low-rank M = Σ c·op(a)·op(b), N likewise: Σ c·c'·Σ (op(a)ᵀ·op(a')) ⊙ (op(b)·op(b')ᵀ). */
@@ -241,10 +252,7 @@ export function reassociateLowRank(outputs: readonly Tensor[]): Tensor[] {
     let r: Tensor | undefined;
     if (o.prim === 'matmul') r = matmul(o.inputs[0]!, o.inputs[1]!);
     else if (o.prim === 'sum' && t.rank === 0 && o.inputs[0]!.rank === 2) r = fullSum(o.inputs[0]!);
-    if (!r) {
-      const inputs = o.inputs.map(get);
-      if (inputs.some((x, i) => x !== o.inputs[i])) r = bind(o.prim as PrimitiveName, inputs, o.params as never);
-    }
+    r ??= rebound(t, get);
     if (r) mapped.set(t.id, r);
   }
   return outputs.map(get);

@@ -121,6 +121,20 @@ export function bind<P extends PrimitiveName>(prim: P, inputs: Tensor[], params:
   return new Tensor(aval.shape, aval.dtype, { kind: 'op', prim, inputs, params });
 }
 
+/** The operation that computes `t`, if it is computed (not an input or constant). */
+export const opOf = (t: Tensor) => (t.origin.kind === 'op' ? t.origin : undefined);
+
+/**
+ * `t`'s operation applied to its inputs as `get` maps them, for rewriting passes: a new node when
+ * an input changed, else undefined (`t` stands as it is).
+ */
+export function rebound(t: Tensor, get: (x: Tensor) => Tensor): Tensor | undefined {
+  const o = opOf(t);
+  if (!o) return undefined;
+  const inputs = o.inputs.map(get);
+  return inputs.some((x, i) => x !== o.inputs[i]) ? bind(o.prim, inputs, o.params as never) : undefined;
+}
+
 /** A symbolic placeholder (a graph input). */
 export function placeholder(name: string, shape: Shape, dtype: DType): Tensor {
   for (const d of shape) {
