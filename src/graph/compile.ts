@@ -9,6 +9,7 @@ import { GraphLowering, ModelBuilder, valueInfo, type GraphProto } from './lower
 import { flatten, type Tree } from './pytree.ts';
 import { placeholder, type HostArray, type Tensor } from './tensor.ts';
 import { topologicalOrder } from './autodiff.ts';
+import { nchwcBlockSize } from './prims/nchwc.ts';
 import { GraphError, fmtShape, sameShape, sizeOf, type Aval, type DType, type Shape } from './types.ts';
 
 /** The signature of one input: a leaf of a spec tree. */
@@ -67,6 +68,11 @@ export interface CompileOptions {
    * x·(c·xᵀ·δ) becomes (x·xᵀ)·(c·δ). Same arithmetic up to rounding; default true.
    */
   reassociate?: boolean;
+  /**
+   * Run float32 convolutions on ONNX Runtime's blocked-layout (NCHWc) kernels where the channel
+   * counts fit (src/graph/prims/nchwc.ts); default true.
+   */
+  nchwc?: boolean;
   /** Write ONNX Runtime's per-node profile (Chrome trace JSON) with this file prefix; see endProfiling(). */
   profilePrefix?: string;
 }
@@ -188,12 +194,15 @@ function nameOutputs(g: GraphLowering, names: string[], leaves: readonly Aval[],
   });
 }
 
+const nchwcBlock = (options: CompileOptions): Promise<number | null> =>
+  options.nchwc === false ? Promise.resolve(null) : nchwcBlockSize();
+
 /** Trace `fn` on placeholders with the given specs and compile it to one ONNX Runtime session. */
 export async function compile<S, O>(fn: (inputs: S) => O, specs: unknown, options: CompileOptions = {}): Promise<CompiledFunction> {
   const name = options.name ?? (fn.name || 'function');
   const ins = placeholders(specs, '');
   const out = outputLeaves(fn(ins.tree as S), `compile ${name}`);
-  const model = new ModelBuilder();
+  const model = new ModelBuilder(await nchwcBlock(options));
   const g = new GraphLowering(model, options.fuse ?? true);
   const bound = new Map(ins.leaves.map((t, i) => [t.id, ins.names[i]!]));
   const outs = nameOutputs(g, g.lower(reassociated(out.leaves, options), bound), out.leaves, out.paths, ins.names);
@@ -338,7 +347,7 @@ export async function compileLoop<C, X, S, O>(
   const [bodyCarry, bodyOuts] = [computed.slice(0, newCarry.leaves.length), computed.slice(newCarry.leaves.length)];
   const deferOptions = typeof options.deferUpdates === 'object' ? options.deferUpdates : {};
   const rewritten = options.deferUpdates ? deferUpdates(carry.leaves, bodyCarry, bodyOuts, steps, deferOptions) : null;
-  const model = new ModelBuilder();
+  const model = new ModelBuilder(await nchwcBlock(options));
   const main = new GraphLowering(model);
   const plan: StepsPlan = {
     model, fuse: options.fuse ?? true, name, carry, perStep, shared,

@@ -20,10 +20,13 @@ export type AttrValue = number | number[] | string | { float: number } | { graph
 
 /** What a primitive's lowering may do: add nodes and small constants to the graph being built. */
 export interface LowerCtx {
-  node(op: string, inputs: string[], attrs?: Record<string, AttrValue>): string;
+  /** `domain`: an operator set other than ONNX's own (it is declared in the model's imports). */
+  node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, domain?: string): string;
   int64s(values: readonly number[]): string;
   scalar(value: number, dtype: DType): string;
   onnxType(dtype: DType): number;
+  /** ONNX Runtime's NCHWc channel block on this machine (src/graph/prims/nchwc.ts), or null: don't use it. */
+  readonly nchwcBlock: number | null;
 }
 
 function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
@@ -56,6 +59,10 @@ export class ModelBuilder {
   private counter = 0;
   readonly initializers: onnxProto.onnx.ITensorProto[] = [];
   private readonly constantNames = new Map<string, string>();
+  /** Operator sets other than ONNX's that some node uses (all at version 1: ONNX Runtime's contrib sets). */
+  readonly domains = new Set<string>();
+
+  constructor(readonly nchwcBlock: number | null = null) {}
 
   fresh(prefix: string): string {
     return `${prefix}${this.counter++}`;
@@ -78,7 +85,7 @@ export class ModelBuilder {
       producerName: 'sgdlab',
       producerVersion: '0.1.0',
       docString,
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       graph: { ...graph, initializer: [...(graph.initializer ?? []), ...this.initializers] },
     });
     return onnx.ModelProto.encode(model).finish();
@@ -91,7 +98,7 @@ export class GraphLowering implements LowerCtx {
   /** `fuse: false` lowers every node as traced (for measuring what the fusions buy). */
   constructor(readonly model: ModelBuilder, private readonly fuse = true) {}
 
-  node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
+  node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, domain?: string): string {
     const out = this.model.fresh(`${op.toLowerCase()}_`);
     this.nodes.push({
       opType: op,
@@ -99,8 +106,14 @@ export class GraphLowering implements LowerCtx {
       output: [out],
       name: out,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+      ...(domain ? { domain } : {}),
     });
+    if (domain) this.model.domains.add(domain);
     return out;
+  }
+
+  get nchwcBlock(): number | null {
+    return this.model.nchwcBlock;
   }
 
   int64s(values: readonly number[]): string {

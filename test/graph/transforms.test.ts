@@ -9,6 +9,7 @@ import {
   HostTensor, type Tensor,
 } from '../../src/graph/index.ts';
 import { host64, maxRelDiff, randomArray, to32 } from './helpers.ts';
+import { nchwcBlockSize } from '../../src/graph/prims/nchwc.ts';
 
 const labels = constant([1, 0, 2, 1, 0], [5], 'int32');
 const inputs = constant(Array.from(randomArray(5 * 4, 11)), [5, 4], 'float64');
@@ -110,9 +111,19 @@ test('the gradient of a matmul is made of matmuls (traced program)', () => {
 });
 
 // 9×9 inputs lower the stride-1 input gradients to ConvTranspose, 17×17 ones (output ≥ 256 pixels)
-// to Conv with the flipped kernel; the stride-2 layer always takes ConvTranspose.
-for (const size of [9, 17]) {
-  test(`float32 convolutions (ONNX Conv/ConvTranspose) agree with the float64 im2col lowering, to second order, ${size}×${size}`, async () => {
+// to Conv with the flipped kernel; the stride-2 layer always takes ConvTranspose. Channel counts
+// that are multiples of 16 (and a 3-channel stem) take ONNX Runtime's NCHWc kernels instead, with
+// the filters reordered in the graph: the same check with `nchwc` on and off, and the model must
+// contain (or not) the NCHWc convolutions.
+const convCases = [
+  { size: 9, channels: [3, 4, 4, 5], nchwc: true },
+  { size: 17, channels: [3, 4, 4, 5], nchwc: true },
+  { size: 9, channels: [3, 16, 16, 32], nchwc: true },
+  { size: 6, channels: [16, 32, 16, 16], nchwc: true },
+  { size: 9, channels: [3, 16, 16, 32], nchwc: false },
+];
+for (const { size, channels: [c0, c1, c2, c3], nchwc } of convCases) {
+  test(`float32 convolutions (ONNX Runtime kernels) agree with the float64 im2col lowering, to second order, ${size}×${size}, channels ${c0}→${c1}→${c2}→${c3}, nchwc ${nchwc}`, async () => {
     type ConvParams = { w1: Tensor; w2: Tensor; w3: Tensor };
     const net = (p: ConvParams, x: Tensor) => {
       const h = conv2d(x, p.w1, { padding: 1 }).tanh();
@@ -120,6 +131,7 @@ for (const size of [9, 17]) {
       const down = conv2d(h2, p.w3, { stride: 2, padding: 1 });
       return globalAvgPool(down.square());
     };
+    const shapes = { w1: [c1!, c0!, 3, 3], w2: [c2!, c1!, 3, 3], w3: [c3!, c2!, 3, 3] };
     const build = (dtype: 'float32' | 'float64') =>
       compile(
         ({ p, x }: { p: ConvParams; x: Tensor }) => {
@@ -127,12 +139,18 @@ for (const size of [9, 17]) {
           const g = grad(loss)(p);
           return { g, hv: hvp(loss, p, g) };
         },
-        { p: { w1: spec([4, 3, 3, 3], dtype), w2: spec([4, 4, 3, 3], dtype), w3: spec([5, 4, 3, 3], dtype) }, x: spec([2, 3, size, size], dtype) },
+        { p: { w1: spec(shapes.w1, dtype), w2: spec(shapes.w2, dtype), w3: spec(shapes.w3, dtype) }, x: spec([2, c0!, size, size], dtype) },
+        { nchwc },
       );
-    const p = { w1: host64([4, 3, 3, 3], 1, 0.5), w2: host64([4, 4, 3, 3], 4, 0.5), w3: host64([5, 4, 3, 3], 2, 0.5) };
-    const x = host64([2, 3, size, size], 3);
+    const p = { w1: host64(shapes.w1, 1, 0.5 / c0!), w2: host64(shapes.w2, 4, 0.5 / c1!), w3: host64(shapes.w3, 2, 0.5 / c2!) };
+    const x = host64([2, c0!, size, size], 3);
     const r64 = (await (await build('float64')).run({ p, x })) as { g: Record<string, HostTensor>; hv: Record<string, HostTensor> };
-    const r32 = (await (await build('float32')).run({ p: { w1: to32(p.w1), w2: to32(p.w2), w3: to32(p.w3) }, x: to32(x) })) as typeof r64;
+    const f32 = await build('float32');
+    const usesNchwc = Buffer.from(f32.model).includes('com.microsoft.nchwc');
+    const block = await nchwcBlockSize();
+    const fits = block !== null && [c1, c2, c3].every((o) => o! % block === 0);
+    assert.equal(usesNchwc, nchwc && fits, `NCHWc kernels used: ${usesNchwc} (block ${block})`);
+    const r32 = (await f32.run({ p: { w1: to32(p.w1), w2: to32(p.w2), w3: to32(p.w3) }, x: to32(x) })) as typeof r64;
     for (const part of ['g', 'hv'] as const) {
       for (const k of ['w1', 'w2', 'w3']) {
         const d = maxRelDiff(r32[part][k]!.data as Float32Array, r64[part][k]!.data as Float64Array);

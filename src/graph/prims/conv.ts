@@ -7,6 +7,7 @@ import type { ConvGeometry, RuleTable } from '../primitives.ts';
 import { bind, type Tensor } from '../tensor.ts';
 import type { LowerCtx } from '../lower.ts';
 import { GraphError, fmtShape, type Aval, type Shape } from '../types.ts';
+import { nchwcConv, nchwcFits } from './nchwc.ts';
 
 export type ConvPrimitive = 'conv2d' | 'conv2dInputGrad' | 'conv2dWeightGrad';
 
@@ -60,7 +61,10 @@ export const convRules: RuleTable<ConvPrimitive> = {
     vjp: (g, [x, w], p) => [inputGrad(g, w!, p, spatial(x!.shape)), weightGrad(x!, g, p, spatial(w!.shape))],
     lower: (ctx, [x, w], p, { inputs: [xt, wt], out }) => {
       if (out.dtype === 'float32') {
-        return ctx.node('Conv', [x!, w!], { strides: p.stride, pads: p.padding, kernel_shape: spatial(wt!.shape) });
+        const attrs = { strides: p.stride, pads: p.padding, kernel_shape: spatial(wt!.shape) };
+        const [o, c] = wt!.shape as number[];
+        if (ctx.nchwcBlock && nchwcFits(ctx.nchwcBlock, c!, o!)) return nchwcConv(ctx, x!, c!, w!, wt!.shape, false, attrs);
+        return ctx.node('Conv', [x!, w!], attrs);
       }
       return im2colConv(ctx, x!, xt!.shape, w!, wt!.shape, p);
     },
@@ -90,7 +94,12 @@ export const convRules: RuleTable<ConvPrimitive> = {
       // At stride 1 the adjoint is itself a convolution with the flipped, channel-swapped kernel,
       // and ORT's Conv beats its ConvTranspose (GEMM + col2im) from 16×16 up: 0.55–0.68× the time
       // at WRN-16-4's 32×32 and 16×16 shapes; at 8×8 they are level, so ConvTranspose stays there.
-      if (out.dtype === 'float32' && p.stride[0] === 1 && p.stride[1] === 1 && ho * wo >= 256 && transposedPads.every((v) => v >= 0)) {
+      const asConv = out.dtype === 'float32' && p.stride[0] === 1 && p.stride[1] === 1 && transposedPads.every((v) => v >= 0);
+      const [o, c] = wt!.shape as number[];
+      if (asConv && ctx.nchwcBlock && nchwcFits(ctx.nchwcBlock, o!, c!)) {
+        return nchwcConv(ctx, g!, o!, w!, wt!.shape, true, { strides: [1, 1], pads: transposedPads, kernel_shape: [kh, kw] });
+      }
+      if (asConv && ho * wo >= 256) {
         return ctx.node('Conv', [g!, flippedKernel(ctx, w!, kh, kw)], { strides: [1, 1], pads: transposedPads, kernel_shape: [kh, kw] });
       }
       if (out.dtype === 'float32') {
