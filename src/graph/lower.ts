@@ -24,6 +24,8 @@ export interface LowerCtx {
   node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, domain?: string): string;
   int64s(values: readonly number[]): string;
   scalar(value: number, dtype: DType): string;
+  /** A constant tensor of the model (an initializer). */
+  constant(dtype: DType, shape: Shape, data: HostArray): string;
   onnxType(dtype: DType): number;
   /** ONNX Runtime's NCHWc channel block on this machine (src/graph/prims/nchwc.ts), or null: don't use it. */
   readonly nchwcBlock: number | null;
@@ -118,6 +120,10 @@ export class GraphLowering implements LowerCtx {
 
   int64s(values: readonly number[]): string {
     return this.model.constant('int64', [values.length], BigInt64Array.from(values.map((v) => BigInt(v))));
+  }
+
+  constant(dtype: DType, shape: Shape, data: HostArray): string {
+    return this.model.constant(dtype, shape, data);
   }
 
   /** A 0-d int64 constant (trip counts, indices). */

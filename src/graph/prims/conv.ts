@@ -132,19 +132,24 @@ export const convRules: RuleTable<ConvPrimitive> = {
     // whole-batch): 32×32 C=O=16: 3.1 / 3.7, C=O=64: 16.9 / 18.0; 16×16 C=O=32: 2.6 / 2.8,
     // C=O=128: 17.3 / 14.0; 8×8 C=O=64: 2.8 / 2.0, C=O=256: 23.0 / 11.8. (The earlier whole-batch
     // form, which transposed the unfolded input: 7.8, 29.7, 5.5, 19.3, 3.2, 14.7.)
-    lower: (ctx, [x, g], p, { inputs: [xt, gt] }) => {
+    lower: (ctx, [x, g], p, { inputs: [xt, gt], out }) => {
       const [n, c, h, w] = xt!.shape as number[];
       const [, o, ho, wo] = gt!.shape as number[];
       const [kh, kw] = p.kernelSize;
+      const byConv = out.dtype === 'float32';
       if (ho! * wo! >= 4 * o!) {
-        const cols = im2col(ctx, x!, xt!.shape, [kh, kw], p); // [N, C·kh·kw, Ho·Wo]
+        const cols = byConv ? unfoldByConv(ctx, x!, xt!.shape, [kh, kw], p) : im2col(ctx, x!, xt!.shape, [kh, kw], p); // [N, C·kh·kw, Ho·Wo]
         const gT = ctx.node('Transpose', [ctx.node('Reshape', [g!, ctx.int64s([n!, o!, ho! * wo!])])], { perm: [0, 2, 1] });
         const perExample = ctx.node('MatMul', [cols, gT]); // [N, C·kh·kw, O]
         const summed = ctx.node('ReduceSum', [perExample, ctx.int64s([0])], { keepdims: 0 });
         return ctx.node('Reshape', [ctx.node('Transpose', [summed], { perm: [1, 0] }), ctx.int64s([o!, c!, kh, kw])]);
       }
-      const xT = ctx.node('Transpose', [x!], { perm: [1, 0, 2, 3] }); // [C, N, H, W]
-      const cols = im2col(ctx, xT, [c!, n!, h!, w!], [kh, kw], p, 'taps-first'); // [C·kh·kw, N·Ho·Wo]
+      const cols = byConv
+        ? ctx.node('Reshape', [
+          ctx.node('Transpose', [ctx.node('Reshape', [unfoldByConv(ctx, x!, xt!.shape, [kh, kw], p), ctx.int64s([n!, c! * kh * kw, 1, ho! * wo!])])], { perm: [1, 2, 0, 3] }),
+          ctx.int64s([c! * kh * kw, n! * ho! * wo!]),
+        ])
+        : im2col(ctx, ctx.node('Transpose', [x!], { perm: [1, 0, 2, 3] }), [c!, n!, h!, w!], [kh, kw], p, 'taps-first'); // [C·kh·kw, N·Ho·Wo]
       const gMat = ctx.node('Reshape', [ctx.node('Transpose', [g!], { perm: [1, 0, 2, 3] }), ctx.int64s([o!, n! * ho! * wo!])]);
       return ctx.node('Reshape', [ctx.node('MatMul', [gMat, ctx.node('Transpose', [cols], { perm: [1, 0] })]), ctx.int64s([o!, c!, kh, kw])]);
     },
@@ -177,6 +182,21 @@ function im2col(ctx: LowerCtx, x: string, xs: Shape, [kh, kw]: [number, number],
   return layout === 'taps-first'
     ? ctx.node('Reshape', [stacked, ctx.int64s([n! * kh * kw, c! * ho * wo])])
     : ctx.node('Reshape', [stacked, ctx.int64s([n!, c! * kh * kw, ho * wo])]);
+}
+
+/**
+ * The channels-first unfolding [N, C·kh·kw, Ho·Wo] (float32) in one pass: a grouped Conv, one group
+ * per input channel, whose kh·kw filters each pick one tap.
+ */
+function unfoldByConv(ctx: LowerCtx, x: string, xs: Shape, [kh, kw]: [number, number], p: ConvGeometry): string {
+  const [n, c, h, w] = xs as number[];
+  const [ho, wo] = convOutputSize('conv2d', [h!, w!], [kh, kw], p);
+  const k = kh * kw;
+  const picks = new Float32Array(c! * k * k);
+  for (let ch = 0; ch < c!; ch++) for (let t = 0; t < k; t++) picks[(ch * k + t) * k + t] = 1;
+  const filter = ctx.constant('float32', [c! * k, 1, kh, kw], picks);
+  const unfolded = ctx.node('Conv', [x, filter], { group: c!, strides: p.stride, pads: p.padding, kernel_shape: [kh, kw] });
+  return ctx.node('Reshape', [unfolded, ctx.int64s([n!, c! * k, ho * wo])]);
 }
 
 function im2colConv(ctx: LowerCtx, x: string, xs: Shape, w: string, ws: Shape, p: ConvGeometry): string {
