@@ -159,3 +159,33 @@ for (const { size, channels: [c0, c1, c2, c3], nchwc } of convCases) {
     }
   });
 }
+
+// Strided input gradients (ONNX ConvTranspose with output_padding for the rows the kernel never
+// reached) against the float64 lowering, over several geometries.
+const stridedCases = [
+  { kernel: [3, 3], stride: 2, padding: [1, 1, 1, 1], size: 8 },
+  { kernel: [1, 1], stride: 2, padding: [0, 0, 0, 0], size: 8 },
+  { kernel: [2, 3], stride: 2, padding: [1, 0, 0, 2], size: 6 },
+  { kernel: [5, 5], stride: 3, padding: [2, 2, 2, 2], size: 9 },
+  { kernel: [3, 3], stride: 2, padding: [1, 1, 1, 1], size: 9 },
+];
+for (const { kernel, stride, padding, size } of stridedCases) {
+  test(`float32 strided input gradient (kernel ${kernel.join('x')}, stride ${stride}, padding [${padding}], ${size}×${size}) agrees with float64`, async () => {
+    const [c, o] = [16, 32];
+    const geometry = { stride, padding: padding as [number, number, number, number] };
+    const forward = (x: Tensor, w: Tensor) => conv2d(x, w, geometry);
+    const ho = (n: number, k: number, a: number, b: number) => Math.floor((n + a + b - k) / stride) + 1;
+    const gShape = [2, o, ho(size, kernel[0]!, padding[0]!, padding[2]!), ho(size, kernel[1]!, padding[1]!, padding[3]!)];
+    const build = (dtype: 'float32' | 'float64') =>
+      compile(({ x, w, g }: { x: Tensor; w: Tensor; g: Tensor }) => grad((y: Tensor) => vdot(forward(y, w), g))(x), {
+        x: spec([2, c, size, size], dtype), w: spec([o, c, ...kernel], dtype), g: spec(gShape, dtype),
+      });
+    const host = { x: host64([2, c, size, size], 5), w: host64([o, c, ...kernel], 6, 0.2), g: host64(gShape, 7) };
+    const r64 = (await (await build('float64')).run(host)) as HostTensor;
+    const f32 = await build('float32');
+    assert.ok(Buffer.from(f32.model).includes('ConvTranspose'));
+    const r32 = (await f32.run({ x: to32(host.x), w: to32(host.w), g: to32(host.g) })) as HostTensor;
+    const d = maxRelDiff(r32.data as Float32Array, r64.data as Float64Array);
+    assert.ok(d < 1e-4, `float32 vs float64 ${d}`);
+  });
+}
