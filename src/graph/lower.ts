@@ -24,8 +24,8 @@ export interface LowerCtx {
   node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, domain?: string): string;
   int64s(values: readonly number[]): string;
   scalar(value: number, dtype: DType): string;
-  /** A constant tensor of the model (an initializer). */
-  constant(dtype: DType, shape: Shape, data: HostArray): string;
+  /** A constant tensor of the model (an initializer); `key` names its content, for sharing. */
+  constant(dtype: DType, shape: Shape, data: HostArray, key?: string): string;
   onnxType(dtype: DType): number;
   /** ONNX Runtime's NCHWc channel block on this machine (src/graph/prims/nchwc.ts), or null: don't use it. */
   readonly nchwcBlock: number | null;
@@ -70,9 +70,12 @@ export class ModelBuilder {
     return `${prefix}${this.counter++}`;
   }
 
-  /** A constant initializer, deduplicated by dtype, shape and value. */
-  constant(dtype: DType, shape: Shape, data: HostArray): string {
-    const key = data.length <= 64 ? `${dtype}|${shape.join(',')}|${Array.from(data as ArrayLike<number | bigint>, String).join(',')}` : null;
+  /**
+   * A constant initializer, deduplicated by dtype, shape and value; a larger one only when the caller
+   * names its content with `key`.
+   */
+  constant(dtype: DType, shape: Shape, data: HostArray, key?: string): string {
+    key = key !== undefined ? `${dtype}|${shape.join(',')}|${key}` : data.length <= 64 ? `${dtype}|${shape.join(',')}|${Array.from(data as ArrayLike<number | bigint>, String).join(',')}` : undefined;
     const known = key ? this.constantNames.get(key) : undefined;
     if (known) return known;
     const name = this.fresh('const');
@@ -122,8 +125,8 @@ export class GraphLowering implements LowerCtx {
     return this.model.constant('int64', [values.length], BigInt64Array.from(values.map((v) => BigInt(v))));
   }
 
-  constant(dtype: DType, shape: Shape, data: HostArray): string {
-    return this.model.constant(dtype, shape, data);
+  constant(dtype: DType, shape: Shape, data: HostArray, key?: string): string {
+    return this.model.constant(dtype, shape, data, key);
   }
 
   /** A 0-d int64 constant (trip counts, indices). */
