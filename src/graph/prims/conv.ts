@@ -123,21 +123,27 @@ export const convRules: RuleTable<ConvPrimitive> = {
       return { dtype: x!.dtype, shape: [o!, c!, ...p.kernelSize] };
     },
     vjp: (ct, [x, g], p) => [inputGrad(g!, ct, p, spatial(x!.shape)), conv2d(x!, ct, p)],
-    // GEMMs against the unfolded input, in both dtypes (measured faster than a Conv-based form).
-    // Outputs large against the output channels (Ho·Wo ≥ 4·O): one GEMM per example,
-    // [C·kh·kw, Ho·Wo]·[Ho·Wo, O], summed over the batch, so the unfolded tensor is read as laid
-    // out. Otherwise one GEMM over the whole batch against Xᵀ unfolded as [C·kh·kw, N·Ho·Wo], which
-    // keeps the GEMM large and needs neither the per-example outputs' sum nor a transpose of the
-    // unfolded tensor. Measured (batch 32, 3×3, ms, one session at a time; per-example /
-    // whole-batch): 32×32 C=O=16: 3.1 / 3.7, C=O=64: 16.9 / 18.0; 16×16 C=O=32: 2.6 / 2.8,
-    // C=O=128: 17.3 / 14.0; 8×8 C=O=64: 2.8 / 2.0, C=O=256: 23.0 / 11.8. (The earlier whole-batch
-    // form, which transposed the unfolded input: 7.8, 29.7, 5.5, 19.3, 3.2, 14.7.)
+    // GEMMs against the unfolded input (ORT has no weight-gradient convolution kernel; a Conv with
+    // the cotangent as its filter, plain or NCHWc, measured 2–3× slower). Outputs large against the
+    // output channels (Ho·Wo ≥ 4·O): one GEMM per example, summed over the batch; otherwise one GEMM
+    // over the whole batch against [C·kh·kw, N·Ho·Wo], which keeps the GEMM large (per-example /
+    // whole-batch, batch 32, 3×3, ms: 32×32 C=O=64 16.9 / 18.0; 16×16 C=O=128 17.3 / 14.0; 8×8
+    // C=O=256 23.0 / 11.8). float32 unfolds with grouped one-hot Convs (one pass, against Pad + kh·kw
+    // Slices + Concat: 20.1 → 15.9 ms at 32×32 C=O=64, 3.2 → 2.5 at C=O=16); at stride 1 the
+    // per-example GEMM takes the kernel's rows from the cotangent and its columns from the input
+    // when that writes less (splitUnfoldWeightGrad: 16.9 → 15.5 and 2.7 → 2.2 ms). Winograd
+    // F(3×3, 2×2) was tried: its point-major transposes cost more than the 2.25× fewer GEMM FLOPs save.
     lower: (ctx, [x, g], p, { inputs: [xt, gt], out }) => {
       const [n, c, h, w] = xt!.shape as number[];
       const [, o, ho, wo] = gt!.shape as number[];
       const [kh, kw] = p.kernelSize;
       const byConv = out.dtype === 'float32';
       if (ho! * wo! >= 4 * o!) {
+        const hp = h! + p.padding[0] + p.padding[2];
+        const splitWrites = (kw * c! + kh * o!) * hp * wo!;
+        if (byConv && p.stride[0] === 1 && p.stride[1] === 1 && splitWrites < kh * kw * c! * ho! * wo!) {
+          return splitUnfoldWeightGrad(ctx, x!, xt!.shape, g!, gt!.shape, p, [kh, kw]);
+        }
         const cols = byConv ? unfoldByConv(ctx, x!, xt!.shape, [kh, kw], p) : im2col(ctx, x!, xt!.shape, [kh, kw], p); // [N, C·kh·kw, Ho·Wo]
         const gT = ctx.node('Transpose', [ctx.node('Reshape', [g!, ctx.int64s([n!, o!, ho! * wo!])])], { perm: [0, 2, 1] });
         const perExample = ctx.node('MatMul', [cols, gT]); // [N, C·kh·kw, O]
@@ -182,6 +188,36 @@ function im2col(ctx: LowerCtx, x: string, xs: Shape, [kh, kw]: [number, number],
   return layout === 'taps-first'
     ? ctx.node('Reshape', [stacked, ctx.int64s([n! * kh * kw, c! * ho * wo])])
     : ctx.node('Reshape', [stacked, ctx.int64s([n!, c! * kh * kw, ho * wo])]);
+}
+
+/**
+ * One-hot grouped-Conv filters: for each of `channels` channels, `taps` filters of shape `kernel`, the
+ * t-th picking position pick(t).
+ */
+function pickFilters(ctx: LowerCtx, channels: number, kernel: [number, number], taps: number, pick: (t: number) => number): string {
+  const size = kernel[0] * kernel[1];
+  const data = new Float32Array(channels * taps * size);
+  for (let ch = 0; ch < channels; ch++) for (let t = 0; t < taps; t++) data[(ch * taps + t) * size + pick(t)] = 1;
+  return ctx.constant('float32', [channels * taps, 1, ...kernel], data, `pick ${kernel} ${taps} ${Array.from({ length: taps }, (_, t) => pick(t))}`);
+}
+
+/**
+ * Stride-1 weight gradient with the kernel split between the two operands: the input unfolded along
+ * its width only (kw copies, padded rows kept) and the cotangent along its height only (kh copies,
+ * shifted down by each row tap), so ∂W[o,c,i,j] = Σ_n Σ_(h',w) G[n,o,h'−i,w]·Xpad[n,c,h',w+j] is one
+ * per-example GEMM [kh·O, Hp·Wo]·[Hp·Wo, kw·C]: kw·X + kh·G written instead of kh·kw·X.
+ */
+function splitUnfoldWeightGrad(ctx: LowerCtx, x: string, xs: Shape, g: string, gs: Shape, p: ConvGeometry, [kh, kw]: [number, number]): string {
+  const [n, c, h] = xs as number[];
+  const [, o, , wo] = gs as number[];
+  const [pt, pl, pb, pr] = p.padding;
+  const hp = h! + pt + pb;
+  const widthTaps = ctx.node('Conv', [x, pickFilters(ctx, c!, [1, kw], kw, (j) => j)], { group: c!, kernel_shape: [1, kw], pads: [pt, pl, pb, pr] }); // [N, kw·C, Hp, Wo]
+  const heightTaps = ctx.node('Conv', [g, pickFilters(ctx, o!, [kh, 1], kh, (i) => kh - 1 - i)], { group: o!, kernel_shape: [kh, 1], pads: [kh - 1, 0, kh - 1, 0] }); // [N, kh·O, Hp, Wo]
+  const flat = (t: string, rows: number) => ctx.node('Reshape', [t, ctx.int64s([n!, rows, hp * wo!])]);
+  const perExample = ctx.node('MatMul', [flat(heightTaps, kh * o!), ctx.node('Transpose', [flat(widthTaps, kw * c!)], { perm: [0, 2, 1] })]); // [N, kh·O, kw·C]
+  const summed = ctx.node('ReduceSum', [perExample, ctx.int64s([0])], { keepdims: 0 });
+  return ctx.node('Transpose', [ctx.node('Reshape', [summed, ctx.int64s([o!, kh, c!, kw])])], { perm: [0, 2, 1, 3] });
 }
 
 /**
