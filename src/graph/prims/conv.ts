@@ -138,12 +138,13 @@ export const convRules: RuleTable<ConvPrimitive> = {
       const [, o, ho, wo] = gt!.shape as number[];
       const [kh, kw] = p.kernelSize;
       const byConv = out.dtype === 'float32';
-      if (ho! * wo! >= 4 * o!) {
-        const hp = h! + p.padding[0] + p.padding[2];
-        const splitWrites = (kw * c! + kh * o!) * hp * wo!;
-        if (byConv && p.stride[0] === 1 && p.stride[1] === 1 && splitWrites < kh * kw * c! * ho! * wo!) {
-          return splitUnfoldWeightGrad(ctx, x!, xt!.shape, g!, gt!.shape, p, [kh, kw]);
-        }
+      const perExample = ho! * wo! >= 4 * o!;
+      const hp = h! + p.padding[0] + p.padding[2];
+      const splitWrites = (kw * c! + kh * o!) * hp * wo!;
+      if (byConv && p.stride[0] === 1 && p.stride[1] === 1 && splitWrites < kh * kw * c! * ho! * wo!) {
+        return splitUnfoldWeightGrad(ctx, x!, xt!.shape, g!, gt!.shape, p, [kh, kw], perExample);
+      }
+      if (perExample) {
         const cols = byConv ? unfoldByConv(ctx, x!, xt!.shape, [kh, kw], p) : im2col(ctx, x!, xt!.shape, [kh, kw], p); // [N, C·kh·kw, Ho·Wo]
         const gT = ctx.node('Transpose', [ctx.node('Reshape', [g!, ctx.int64s([n!, o!, ho! * wo!])])], { perm: [0, 2, 1] });
         const perExample = ctx.node('MatMul', [cols, gT]); // [N, C·kh·kw, O]
@@ -204,20 +205,30 @@ function pickFilters(ctx: LowerCtx, channels: number, kernel: [number, number], 
 /**
  * Stride-1 weight gradient with the kernel split between the two operands: the input unfolded along
  * its width only (kw copies, padded rows kept) and the cotangent along its height only (kh copies,
- * shifted down by each row tap), so ∂W[o,c,i,j] = Σ_n Σ_(h',w) G[n,o,h'−i,w]·Xpad[n,c,h',w+j] is one
- * per-example GEMM [kh·O, Hp·Wo]·[Hp·Wo, kw·C]: kw·X + kh·G written instead of kh·kw·X.
+ * shifted down by each row tap), so ∂W[o,c,i,j] = Σ_n Σ_(h',w) G[n,o,h'−i,w]·Xpad[n,c,h',w+j] is a
+ * GEMM [kh·O, Hp·Wo]·[Hp·Wo, kw·C] per example (summed), or one over the whole batch after moving
+ * the batch axis inwards: kw·X + kh·G written (and moved) instead of kh·kw·X.
  */
-function splitUnfoldWeightGrad(ctx: LowerCtx, x: string, xs: Shape, g: string, gs: Shape, p: ConvGeometry, [kh, kw]: [number, number]): string {
+function splitUnfoldWeightGrad(ctx: LowerCtx, x: string, xs: Shape, g: string, gs: Shape, p: ConvGeometry, [kh, kw]: [number, number], perExample: boolean): string {
   const [n, c, h] = xs as number[];
   const [, o, , wo] = gs as number[];
   const [pt, pl, pb, pr] = p.padding;
-  const hp = h! + pt + pb;
+  const positions = (h! + pt + pb) * wo!;
   const widthTaps = ctx.node('Conv', [x, pickFilters(ctx, c!, [1, kw], kw, (j) => j)], { group: c!, kernel_shape: [1, kw], pads: [pt, pl, pb, pr] }); // [N, kw·C, Hp, Wo]
   const heightTaps = ctx.node('Conv', [g, pickFilters(ctx, o!, [kh, 1], kh, (i) => kh - 1 - i)], { group: o!, kernel_shape: [kh, 1], pads: [kh - 1, 0, kh - 1, 0] }); // [N, kh·O, Hp, Wo]
-  const flat = (t: string, rows: number) => ctx.node('Reshape', [t, ctx.int64s([n!, rows, hp * wo!])]);
-  const perExample = ctx.node('MatMul', [flat(heightTaps, kh * o!), ctx.node('Transpose', [flat(widthTaps, kw * c!)], { perm: [0, 2, 1] })]); // [N, kh·O, kw·C]
-  const summed = ctx.node('ReduceSum', [perExample, ctx.int64s([0])], { keepdims: 0 });
-  return ctx.node('Transpose', [ctx.node('Reshape', [summed, ctx.int64s([o!, kh, c!, kw])])], { perm: [0, 2, 1, 3] });
+  let product: string; // [kh·O, kw·C]
+  if (perExample) {
+    const flat = (t: string, rows: number) => ctx.node('Reshape', [t, ctx.int64s([n!, rows, positions])]);
+    const each = ctx.node('MatMul', [flat(heightTaps, kh * o!), ctx.node('Transpose', [flat(widthTaps, kw * c!)], { perm: [0, 2, 1] })]);
+    product = ctx.node('ReduceSum', [each, ctx.int64s([0])], { keepdims: 0 });
+  } else {
+    const batchInside = (t: string, rows: number) => ctx.node('Reshape', [
+      ctx.node('Transpose', [ctx.node('Reshape', [t, ctx.int64s([n!, rows, positions])])], { perm: [1, 0, 2] }),
+      ctx.int64s([rows, n! * positions]),
+    ]);
+    product = ctx.node('MatMul', [batchInside(heightTaps, kh * o!), ctx.node('Transpose', [batchInside(widthTaps, kw * c!)], { perm: [1, 0] })]);
+  }
+  return ctx.node('Transpose', [ctx.node('Reshape', [product, ctx.int64s([o!, kh, c!, kw])])], { perm: [0, 2, 1, 3] });
 }
 
 /**
