@@ -1,6 +1,7 @@
 // Convolution kernels layer by layer, sgdlab against PyTorch: what bounds the WRN rows against
-// PyTorch. sgdlab's side is its own lowering (src/graph/prims/conv.ts: ONNX Runtime Conv,
-// ConvTranspose, and im2col GEMMs for the weight gradient); PyTorch's is aten's conv2d and
+// PyTorch. sgdlab's side is its own lowering (src/graph/prims/conv.ts: ONNX Runtime's NCHWc Conv
+// for the forward and stride-1 input gradient, ConvTranspose for strided input gradients, unfolded
+// GEMMs for the weight gradient); PyTorch's is aten's conv2d and
 // convolution_backward (oneDNN on this build), through bench/peer_torch.py.
 
 import { spawnSync } from 'node:child_process';
@@ -71,6 +72,9 @@ export interface ConvLayerRow { layer: string; gflop: number; sgdlab: ConvTimes;
 export async function compareConvLayers(python: string | null, threads: number, onRow: (r: ConvLayerRow) => void = () => {}): Promise<{ rows: ConvLayerRow[]; note: string }> {
   const theirs = python ? pytorchConvLayers(python, WRN_CONV_LAYERS, threads) : { layers: null, note: 'PyTorch not available' };
   const rows: ConvLayerRow[] = [];
+  // An untimed pass first: a process's first sessions of each shape ran up to 1.4× slower over 40
+  // calls (fresh memory and threads), which showed as forward times above the input gradient's.
+  for (const l of WRN_CONV_LAYERS) await sgdlabConvLayer(l, threads, 3);
   for (const [i, l] of WRN_CONV_LAYERS.entries()) {
     rows.push({ layer: layerName(l), gflop: layerGflop(l), sgdlab: await sgdlabConvLayer(l, threads), pytorch: theirs.layers?.[i] ?? null });
     onRow(rows.at(-1)!);
