@@ -1,7 +1,9 @@
 // Fusions that ONNX Runtime does not find by itself, planned on the traced program before lowering.
-// The one here is the SGD update of a matmul's weight, W − s·Σ_k A_k·B_k: as a chain of Gemm nodes
+// The main one is the SGD update of a matmul's weight, W − s·Σ_k A_k·B_k: as a chain of Gemm nodes
 // it writes W' directly instead of materialising ∇W, scaling it and subtracting (three passes over
 // the parameters less per step, which is what bounds small-batch steps: they are memory bound).
+// The other is Σ x², the squared gradient norm of the fd step and of weight decay, as one
+// ReduceSumSquare pass instead of a Mul that writes x² and a ReduceSum that reads it back.
 
 import { opOf as op, type Tensor } from './tensor.ts';
 import { sameShape } from './types.ts';
@@ -57,6 +59,29 @@ function matmulTerms(t: Tensor, once: (t: Tensor) => boolean): GemmTerm[] | null
     return inner && inner.length === 1 ? [{ a: inner[0]!.b, b: inner[0]!.a, transA: !inner[0]!.transB, transB: !inner[0]!.transA }] : null;
   }
   return null;
+}
+
+/** Σ x² over `axes`: a `sum` of a single-use `mul(x, x)`. */
+export interface SquareSum {
+  x: Tensor;
+  axes: number[];
+  keepdims: boolean;
+}
+
+/** Which `sum` nodes of the program become ReduceSumSquare. */
+export function planSquareSums(order: readonly Tensor[], outputs: readonly Tensor[]): Map<number, SquareSum> {
+  const uses = useCounts(order, outputs);
+  const plan = new Map<number, SquareSum>();
+  for (const t of order) {
+    const o = op(t);
+    if (o?.prim !== 'sum') continue;
+    const { axes, keepdims } = o.params as { axes: number[]; keepdims: boolean };
+    const square = o.inputs[0]!;
+    const m = op(square);
+    if (axes.length === 0 || m?.prim !== 'mul' || m.inputs[0] !== m.inputs[1] || uses.get(square.id) !== 1) continue;
+    plan.set(t.id, { x: m.inputs[0]!, axes: axes.map((a) => (a < 0 ? a + square.rank : a)), keepdims });
+  }
+  return plan;
 }
 
 /** Which `sub` nodes of the program become Gemm updates. */

@@ -4,7 +4,7 @@
 import onnxProto from 'onnx-proto';
 import { rules } from './registry.ts';
 import { topologicalOrder } from './autodiff.ts';
-import { gemmUpdateInputs, planGemmUpdates, type GemmUpdate } from './fusion.ts';
+import { gemmUpdateInputs, planGemmUpdates, planSquareSums, type GemmUpdate, type SquareSum } from './fusion.ts';
 import type { HostArray, Tensor } from './tensor.ts';
 import { GraphError, type DType, type Shape } from './types.ts';
 
@@ -151,7 +151,8 @@ export class GraphLowering implements LowerCtx {
     const names = new Map(bound);
     const order = topologicalOrder(outputs);
     const updates = this.fuse ? planGemmUpdates(order, outputs) : new Map<number, GemmUpdate>();
-    // Only what the outputs need, reading fused updates through their Gemm inputs.
+    const squares = this.fuse ? planSquareSums(order, outputs) : new Map<number, SquareSum>();
+    // Only what the outputs need, reading fused nodes through their own inputs.
     const needed = new Set<number>();
     const stack = [...outputs];
     while (stack.length > 0) {
@@ -159,7 +160,9 @@ export class GraphLowering implements LowerCtx {
       if (needed.has(t.id) || names.has(t.id)) continue;
       needed.add(t.id);
       const update = updates.get(t.id);
+      const square = squares.get(t.id);
       if (update) stack.push(...gemmUpdateInputs(update));
+      else if (square) stack.push(square.x);
       else if (t.origin.kind === 'op') stack.push(...t.origin.inputs);
     }
     for (const t of order) {
@@ -173,6 +176,12 @@ export class GraphLowering implements LowerCtx {
       const update = updates.get(t.id);
       if (update) {
         names.set(t.id, this.gemmUpdate(update, names));
+        continue;
+      }
+      const square = squares.get(t.id);
+      if (square) {
+        // Opset 17's ReduceSumSquare takes its axes as an attribute.
+        names.set(t.id, this.node('ReduceSumSquare', [names.get(square.x.id)!], { axes: square.axes, keepdims: square.keepdims ? 1 : 0 }));
         continue;
       }
       const ins = o.inputs.map((x) => names.get(x.id)!);

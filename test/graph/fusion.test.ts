@@ -43,3 +43,22 @@ test('an update whose gradient is also used elsewhere is not fused (no recomputa
   }, specs);
   assert.equal(opCount(f.model, 'Gemm'), 0);
 });
+
+test('Σ x² lowers to ReduceSumSquare (full, over axes, keepdims), equal to the unfused Mul + ReduceSum; a square used elsewhere stays a Mul', async () => {
+  const program = ({ a }: { a: Tensor }) => {
+    const shared = a.mul(a);
+    return { all: a.mul(a).sum(), rows: a.mul(a).sum([-1], true), cols: a.mul(a).sum([0]), sharedSum: shared.sum(), shared };
+  };
+  const specA = { a: spec([6, 7], 'float64') };
+  const input = { a: host64([6, 7], 9) };
+  const fused = await compile(program, specA, { fuse: true });
+  const plain = await compile(program, specA, { fuse: false });
+  assert.equal(opCount(fused.model, 'ReduceSumSquare'), 3);
+  assert.equal(opCount(plain.model, 'ReduceSumSquare'), 0);
+  const a = (await fused.run(input)) as Record<string, HostTensor>;
+  const b = (await plain.run(input)) as Record<string, HostTensor>;
+  for (const k of ['all', 'rows', 'cols', 'sharedSum', 'shared']) {
+    assert.deepEqual(a[k]!.shape, b[k]!.shape, k);
+    assert.ok(maxRelDiff(a[k]!.data as Float64Array, b[k]!.data as Float64Array) < 1e-14, `${k}: ${maxRelDiff(a[k]!.data as Float64Array, b[k]!.data as Float64Array)}`);
+  }
+});
