@@ -120,7 +120,7 @@ const convCases = [
   { size: 17, channels: [3, 4, 4, 5], nchwc: true },
   { size: 9, channels: [3, 16, 16, 32], nchwc: true },
   { size: 6, channels: [16, 32, 16, 16], nchwc: true },
-  { size: 9, channels: [3, 16, 4, 16], nchwc: true }, // unblocked inputs: 4-channel cotangent and input
+  { size: 9, channels: [3, 32, 4, 32], nchwc: true }, // unblocked inputs: 4-channel cotangent and input
   { size: 9, channels: [3, 16, 16, 32], nchwc: false },
 ];
 for (const { size, channels: [c0, c1, c2, c3], nchwc } of convCases) {
