@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { buildModel } from '../src/nn/index.ts';
 import type { StepKind } from '../src/train/index.ts';
-import { BENCH_MODELS, KINDS, analyticFlops, cpuInfo, matmulPeak, mergeStepRows, parseArgs, quietGate, round, stepBench, table, type BenchModel, type StepRow } from './lib.ts';
+import { BENCH_MODELS, KINDS, analyticFlops, cpuInfo, matmulPeak, median, mergeStepRows, parseArgs, quietGate, round, stepBench, table, type BenchModel, type StepRow } from './lib.ts';
 import { runDiagnostics, runLoopBench, type Diagnostics, type LoopRow } from './loop.ts';
 import { findTorchPython, runPeer, type PeerSystem } from './peers.ts';
 import { profileStep, type StepProfile } from './profile-step.ts';
@@ -169,6 +169,31 @@ for (const c of peerConfigs) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// sgdlab against PyTorch on the WRN plain and fd steps, interleaved. The table above times the two
+// systems minutes apart, and the machine's speed drifts between them by more than their margin
+// (PyTorch's WRN-16-4 fd step measured 567 and 710 ms in two runs an hour apart), so these rows
+// alternate sgdlab and PyTorch blocks and compare each round's pair.
+
+interface HeadToHead { model: BenchModel['name']; batch: number; kind: StepKind; rounds: { sgdlab: number; pytorch: number }[]; speedup: number | null }
+const HEAD_TO_HEAD_ROUNDS = 3;
+const headToHead: HeadToHead[] = [];
+if (torch.python) {
+  for (const c of configs.filter(wrn)) {
+    for (const kind of ['plain', 'modified-fd'] as const) {
+      const rounds: HeadToHead['rounds'] = [];
+      for (let i = 0; i < HEAD_TO_HEAD_ROUNDS; i++) {
+        const ours = await stepBench({ model: c.model, batch: c.batch, kind, stepsPerCall: c.stepsPerCall, threads: args.threads, peakGflops: peak.gflops, warmup: 1, reps: 3 });
+        const theirs = await runPeer('pytorch', { model: c.model.spec, batch: c.batch, kind, threads: args.threads, warmup: 1, maxReps: 3, budgetSeconds: 4 }, 300, torch.python);
+        if (theirs.msPerStep === null) break;
+        rounds.push({ sgdlab: ours.msPerStep, pytorch: theirs.msPerStep });
+        log(`head to head ${c.model.name} b${c.batch} ${kind} round ${i + 1}: sgdlab ${ours.msPerStep.toFixed(1)}, pytorch ${theirs.msPerStep.toFixed(1)} ms/step`);
+      }
+      headToHead.push({ model: c.model.name, batch: c.batch, kind, rounds, speedup: rounds.length ? median(rounds.map((r) => r.pytorch / r.sgdlab)) : null });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Training loop
 
 const loop = await runLoopBench({ threads: args.threads, quick }, log);
@@ -215,6 +240,13 @@ for (const [peerName, factor] of [['jax-js', 5], ['pytorch', 1]] as const) {
     const speedup = r.msPerStep! / s.msPerStep!;
     met &&= speedup >= factor && (factor > 1 || speedup > 1);
     measured.push(`${r.model} b${r.batch} ${r.kind}: ${speedup.toFixed(1)}×`);
+  }
+  // Against PyTorch the WRN plain and fd rows must also win the interleaved rounds.
+  if (peerName === 'pytorch') {
+    for (const h of headToHead) {
+      met &&= h.speedup !== null && h.speedup > 1;
+      measured.push(`${h.model} b${h.batch} ${h.kind} interleaved: ${h.speedup === null ? 'no PyTorch time' : `${h.speedup.toFixed(2)}× (median of ${h.rounds.map((r) => (r.pytorch / r.sgdlab).toFixed(2)).join(', ')})`}`);
+    }
   }
   targets.push({ target: factor > 1 ? `≥ ${factor}× faster than ${peerName} on every step it runs` : `faster than ${peerName} on every step`, measured: any ? measured : ['no peer rows'], met: any ? met : null });
 }
@@ -280,7 +312,7 @@ const full = {
   ...json,
   machine: { cpu: cpu.model, cores: cpu.cores, threads: args.threads, started: started.toISOString(), finished: finished.toISOString(), quick, loadAverage1m: { before: loadBefore, after: loadAfter } },
   matmul: { ms: peak.ms, bestGflops: peak.bestGflops, foreignLoad: peak.foreignLoad, measurements: peaks.map((p) => ({ at: p.at, gflops: round(p.peak.gflops, 2), bestGflops: round(p.peak.bestGflops, 2) })) },
-  sgdlabSingleCall: singleCall, torch: torch.note, targets, diagnostics, wrnProfiles: profiles, convLayers, convLayersNote,
+  sgdlabSingleCall: singleCall, torch: torch.note, headToHead, targets, diagnostics, wrnProfiles: profiles, convLayers, convLayersNote,
 };
 
 const fmt = (x: number | null, d: number) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -399,6 +431,15 @@ const md = [
   '',
   "Loop time: intervals between train()'s progress events after epoch 1 (compiles done, evaluation only at the end): sampler, batch gathering, learning-rate schedule, the ONNX Runtime call and the loss check. Bare: the same compileLoop program (same step, signature and K) on pre-stacked batches, parameters fed back. The Fashion-MNIST-shaped row uses the config's `data: 'synthetic', dimension: 784, classes: 10`.",
   '',
+  ...(headToHead.length ? [
+    '### sgdlab against PyTorch, interleaved (WRN plain and fd)',
+    '',
+    `${HEAD_TO_HEAD_ROUNDS} rounds, each an sgdlab block (compile, 1 warm-up call, 3 timed calls) followed by a PyTorch block (1 warm-up step, ≤ 3 timed steps) of the same step, so that both systems of a round see the same machine; "speed-up" = PyTorch ms/step ÷ sgdlab ms/step.`,
+    '',
+    table(['model', 'batch', 'kind', ...Array.from({ length: HEAD_TO_HEAD_ROUNDS }, (_, i) => `round ${i + 1} sgdlab / PyTorch ms`), 'median speed-up'],
+      headToHead.map((h) => [h.model, h.batch, h.kind, ...Array.from({ length: HEAD_TO_HEAD_ROUNDS }, (_, i) => (h.rounds[i] ? `${h.rounds[i]!.sgdlab.toFixed(1)} / ${h.rounds[i]!.pytorch.toFixed(1)}` : '—')), h.speedup === null ? '—' : `${h.speedup.toFixed(2)}×`])),
+    '',
+  ] : []),
   '## Targets of issue 5',
   '',
   table(['target', 'measured', 'status'], targets.map((t) => [t.target, t.measured.join('; '), metText(t)])),
