@@ -148,31 +148,13 @@ async function peer(system: PeerSystem, c: Config, kind: StepKind, r: Omit<PeerR
   log(`${system} ${c.model.name} b${c.batch} ${kind}: ${res.msPerStep === null ? 'null' : `${res.msPerStep.toFixed(1)} ms/step`} — ${res.note}`);
 }
 
-const peerConfigs = allConfigs.filter((c) => !(quick && c.skipQuick));
-for (const c of peerConfigs) {
-  const slow = wrn(c) || c.model.name === 'mlp-784-4096x3-10';
-  // PyTorch: every kind.
-  for (const kind of KINDS) {
-    if (!torch.python) { rows.push(peerRow('pytorch', c, kind, null, torch.note)); continue; }
-    await peer('pytorch', c, kind, { warmup: slow ? 1 : 2, maxReps: quick ? 3 : slow ? 3 : 10, budgetSeconds: quick ? 2 : 8 }, 300);
-  }
-  // jax-js: every kind; its WRN steps take tens of seconds, so none in --quick.
-  for (const kind of KINDS) {
-    if (quick && wrn(c)) { rows.push(peerRow('jax-js', c, kind, null, 'skipped in --quick (a jax-js WRN-10-1 step takes ≈ 15 s after ≈ 1 min of compilation)')); continue; }
-    await peer('jax-js', c, kind, { warmup: 1, maxReps: quick ? 2 : slow ? 3 : 5, budgetSeconds: quick ? 2 : 10, eagerFallback: !quick }, wrn(c) ? 150 : 180);
-  }
-  // tfjs: the plain step; the modified step is not timed (its second-order gradient is probed once).
-  if (quick && wrn(c)) rows.push(peerRow('tfjs', c, 'plain', null, 'skipped in --quick (tfjs trains convolutions on its cpu backend only: ≈ 60 s per WRN-10-1 step)'));
-  else await peer('tfjs', c, 'plain', wrn(c) ? { warmup: 0, maxReps: 1, budgetSeconds: 0, backend: 'cpu' } : { warmup: 1, maxReps: quick ? 2 : slow ? 3 : 5, budgetSeconds: quick ? 2 : 10 }, 150);
-  if (c.model.name === 'mlp-784-1024x3-10' && c.batch === 16) await peer('tfjs', c, 'modified-exact', { warmup: 0, maxReps: 1, budgetSeconds: 0 }, 120);
-  else rows.push(peerRow('tfjs', c, 'modified-exact', null, 'not timed: see the second-order probe in the tfjs mlp-784-1024x3-10 batch-16 modified-exact row'));
-}
-
 // ---------------------------------------------------------------------------------------------
 // sgdlab against PyTorch on the WRN plain and fd steps, interleaved. The table above times the two
 // systems minutes apart, and the machine's speed drifts between them by more than their margin
 // (PyTorch's WRN-16-4 fd step measured 567 and 710 ms in two runs an hour apart), so these rows
-// alternate sgdlab and PyTorch blocks and compare each round's pair.
+// alternate sgdlab and PyTorch blocks and compare each round's pair. They run before the other
+// peers: after jax-js's and tfjs's runs sgdlab's blocks measured 12–20% slower than its own rows
+// above (PyTorch's did not), which would make the comparison depend on what ran before it.
 
 interface HeadToHead { model: BenchModel['name']; batch: number; kind: StepKind; rounds: { sgdlab: number; pytorch: number }[]; speedup: number | null }
 const HEAD_TO_HEAD_ROUNDS = 3;
@@ -191,6 +173,26 @@ if (torch.python) {
       headToHead.push({ model: c.model.name, batch: c.batch, kind, rounds, speedup: rounds.length ? median(rounds.map((r) => r.pytorch / r.sgdlab)) : null });
     }
   }
+}
+
+const peerConfigs = allConfigs.filter((c) => !(quick && c.skipQuick));
+for (const c of peerConfigs) {
+  const slow = wrn(c) || c.model.name === 'mlp-784-4096x3-10';
+  // PyTorch: every kind.
+  for (const kind of KINDS) {
+    if (!torch.python) { rows.push(peerRow('pytorch', c, kind, null, torch.note)); continue; }
+    await peer('pytorch', c, kind, { warmup: slow ? 1 : 2, maxReps: quick ? 3 : slow ? 3 : 10, budgetSeconds: quick ? 2 : 8 }, 300);
+  }
+  // jax-js: every kind; its WRN steps take tens of seconds, so none in --quick.
+  for (const kind of KINDS) {
+    if (quick && wrn(c)) { rows.push(peerRow('jax-js', c, kind, null, 'skipped in --quick (a jax-js WRN-10-1 step takes ≈ 15 s after ≈ 1 min of compilation)')); continue; }
+    await peer('jax-js', c, kind, { warmup: 1, maxReps: quick ? 2 : slow ? 3 : 5, budgetSeconds: quick ? 2 : 10, eagerFallback: !quick }, wrn(c) ? 150 : 180);
+  }
+  // tfjs: the plain step; the modified step is not timed (its second-order gradient is probed once).
+  if (quick && wrn(c)) rows.push(peerRow('tfjs', c, 'plain', null, 'skipped in --quick (tfjs trains convolutions on its cpu backend only: ≈ 60 s per WRN-10-1 step)'));
+  else await peer('tfjs', c, 'plain', wrn(c) ? { warmup: 0, maxReps: 1, budgetSeconds: 0, backend: 'cpu' } : { warmup: 1, maxReps: quick ? 2 : slow ? 3 : 5, budgetSeconds: quick ? 2 : 10 }, 150);
+  if (c.model.name === 'mlp-784-1024x3-10' && c.batch === 16) await peer('tfjs', c, 'modified-exact', { warmup: 0, maxReps: 1, budgetSeconds: 0 }, 120);
+  else rows.push(peerRow('tfjs', c, 'modified-exact', null, 'not timed: see the second-order probe in the tfjs mlp-784-1024x3-10 batch-16 modified-exact row'));
 }
 
 // ---------------------------------------------------------------------------------------------
