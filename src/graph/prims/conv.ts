@@ -94,6 +94,7 @@ export const convRules: RuleTable<ConvPrimitive> = {
       // At stride 1 the adjoint is itself a convolution with the flipped, channel-swapped kernel,
       // and ORT's Conv beats its ConvTranspose (GEMM + col2im) from 16×16 up: 0.55–0.68× the time
       // at WRN-16-4's 32×32 and 16×16 shapes; at 8×8 they are level, so ConvTranspose stays there.
+      // Where the channels fit, the NCHWc kernel (nchwc.ts) takes it at every size.
       const asConv = out.dtype === 'float32' && p.stride[0] === 1 && p.stride[1] === 1 && transposedPads.every((v) => v >= 0);
       const [o, c] = wt!.shape as number[];
       if (asConv && ctx.nchwcBlock && nchwcFits(ctx.nchwcBlock, o!, c!)) {
@@ -147,8 +148,8 @@ export const convRules: RuleTable<ConvPrimitive> = {
       if (perExample) {
         const cols = byConv ? unfoldByConv(ctx, x!, xt!.shape, [kh, kw], p) : im2col(ctx, x!, xt!.shape, [kh, kw], p); // [N, C·kh·kw, Ho·Wo]
         const gT = ctx.node('Transpose', [ctx.node('Reshape', [g!, ctx.int64s([n!, o!, ho! * wo!])])], { perm: [0, 2, 1] });
-        const perExample = ctx.node('MatMul', [cols, gT]); // [N, C·kh·kw, O]
-        const summed = ctx.node('ReduceSum', [perExample, ctx.int64s([0])], { keepdims: 0 });
+        const products = ctx.node('MatMul', [cols, gT]); // [N, C·kh·kw, O]
+        const summed = ctx.node('ReduceSum', [products, ctx.int64s([0])], { keepdims: 0 });
         return ctx.node('Reshape', [ctx.node('Transpose', [summed], { perm: [1, 0] }), ctx.int64s([o!, c!, kh, kw])]);
       }
       const cols = byConv
@@ -239,10 +240,7 @@ function unfoldByConv(ctx: LowerCtx, x: string, xs: Shape, [kh, kw]: [number, nu
   const [n, c, h, w] = xs as number[];
   const [ho, wo] = convOutputSize('conv2d', [h!, w!], [kh, kw], p);
   const k = kh * kw;
-  const picks = new Float32Array(c! * k * k);
-  for (let ch = 0; ch < c!; ch++) for (let t = 0; t < k; t++) picks[(ch * k + t) * k + t] = 1;
-  const filter = ctx.constant('float32', [c! * k, 1, kh, kw], picks);
-  const unfolded = ctx.node('Conv', [x, filter], { group: c!, strides: p.stride, pads: p.padding, kernel_shape: [kh, kw] });
+  const unfolded = ctx.node('Conv', [x, pickFilters(ctx, c!, [kh, kw], k, (t) => t)], { group: c!, strides: p.stride, pads: p.padding, kernel_shape: [kh, kw] });
   return ctx.node('Reshape', [unfolded, ctx.int64s([n!, c! * k, ho * wo])]);
 }
 
