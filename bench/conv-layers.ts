@@ -4,11 +4,10 @@
 // GEMMs for the weight gradient); PyTorch's is aten's conv2d and
 // convolution_backward (oneDNN on this build), through bench/peer_torch.py.
 
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { compile, conv2d, HostTensor, spec, vjp, type CompiledFunction, type Tensor } from '../src/graph/index.ts';
 import { Rng } from '../src/util/random.ts';
 import { randomFloat32, table, timeCalls } from './lib.ts';
+import { runTorchScript } from './peers.ts';
 
 /** One 3×3 convolution with padding 1: input [batch, channels, size, size], `out` output channels. */
 export interface ConvLayer { model: string; batch: number; channels: number; size: number; out: number; stride: number }
@@ -57,20 +56,17 @@ async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promis
 }
 
 /** PyTorch's times for the same layers (one child process), or the reason there are none. */
-function pytorchConvLayers(python: string, layers: ConvLayer[], threads: number): { layers: ConvTimes[] | null; note: string } {
-  const request = { convLayers: layers, threads, reps: 15 };
-  const r = spawnSync(python, [fileURLToPath(new URL('./peer_torch.py', import.meta.url)), '--request', JSON.stringify(request)], { encoding: 'utf8', timeout: 300_000 });
-  const line = r.stdout?.split('\n').find((l) => l.startsWith('@@PEER '));
-  if (!line) return { layers: null, note: `PyTorch layer timing failed: ${(r.stderr || String(r.error ?? 'no output')).trim().split('\n').at(-1)}` };
-  const parsed = JSON.parse(line.slice('@@PEER '.length)) as { layers?: ConvTimes[]; note: string };
-  return { layers: parsed.layers ?? null, note: parsed.note };
+async function pytorchConvLayers(python: string, layers: ConvLayer[], threads: number): Promise<{ layers: ConvTimes[] | null; note: string }> {
+  const r = await runTorchScript<{ layers?: ConvTimes[]; note: string }>(python, { convLayers: layers, threads, reps: 15 }, 300);
+  if (!('result' in r)) return { layers: null, note: `PyTorch layer timing failed: ${r.why}` };
+  return { layers: r.result.layers ?? null, note: r.result.note };
 }
 
 export interface ConvLayerRow { layer: string; gflop: number; sgdlab: ConvTimes; pytorch: ConvTimes | null }
 
 /** Every WRN layer timed in sgdlab and (when `python` imports torch) in PyTorch; `onRow` sees each as it comes. */
 export async function compareConvLayers(python: string | null, threads: number, onRow: (r: ConvLayerRow) => void = () => {}): Promise<{ rows: ConvLayerRow[]; note: string }> {
-  const theirs = python ? pytorchConvLayers(python, WRN_CONV_LAYERS, threads) : { layers: null, note: 'PyTorch not available' };
+  const theirs = python ? await pytorchConvLayers(python, WRN_CONV_LAYERS, threads) : { layers: null, note: 'PyTorch not available' };
   const rows: ConvLayerRow[] = [];
   // An untimed pass first: a process's first sessions of each shape ran up to 1.4× slower over 40
   // calls (fresh memory and threads), which showed as forward times above the input gradient's.

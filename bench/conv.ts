@@ -3,11 +3,10 @@
 //   npm run bench:conv [-- --threads 2]
 
 import { compareConvLayers, convLayersTable } from './conv-layers.ts';
+import { parseArgs } from './lib.ts';
 import { findTorchPython } from './peers.ts';
 
-const i = process.argv.indexOf('--threads');
-const threads = i >= 0 ? Number(process.argv[i + 1]) : 2;
-if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads: expected a positive integer, got '${process.argv[i + 1]}'`);
+const { threads } = parseArgs(process.argv.slice(2));
 const torch = findTorchPython();
 const { rows, note } = await compareConvLayers(torch.python, threads);
 console.log(`${torch.python ? note : torch.note}; ${threads} threads; median ms of one call\n`);

@@ -27,6 +27,21 @@ export async function runPeer(system: PeerSystem, request: PeerRequest, timeoutS
   const [cmd, args] = system === 'pytorch'
     ? [python!, [here('./peer_torch.py'), '--request', JSON.stringify(request)]]
     : [process.execPath, ['--import', 'tsx', here(system === 'jax-js' ? './peers/jaxjs.ts' : './peers/tfjs.ts'), '--request', JSON.stringify(request)]];
+  const r = await peerProcess<PeerResult>(cmd, args, timeoutSeconds);
+  if ('result' in r) return r.result;
+  const why = r.timedOut
+    ? `did not finish warm-up (compilation + ${request.warmup} step${request.warmup === 1 ? '' : 's'}) and one timed step within the row's bound of ${timeoutSeconds} s`
+    : r.why;
+  return { msPerStep: null, bestMsPerStep: null, reps: 0, foreignLoad: null, warmupMs: null, note: why };
+}
+
+/** bench/peer_torch.py on one request, as its `@@PEER` JSON line, or why there is none. */
+export function runTorchScript<T>(python: string, request: object, timeoutSeconds: number): Promise<{ result: T } | { timedOut: boolean; why: string }> {
+  return peerProcess<T>(python, [here('./peer_torch.py'), '--request', JSON.stringify(request)], timeoutSeconds);
+}
+
+/** A peer's child process, killed after `timeoutSeconds`: the JSON of its `@@PEER ` line, or why there is none. */
+function peerProcess<T>(cmd: string, args: string[], timeoutSeconds: number): Promise<{ result: T } | { timedOut: boolean; why: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -38,11 +53,11 @@ export async function runPeer(system: PeerSystem, request: PeerRequest, timeoutS
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('@@PEER '));
-      if (line) return resolve(JSON.parse(line.slice(7)) as PeerResult);
+      if (line) return resolve({ result: JSON.parse(line.slice(7)) as T });
       const why = timedOut
-        ? `did not finish warm-up (compilation + ${request.warmup} step${request.warmup === 1 ? '' : 's'}) and one timed step within the row's bound of ${timeoutSeconds} s`
+        ? `killed after ${timeoutSeconds} s`
         : `child exited (${signal ?? code}) without a result: ${err.trim().split('\n').filter(Boolean).at(-1)?.slice(0, 300) ?? ''}`;
-      resolve({ msPerStep: null, bestMsPerStep: null, reps: 0, foreignLoad: null, warmupMs: null, note: why });
+      resolve({ timedOut, why });
     });
   });
 }

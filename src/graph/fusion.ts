@@ -68,41 +68,51 @@ export interface SquareSum {
   keepdims: boolean;
 }
 
-/** Which `sum` nodes of the program become ReduceSumSquare. */
-export function planSquareSums(order: readonly Tensor[], outputs: readonly Tensor[]): Map<number, SquareSum> {
-  const uses = useCounts(order, outputs);
-  const plan = new Map<number, SquareSum>();
-  for (const t of order) {
-    const o = op(t);
-    if (o?.prim !== 'sum') continue;
-    const { axes, keepdims } = o.params as { axes: number[]; keepdims: boolean };
-    const square = o.inputs[0]!;
-    const m = op(square);
-    if (axes.length === 0 || m?.prim !== 'mul' || m.inputs[0] !== m.inputs[1] || uses.get(square.id) !== 1) continue;
-    plan.set(t.id, { x: m.inputs[0]!, axes: axes.map((a) => (a < 0 ? a + square.rank : a)), keepdims });
-  }
-  return plan;
+/** The `sum` node `t` as Σ x², when it sums a single-use `mul(x, x)`. */
+function squareSum(t: Tensor, once: (t: Tensor) => boolean): SquareSum | null {
+  const o = op(t);
+  if (o?.prim !== 'sum') return null;
+  const { axes, keepdims } = o.params as { axes: number[]; keepdims: boolean };
+  const square = o.inputs[0]!;
+  const m = op(square);
+  if (axes.length === 0 || m?.prim !== 'mul' || m.inputs[0] !== m.inputs[1] || !once(square)) return null;
+  return { x: m.inputs[0]!, axes: axes.map((a) => (a < 0 ? a + square.rank : a)), keepdims };
 }
 
-/** Which `sub` nodes of the program become Gemm updates. */
-export function planGemmUpdates(order: readonly Tensor[], outputs: readonly Tensor[]): Map<number, GemmUpdate> {
+/** The `sub` node `t` as a Gemm update, when it is base − s·Σ A·B with single-use intermediates. */
+function gemmUpdate(t: Tensor, once: (t: Tensor) => boolean): GemmUpdate | null {
+  const o = op(t);
+  if (o?.prim !== 'sub' || t.rank !== 2 || (t.dtype !== 'float32' && t.dtype !== 'float64')) return null;
+  const [base, scaled] = o.inputs as [Tensor, Tensor];
+  const m = op(scaled);
+  if (!sameShape(base.shape, t.shape) || m?.prim !== 'mul' || !once(scaled)) return null;
+  const [x, y] = m.inputs as [Tensor, Tensor];
+  const [product, scale] = y.rank === 0 ? [x, y] : x.rank === 0 ? [y, x] : [undefined, undefined];
+  if (!product || !scale || !sameShape(product.shape, t.shape)) return null;
+  const terms = matmulTerms(product, once);
+  return terms && { base, scale, terms };
+}
+
+/** A node of the program lowered as fused ONNX nodes instead of its traced sub-expression. */
+export type Fusion = { kind: 'gemmUpdate'; update: GemmUpdate } | { kind: 'squareSum'; square: SquareSum };
+
+/** The tensors a fusion reads in place of its sub-expression. */
+export const fusionInputs = (f: Fusion): Tensor[] =>
+  f.kind === 'gemmUpdate' ? [f.update.base, f.update.scale, ...f.update.terms.flatMap((k) => [k.a, k.b])] : [f.square.x];
+
+/** Which nodes of the program are lowered fused, and how. */
+export function planFusions(order: readonly Tensor[], outputs: readonly Tensor[]): Map<number, Fusion> {
   const uses = useCounts(order, outputs);
   const once = (t: Tensor) => uses.get(t.id) === 1;
-  const plan = new Map<number, GemmUpdate>();
+  const plan = new Map<number, Fusion>();
   for (const t of order) {
-    const o = op(t);
-    if (o?.prim !== 'sub' || t.rank !== 2 || (t.dtype !== 'float32' && t.dtype !== 'float64')) continue;
-    const [base, scaled] = o.inputs as [Tensor, Tensor];
-    const m = op(scaled);
-    if (!sameShape(base.shape, t.shape) || m?.prim !== 'mul' || !once(scaled)) continue;
-    const [x, y] = m.inputs as [Tensor, Tensor];
-    const [product, scale] = y.rank === 0 ? [x, y] : x.rank === 0 ? [y, x] : [undefined, undefined];
-    if (!product || !scale || !sameShape(product.shape, t.shape)) continue;
-    const terms = matmulTerms(product, once);
-    if (terms) plan.set(t.id, { base, scale, terms });
+    const update = gemmUpdate(t, once);
+    if (update) {
+      plan.set(t.id, { kind: 'gemmUpdate', update });
+      continue;
+    }
+    const square = squareSum(t, once);
+    if (square) plan.set(t.id, { kind: 'squareSum', square });
   }
   return plan;
 }
-
-/** The tensors a fused update reads in place of its sub-expression. */
-export const gemmUpdateInputs = (u: GemmUpdate): Tensor[] => [u.base, u.scale, ...u.terms.flatMap((k) => [k.a, k.b])];

@@ -4,7 +4,7 @@
 import onnxProto from 'onnx-proto';
 import { rules } from './registry.ts';
 import { topologicalOrder } from './autodiff.ts';
-import { gemmUpdateInputs, planGemmUpdates, planSquareSums, type GemmUpdate, type SquareSum } from './fusion.ts';
+import { fusionInputs, planFusions, type Fusion, type GemmUpdate } from './fusion.ts';
 import type { HostArray, Tensor } from './tensor.ts';
 import { GraphError, type DType, type Shape } from './types.ts';
 
@@ -150,8 +150,7 @@ export class GraphLowering implements LowerCtx {
   lower(outputs: readonly Tensor[], bound: Map<number, string>): string[] {
     const names = new Map(bound);
     const order = topologicalOrder(outputs);
-    const updates = this.fuse ? planGemmUpdates(order, outputs) : new Map<number, GemmUpdate>();
-    const squares = this.fuse ? planSquareSums(order, outputs) : new Map<number, SquareSum>();
+    const fusions = this.fuse ? planFusions(order, outputs) : new Map<number, Fusion>();
     // Only what the outputs need, reading fused nodes through their own inputs.
     const needed = new Set<number>();
     const stack = [...outputs];
@@ -159,10 +158,8 @@ export class GraphLowering implements LowerCtx {
       const t = stack.pop()!;
       if (needed.has(t.id) || names.has(t.id)) continue;
       needed.add(t.id);
-      const update = updates.get(t.id);
-      const square = squares.get(t.id);
-      if (update) stack.push(...gemmUpdateInputs(update));
-      else if (square) stack.push(square.x);
+      const fusion = fusions.get(t.id);
+      if (fusion) stack.push(...fusionInputs(fusion));
       else if (t.origin.kind === 'op') stack.push(...t.origin.inputs);
     }
     for (const t of order) {
@@ -173,15 +170,9 @@ export class GraphLowering implements LowerCtx {
         names.set(t.id, this.model.constant(t.dtype, t.shape, o.data));
         continue;
       }
-      const update = updates.get(t.id);
-      if (update) {
-        names.set(t.id, this.gemmUpdate(update, names));
-        continue;
-      }
-      const square = squares.get(t.id);
-      if (square) {
-        // Opset 17's ReduceSumSquare takes its axes as an attribute.
-        names.set(t.id, this.node('ReduceSumSquare', [names.get(square.x.id)!], { axes: square.axes, keepdims: square.keepdims ? 1 : 0 }));
+      const fusion = fusions.get(t.id);
+      if (fusion) {
+        names.set(t.id, this.fused(fusion, names));
         continue;
       }
       const ins = o.inputs.map((x) => names.get(x.id)!);
@@ -189,6 +180,13 @@ export class GraphLowering implements LowerCtx {
       names.set(t.id, lowerRule(this, ins, o.params, { inputs: o.inputs, out: t }));
     }
     return outputs.map((t) => names.get(t.id)!);
+  }
+
+  private fused(f: Fusion, names: Map<number, string>): string {
+    if (f.kind === 'gemmUpdate') return this.gemmUpdate(f.update, names);
+    // Opset 17's ReduceSumSquare takes its axes as an attribute.
+    const { x, axes, keepdims } = f.square;
+    return this.node('ReduceSumSquare', [names.get(x.id)!], { axes, keepdims: keepdims ? 1 : 0 });
   }
 
   /** base − s·Σ A_k·B_k as chained Gemm(A, s·B, C, alpha = −1, beta = 1), scaling the smaller operand. */

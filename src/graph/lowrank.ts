@@ -12,7 +12,7 @@
 
 import { topologicalOrder } from './autodiff.ts';
 import { constant, opOf, rebound, type Tensor } from './tensor.ts';
-import type { DType } from './types.ts';
+import { sameShape, type DType } from './types.ts';
 
 export const isTranspose2d = (t: Tensor) => opOf(t)?.prim === 'transpose' && t.rank === 2 && opOf(t)!.inputs[0]!.rank === 2;
 
@@ -93,7 +93,7 @@ export function lowRankTerms(g: Tensor): LowRankTerm[] | null {
       return inner && negated(inner);
     }
     case 'add': {
-      if (x.shape.join() !== g.shape.join() || y.shape.join() !== g.shape.join()) return null;
+      if (!sameShape(x.shape, g.shape) || !sameShape(y.shape, g.shape)) return null;
       const [l, r] = [lowRankTerms(x), lowRankTerms(y)];
       return l && r ? [...l, ...r] : null;
     }
@@ -102,14 +102,14 @@ export function lowRankTerms(g: Tensor): LowRankTerm[] | null {
       // factors are small when the products are close (finite differences), where keeping a₁b₁ and
       // a₂b₂ as separate rows would cancel them in every later use and amplify rounding by the
       // (large) coefficient of the difference.
-      if (x.shape.join() !== g.shape.join() || y.shape.join() !== g.shape.join()) return null;
+      if (!sameShape(x.shape, g.shape) || !sameShape(y.shape, g.shape)) return null;
       const [l, r] = [lowRankTerms(x), lowRankTerms(y)];
       if (l?.length !== 1 || r?.length !== 1) return null;
       const [p, q] = [l[0]!, r[0]!];
       const unit = (k: LowRankTerm) => k.coef.length === 1 && k.coef[0]!.factors.length === 0 && !k.coef[0]!.negative;
       if (!unit(p) || !unit(q) || p.transA !== q.transA || p.transB !== q.transB) return null;
       if ('minus' in p.a || 'minus' in p.b || 'minus' in q.a || 'minus' in q.b) return null;
-      if (p.a.shape.join() !== q.a.shape.join() || p.b.shape.join() !== q.b.shape.join()) return null;
+      if (!sameShape(p.a.shape, q.a.shape) || !sameShape(p.b.shape, q.b.shape)) return null;
       return [
         { ...p, a: { minus: [p.a, q.a] } },
         { ...q, b: { minus: [p.b, q.b] } },
@@ -117,7 +117,7 @@ export function lowRankTerms(g: Tensor): LowRankTerm[] | null {
     }
     case 'mul': {
       // A matrix times one value (a scalar, or a cotangent broadcast from one).
-      const full = (t: Tensor) => t.shape.join() === g.shape.join();
+      const full = (t: Tensor) => sameShape(t.shape, g.shape);
       const [m, s] = full(x) && scalarOf(y) ? [x, scalarOf(y)] : full(y) && scalarOf(x) ? [y, scalarOf(x)] : [undefined, undefined];
       if (!m || !s) return null;
       const inner = lowRankTerms(m);
@@ -227,7 +227,7 @@ export function reassociateLowRank(outputs: readonly Tensor[]): Tensor[] {
   /** Σ M⊙N over all entries for low-rank M = Σ c·op(a)·op(b), N likewise: Σ c·c'·Σ (op(a)ᵀ·op(a')) ⊙ (op(b)·op(b')ᵀ). */
   const fullSum = (p: Tensor): Tensor | undefined => {
     const o = opOf(p);
-    if (o?.prim !== 'mul' || p.rank !== 2 || o.inputs.some((i) => i.rank !== 2 || i.shape.join() !== p.shape.join())) return undefined;
+    if (o?.prim !== 'mul' || p.rank !== 2 || o.inputs.some((i) => !sameShape(i.shape, p.shape))) return undefined;
     const [ms, ns] = [terms(o.inputs[0]!), terms(o.inputs[1]!)];
     if (!ms || !ns) return undefined;
     const [rows, cols] = p.shape as [number, number];
