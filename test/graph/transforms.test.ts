@@ -190,3 +190,32 @@ for (const { kernel, stride, padding, size } of stridedCases) {
     assert.ok(d < 1e-4, `float32 vs float64 ${d}`);
   });
 }
+
+// Stride-1 weight gradients over padding geometries: the split unfolding (input along its width,
+// cotangent along its height, over the input's own rows) where the padding is at most kernel−1,
+// the full unfolding otherwise (the last case), against the float64 lowering.
+const weightGradCases = [
+  { kernel: [3, 3], padding: [1, 1, 1, 1], size: 8 },
+  { kernel: [2, 3], padding: [1, 0, 0, 2], size: 7 },
+  { kernel: [3, 3], padding: [0, 0, 0, 0], size: 9 },
+  { kernel: [5, 5], padding: [2, 2, 2, 2], size: 8 },
+  { kernel: [3, 3], padding: [2, 1, 0, 2], size: 6 },
+  { kernel: [2, 2], padding: [2, 0, 1, 1], size: 6 },
+];
+for (const { kernel, padding, size } of weightGradCases) {
+  test(`float32 stride-1 weight gradient (kernel ${kernel.join('x')}, padding [${padding}], ${size}×${size}) agrees with float64`, async () => {
+    const [c, o] = [16, 8];
+    const geometry = { padding: padding as [number, number, number, number] };
+    const ho = (n: number, k: number, a: number, b: number) => n + a + b - k + 1;
+    const gShape = [3, o, ho(size, kernel[0]!, padding[0]!, padding[2]!), ho(size, kernel[1]!, padding[1]!, padding[3]!)];
+    const build = (dtype: 'float32' | 'float64') =>
+      compile(({ x, w, g }: { x: Tensor; w: Tensor; g: Tensor }) => grad((v: Tensor) => vdot(conv2d(x, v, geometry), g))(w), {
+        x: spec([3, c, size, size], dtype), w: spec([o, c, ...kernel], dtype), g: spec(gShape, dtype),
+      });
+    const host = { x: host64([3, c, size, size], 8), w: host64([o, c, ...kernel], 9, 0.2), g: host64(gShape, 10) };
+    const r64 = (await (await build('float64')).run(host)) as HostTensor;
+    const r32 = (await (await build('float32')).run({ x: to32(host.x), w: to32(host.w), g: to32(host.g) })) as HostTensor;
+    const d = maxRelDiff(r32.data as Float32Array, r64.data as Float64Array);
+    assert.ok(d < 1e-4, `float32 vs float64 ${d}`);
+  });
+}

@@ -140,9 +140,9 @@ export const convRules: RuleTable<ConvPrimitive> = {
       const [kh, kw] = p.kernelSize;
       const byConv = out.dtype === 'float32';
       const perExample = ho! * wo! >= 4 * o!;
-      const hp = h! + p.padding[0] + p.padding[2];
-      const splitWrites = (kw * c! + kh * o!) * hp * wo!;
-      if (byConv && p.stride[0] === 1 && p.stride[1] === 1 && splitWrites < kh * kw * c! * ho! * wo!) {
+      const splitWrites = (kw * c! + kh * o!) * h! * wo!;
+      const splitFits = p.stride[0] === 1 && p.stride[1] === 1 && Math.max(p.padding[0], p.padding[2]) <= kh - 1;
+      if (byConv && splitFits && splitWrites < kh * kw * c! * ho! * wo!) {
         return splitUnfoldWeightGrad(ctx, x!, xt!.shape, g!, gt!.shape, p, [kh, kw], perExample);
       }
       if (perExample) {
@@ -205,18 +205,22 @@ function pickFilters(ctx: LowerCtx, channels: number, kernel: [number, number], 
 
 /**
  * Stride-1 weight gradient with the kernel split between the two operands: the input unfolded along
- * its width only (kw copies, padded rows kept) and the cotangent along its height only (kh copies,
- * shifted down by each row tap), so ∂W[o,c,i,j] = Σ_n Σ_(h',w) G[n,o,h'−i,w]·Xpad[n,c,h',w+j] is a
- * GEMM [kh·O, Hp·Wo]·[Hp·Wo, kw·C] per example (summed), or one over the whole batch after moving
- * the batch axis inwards: kw·X + kh·G written (and moved) instead of kh·kw·X.
+ * its width only (kw copies of its H rows) and the cotangent along its height only (kh copies, each
+ * shifted by its row tap), so ∂W[o,c,i,j] = Σ_n Σ_(h',w) G[n,o,h'+pt−i,w]·X[n,c,h',w+j−pl] (h' over
+ * the input's own rows: a padded row contributes nothing, so none is formed) is a GEMM
+ * [kh·O, H·Wo]·[H·Wo, kw·C] per example (summed), or one over the whole batch after moving the batch
+ * axis inwards: kw·X + kh·G written (and moved) instead of kh·kw·X. Summing over the input's rows
+ * rather than the padded ones saves (pt+pb)/H of the GEMM (25% at 8×8): WRN-16-4 plain 333 → 311 ms.
  */
 function splitUnfoldWeightGrad(ctx: LowerCtx, x: string, xs: Shape, g: string, gs: Shape, p: ConvGeometry, [kh, kw]: [number, number], perExample: boolean): string {
   const [n, c, h] = xs as number[];
   const [, o, , wo] = gs as number[];
   const [pt, pl, pb, pr] = p.padding;
-  const positions = (h! + pt + pb) * wo!;
-  const widthTaps = ctx.node('Conv', [x, pickFilters(ctx, c!, [1, kw], kw, (j) => j)], { group: c!, kernel_shape: [1, kw], pads: [pt, pl, pb, pr] }); // [N, kw·C, Hp, Wo]
-  const heightTaps = ctx.node('Conv', [g, pickFilters(ctx, o!, [kh, 1], kh, (i) => kh - 1 - i)], { group: o!, kernel_shape: [kh, 1], pads: [kh - 1, 0, kh - 1, 0] }); // [N, kh·O, Hp, Wo]
+  const positions = h! * wo!;
+  const widthTaps = ctx.node('Conv', [x, pickFilters(ctx, c!, [1, kw], kw, (j) => j)], { group: c!, kernel_shape: [1, kw], pads: [0, pl, 0, pr] }); // [N, kw·C, H, Wo]
+  // Row h' of copy i is the cotangent's row h'+pt−i: tap kh−1−i of a kh×1 window padded by kh−1−pt
+  // above and kh−1−pb below (H rows out of Ho = H+pt+pb−kh+1).
+  const heightTaps = ctx.node('Conv', [g, pickFilters(ctx, o!, [kh, 1], kh, (i) => kh - 1 - i)], { group: o!, kernel_shape: [kh, 1], pads: [kh - 1 - pt, 0, kh - 1 - pb, 0] }); // [N, kh·O, H, Wo]
   let product: string; // [kh·O, kw·C]
   if (perExample) {
     const flat = (t: string, rows: number) => ctx.node('Reshape', [t, ctx.int64s([n!, rows, positions])]);
