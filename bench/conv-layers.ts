@@ -5,6 +5,7 @@
 // convolution_backward (oneDNN on this build), through bench/peer_torch.py.
 
 import { compile, conv2d, HostTensor, spec, vjp, type CompiledFunction, type Tensor } from '../src/graph/index.ts';
+import { weightGradPlan } from '../src/graph/prims/conv.ts';
 import { Rng } from '../src/util/random.ts';
 import { randomFloat32, table, timeCalls } from './lib.ts';
 import { runTorchScript } from './peers.ts';
@@ -24,35 +25,46 @@ export const WRN_CONV_LAYERS: ConvLayer[] = [
 ];
 
 export interface ConvTimes { forward: number; inputGrad: number; weightGrad: number }
+/** sgdlab's side also times its weight gradient's GEMM alone (the shape weightGradPlan gives). */
+export interface SgdlabConvTimes extends ConvTimes { weightGradGemm: number; gemmShape: string }
 
 const layerName = (l: ConvLayer) => `${l.model} [${l.batch},${l.channels},${l.size},${l.size}] → ${l.out}${l.stride > 1 ? `, stride ${l.stride}` : ''}`;
 /** Output height and width (3×3 kernel, padding 1). */
 const outSize = (l: ConvLayer) => Math.floor((l.size + 2 - 3) / l.stride) + 1;
 const layerGflop = (l: ConvLayer) => (2 * l.batch * outSize(l) ** 2 * l.out * l.channels * 9) / 1e9;
 
-/** Median ms of sgdlab's compiled forward, input-gradient and weight-gradient programs for one layer. */
-async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promise<ConvTimes> {
+/**
+ * Median ms of sgdlab's compiled forward, input-gradient and weight-gradient programs for one layer,
+ * and of the weight gradient's GEMM alone on inputs of its shape (no unfolding, no reordering).
+ */
+async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promise<SgdlabConvTimes> {
   const o = outSize(l);
-  const shapes = { x: [l.batch, l.channels, l.size, l.size], w: [l.out, l.channels, 3, 3], g: [l.batch, l.out, o, o] };
-  const rng = new Rng(3);
-  const host = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, new HostTensor(randomFloat32(rng.fork(k), s.reduce((a, b) => a * b, 1)), s)]));
-  const specs = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, spec(s)]));
   const opts = { stride: l.stride, padding: 1 };
-  type In = { x: Tensor; w: Tensor; g: Tensor };
-  // One live session at a time: idle sessions' spinning intra-op threads would slow the timed one.
-  const programs: Record<keyof ConvTimes, () => Promise<CompiledFunction>> = {
-    forward: () => compile(({ x, w }: In) => conv2d(x, w, opts), { x: specs.x, w: specs.w }, { threads }),
-    inputGrad: () => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(v, w, opts), x)[1](g), specs, { threads }),
-    weightGrad: () => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(x, v, opts), w)[1](g), specs, { threads }),
+  const plan = weightGradPlan([l.batch, l.channels, l.size, l.size], [l.batch, l.out, o, o], { stride: [l.stride, l.stride], padding: [1, 1, 1, 1], kernelSize: [3, 3] }, 'float32');
+  const { batch, m, k, n } = plan.gemm;
+  const shapes = {
+    x: [l.batch, l.channels, l.size, l.size], w: [l.out, l.channels, 3, 3], g: [l.batch, l.out, o, o],
+    a: batch > 1 ? [batch, m, k] : [m, k], b: batch > 1 ? [batch, n, k] : [n, k],
   };
-  const out: Partial<ConvTimes> = {};
-  for (const [name, make] of Object.entries(programs)) {
+  const rng = new Rng(3);
+  const host = Object.fromEntries(Object.entries(shapes).map(([key, s]) => [key, new HostTensor(randomFloat32(rng.fork(key), s.reduce((p, q) => p * q, 1)), s)]));
+  const specs = Object.fromEntries(Object.entries(shapes).map(([key, s]) => [key, spec(s)]));
+  type In = { x: Tensor; w: Tensor; g: Tensor; a: Tensor; b: Tensor };
+  // One live session at a time: idle sessions' spinning intra-op threads would slow the timed one.
+  const programs: Record<keyof ConvTimes | 'weightGradGemm', [() => Promise<CompiledFunction>, Record<string, HostTensor>]> = {
+    forward: [() => compile(({ x, w }: In) => conv2d(x, w, opts), { x: specs.x, w: specs.w }, { threads }), { x: host.x!, w: host.w! }],
+    inputGrad: [() => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(v, w, opts), x)[1](g), { x: specs.x, w: specs.w, g: specs.g }, { threads }), { x: host.x!, w: host.w!, g: host.g! }],
+    weightGrad: [() => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(x, v, opts), w)[1](g), { x: specs.x, w: specs.w, g: specs.g }, { threads }), { x: host.x!, w: host.w!, g: host.g! }],
+    // As the lowering emits it: A·Bᵀ, which ONNX Runtime fuses into one FusedMatMul.
+    weightGradGemm: [() => compile(({ a, b }: In) => a.matmul(b.transpose(batch > 1 ? [0, 2, 1] : [1, 0])), { a: specs.a, b: specs.b }, { threads }), { a: host.a!, b: host.b! }],
+  };
+  const out: Partial<SgdlabConvTimes> = { gemmShape: `${batch > 1 ? `${batch}×` : ''}[${m},${k}]·[${k},${n}]` };
+  for (const [name, [make, inputs]] of Object.entries(programs)) {
     const p = await make();
-    const inputs = name === 'forward' ? { x: host.x!, w: host.w! } : host;
-    out[name as keyof ConvTimes] = (await timeCalls(() => p.run(inputs), 3, reps)).median;
+    out[name as keyof ConvTimes | 'weightGradGemm'] = (await timeCalls(() => p.run(inputs), 3, reps)).median;
     await p.release();
   }
-  return out as ConvTimes;
+  return out as SgdlabConvTimes;
 }
 
 /** PyTorch's times for the same layers (one child process), or the reason there are none. */
@@ -62,7 +74,7 @@ async function pytorchConvLayers(python: string, layers: ConvLayer[], threads: n
   return { layers: r.result.layers ?? null, note: r.result.note };
 }
 
-export interface ConvLayerRow { layer: string; gflop: number; sgdlab: ConvTimes; pytorch: ConvTimes | null }
+export interface ConvLayerRow { layer: string; gflop: number; sgdlab: SgdlabConvTimes; pytorch: ConvTimes | null }
 
 /** Every WRN layer timed in sgdlab and (when `python` imports torch) in PyTorch; `onRow` sees each as it comes. */
 export async function compareConvLayers(python: string | null, threads: number, onRow: (r: ConvLayerRow) => void = () => {}): Promise<{ rows: ConvLayerRow[]; note: string }> {
@@ -83,7 +95,10 @@ export function convLayersTable(rows: ConvLayerRow[]): string {
   const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '—');
   const passes: [keyof ConvTimes, string][] = [['forward', 'fwd'], ['inputGrad', '∂x'], ['weightGrad', '∂w']];
   return table(
-    ['layer', 'GFLOP', ...passes.flatMap(([, s]) => [`sgdlab ${s}`, `PyTorch ${s}`, `${s} ×`])],
-    rows.map((r) => [r.layer, r.gflop.toFixed(2), ...passes.flatMap(([k]) => [r.sgdlab[k].toFixed(2), r.pytorch?.[k].toFixed(2) ?? '—', ratio(r.sgdlab[k], r.pytorch?.[k])])]),
+    ['layer', 'GFLOP', ...passes.flatMap(([, s]) => [`sgdlab ${s}`, `PyTorch ${s}`, `${s} ×`]), 'sgdlab ∂w GEMM alone', 'GEMM shape', 'GEMM ×'],
+    rows.map((r) => [
+      r.layer, r.gflop.toFixed(2), ...passes.flatMap(([k]) => [r.sgdlab[k].toFixed(2), r.pytorch?.[k].toFixed(2) ?? '—', ratio(r.sgdlab[k], r.pytorch?.[k])]),
+      r.sgdlab.weightGradGemm.toFixed(2), r.sgdlab.gemmShape, ratio(r.sgdlab.weightGradGemm, r.pytorch?.weightGrad),
+    ]),
   );
 }

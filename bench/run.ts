@@ -282,8 +282,8 @@ if (!quick && torch.python && targets.some((t) => t.met === false && t.target.to
     log(`conv layer ${r.layer}: sgdlab ${fmtConv(r.sgdlab)}; pytorch ${r.pytorch ? fmtConv(r.pytorch) : '—'}`);
   }));
 }
-function fmtConv(t: ConvTimes): string {
-  return `${t.forward.toFixed(2)} / ${t.inputGrad.toFixed(2)} / ${t.weightGrad.toFixed(2)} ms`;
+function fmtConv(t: ConvTimes & { weightGradGemm?: number }): string {
+  return `${t.forward.toFixed(2)} / ${t.inputGrad.toFixed(2)} / ${t.weightGrad.toFixed(2)} ms${t.weightGradGemm !== undefined ? ` (∂w GEMM alone ${t.weightGradGemm.toFixed(2)})` : ''}`;
 }
 const loadAfter = loadavg()[0]!;
 const finished = new Date();
@@ -382,7 +382,7 @@ function convLayersMd(): string {
   return [
     '### 3×3 convolutions layer by layer: sgdlab (ONNX Runtime) against PyTorch',
     '',
-    `Median ms of one call each: forward, input gradient, weight gradient (sgdlab: its own lowering compiled alone; ${convLayersNote}: aten conv2d and convolution_backward). "×" is sgdlab's time over PyTorch's.`,
+    `Median ms of one call each: forward, input gradient, weight gradient (sgdlab: its own lowering compiled alone; ${convLayersNote}: aten conv2d and convolution_backward). "×" is sgdlab's time over PyTorch's. "∂w GEMM alone" is the one GEMM sgdlab's weight gradient lowers to (src/graph/prims/conv.ts weightGradPlan; per example when its shape has a batch), timed alone on inputs of its shape: the floor of that lowering, before any unfolding or layout pass; "GEMM ×" is it over PyTorch's whole weight gradient.`,
     '',
     convLayersTable(convLayers),
     '',

@@ -139,12 +139,8 @@ export const convRules: RuleTable<ConvPrimitive> = {
       const [, o, ho, wo] = gt!.shape as number[];
       const [kh, kw] = p.kernelSize;
       const byConv = out.dtype === 'float32';
-      const perExample = ho! * wo! >= 4 * o!;
-      const splitWrites = (kw * c! + kh * o!) * h! * wo!;
-      const splitFits = p.stride[0] === 1 && p.stride[1] === 1 && Math.max(p.padding[0], p.padding[2]) <= kh - 1;
-      if (byConv && splitFits && splitWrites < kh * kw * c! * ho! * wo!) {
-        return splitUnfoldWeightGrad(ctx, x!, xt!.shape, g!, gt!.shape, p, [kh, kw], perExample);
-      }
+      const { split, perExample } = weightGradPlan(xt!.shape, gt!.shape, p, out.dtype);
+      if (split) return splitUnfoldWeightGrad(ctx, x!, xt!.shape, g!, gt!.shape, p, [kh, kw], perExample);
       if (perExample) {
         const cols = byConv ? unfoldByConv(ctx, x!, xt!.shape, [kh, kw], p) : im2col(ctx, x!, xt!.shape, [kh, kw], p); // [N, C·kh·kw, Ho·Wo]
         const gT = ctx.node('Transpose', [ctx.node('Reshape', [g!, ctx.int64s([n!, o!, ho! * wo!])])], { perm: [0, 2, 1] });
@@ -163,6 +159,25 @@ export const convRules: RuleTable<ConvPrimitive> = {
     },
   },
 };
+
+/**
+ * How conv2dWeightGrad lowers for input `xs` and cotangent `gs`: the split unfolding (float32, stride
+ * 1, when it writes less than the full one) or the full one; one GEMM per example or one over the
+ * whole batch; and that GEMM's shape, [batch, m, k]·[batch, k, n] (batch 1 for the whole batch).
+ * Exported so that the bench can time the GEMM alone, the floor of this lowering.
+ */
+export function weightGradPlan(xs: Shape, gs: Shape, p: ConvGeometry & { kernelSize: [number, number] }, dtype: Aval['dtype']): { split: boolean; perExample: boolean; gemm: { batch: number; m: number; k: number; n: number } } {
+  const [n, c, h] = xs as number[];
+  const [, o, ho, wo] = gs as number[];
+  const [kh, kw] = p.kernelSize;
+  const perExample = ho! * wo! >= 4 * o!;
+  const splitWrites = (kw * c! + kh * o!) * h! * wo!;
+  const splitFits = p.stride[0] === 1 && p.stride[1] === 1 && Math.max(p.padding[0], p.padding[2]) <= kh - 1;
+  const split = dtype === 'float32' && splitFits && splitWrites < kh * kw * c! * ho! * wo!;
+  const positions = split ? h! * wo! : ho! * wo!;
+  const [m, k, cols] = split ? [kh * o!, positions, kw * c!] : [o!, positions, kh * kw * c!];
+  return { split, perExample, gemm: perExample ? { batch: n!, m, k, n: cols } : { batch: 1, m, k: n! * k, n: cols } };
+}
 
 /**
  * Unfold the padded input [N, C, H, W] with one strided Slice per kernel tap: [N, C·kh·kw, Ho·Wo], or
