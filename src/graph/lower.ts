@@ -5,6 +5,7 @@ import onnxProto from 'onnx-proto';
 import { rules } from './registry.ts';
 import { topologicalOrder } from './autodiff.ts';
 import { fusionInputs, planFusions, type Fusion, type GemmUpdate } from './fusion.ts';
+import { fuseNchwcChains } from './prims/nchwc.ts';
 import type { HostArray, Tensor } from './tensor.ts';
 import { GraphError, type DType, type Shape } from './types.ts';
 
@@ -82,6 +83,12 @@ export class ModelBuilder {
     this.initializers.push(tensorProto(name, dtype, shape, data));
     if (key) this.constantNames.set(key, name);
     return name;
+  }
+
+  /** Whether `name` is a one-element initializer holding zero (any float or integer type). */
+  isZeroScalar(name: string): boolean {
+    const t = this.initializers.find((i) => i.name === name);
+    return t !== undefined && (t.dims ?? []).every((d) => Number(d) === 1) && t.rawData !== undefined && t.rawData !== null && t.rawData.length > 0 && t.rawData.every((b) => b === 0);
   }
 
   encode(graph: GraphProto, docString = ''): Uint8Array {
@@ -179,7 +186,10 @@ export class GraphLowering implements LowerCtx {
       const lowerRule = rules[o.prim].lower as (c: LowerCtx, i: string[], p: unknown, n: { inputs: readonly Tensor[]; out: Tensor }) => string;
       names.set(t.id, lowerRule(this, ins, o.params, { inputs: o.inputs, out: t }));
     }
-    return outputs.map((t) => names.get(t.id)!);
+    const results = outputs.map((t) => names.get(t.id)!);
+    if (!this.fuse || this.model.nchwcBlock === null) return results;
+    const renamed = fuseNchwcChains(this.nodes, results, this.model.nchwcBlock, (name) => this.model.isZeroScalar(name));
+    return results.map((n) => renamed.get(n) ?? n);
   }
 
   private fused(f: Fusion, names: Map<number, string>): string {
