@@ -48,7 +48,8 @@ const allConfigs: (Config & { skipQuick: boolean })[] = [
   // steps per timed call than the small MLP's 64 to keep the row short.
   { model: M['mlp-784-4096x3-10'], batch: 16, stepsPerCall: 16, warmup: 1, reps: 5, skipQuick: true },
   { model: M['wrn-10-1'], batch: 32, stepsPerCall: 4, warmup: 1, reps: quick ? 3 : 7, skipQuick: false },
-  // A step takes about a second and the parameters are 11 MB: one step per call.
+  // A step takes about 0.3 s and the parameters are 11 MB: one step per call (3 steps per call
+  // measured within the machine's noise of it).
   { model: M['wrn-16-4'], batch: 32, stepsPerCall: 1, warmup: 1, reps: 3, skipQuick: true },
 ];
 const configs = allConfigs.filter((c) => !(quick && c.skipQuick));
@@ -157,7 +158,8 @@ async function peer(system: PeerSystem, c: Config, kind: StepKind, r: Omit<PeerR
 // above (PyTorch's did not), which would make the comparison depend on what ran before it.
 
 interface HeadToHead { model: BenchModel['name']; batch: number; kind: StepKind; rounds: { sgdlab: number; pytorch: number }[]; speedup: number | null }
-const HEAD_TO_HEAD_ROUNDS = 3;
+// Five rounds: PyTorch's WRN blocks alone ranged over ±20% within one run.
+const HEAD_TO_HEAD_ROUNDS = 5;
 const headToHead: HeadToHead[] = [];
 if (torch.python) {
   for (const c of configs.filter(wrn)) {
