@@ -27,10 +27,22 @@ export const reduceRules: RuleTable<ReducePrimitive> = {
   sum: {
     abstractEval: ([x], p) => reducedAval('sum', x!, p),
     vjp: (g, [x], p) => [spreadBack(g, x!, p)],
-    lower: (ctx, [x], p, { inputs }) => {
+    lower: (ctx, [x], p, { inputs, out }) => {
       // ReduceSum with no axes would reduce everything: an empty sum is the identity.
       if (p.axes.length === 0) return ctx.node('Identity', [x!]);
-      return ctx.node('ReduceSum', [x!, ctx.int64s(normalisedAxes(p, inputs[0]!.rank))], { keepdims: p.keepdims ? 1 : 0 });
+      const xs = inputs[0]!.shape;
+      const axes = normalisedAxes(p, xs.length).sort((a, b) => a - b);
+      const lead = axes.reduce((n, a) => n * xs[a]!, 1);
+      const rest = xs.slice(axes.length).reduce((n, d) => n * d, 1);
+      // Large sums over leading axes ([L, …] → […]) as ones[1, L]·[L, T]: ORT's ReduceSum over a
+      // leading axis ran at ~1.5 G elements/s (batch 32: [32,192,192] 0.8 ms, [32,384,384] 4.1 ms;
+      // the product within 0.01 ms of nothing). Below 2^16 elements (an MLP's bias gradient at
+      // batch 16) the product measured no faster, and the MLP step at batch 16 up to 5% slower.
+      if (axes.every((a, i) => a === i) && lead > 1 && rest > 1 && lead * rest >= 1 << 16 && (out.dtype === 'float32' || out.dtype === 'float64')) {
+        const ones = ctx.constant(out.dtype, [1, lead], out.dtype === 'float32' ? new Float32Array(lead).fill(1) : new Float64Array(lead).fill(1), `ones ${lead}`);
+        return ctx.node('Reshape', [ctx.node('MatMul', [ones, ctx.node('Reshape', [x!, ctx.int64s([lead, rest])])]), ctx.int64s(out.shape as number[])]);
+      }
+      return ctx.node('ReduceSum', [x!, ctx.int64s(axes)], { keepdims: p.keepdims ? 1 : 0 });
     },
   },
   max: {
