@@ -10,6 +10,7 @@ import {
 } from '../../src/graph/index.ts';
 import { host64, maxRelDiff, randomArray, to32 } from './helpers.ts';
 import { nchwcBlockSize } from '../../src/graph/prims/nchwc.ts';
+import { weightGradPlan } from '../../src/graph/prims/conv.ts';
 
 const labels = constant([1, 0, 2, 1, 0], [5], 'int32');
 const inputs = constant(Array.from(randomArray(5 * 4, 11)), [5, 4], 'float64');
@@ -191,23 +192,29 @@ for (const { kernel, stride, padding, size } of stridedCases) {
   });
 }
 
-// Stride-1 weight gradients over padding geometries: the split unfolding (input along its width,
-// cotangent along its height, over the input's own rows) where the padding is at most kernel−1,
-// the full unfolding otherwise (the last case), against the float64 lowering.
+// Weight gradients over geometries, against the float64 lowering: at stride 1 the split unfolding
+// (input along its width, cotangent along its height, over the input's own rows) where the padding
+// is at most kernel−1, the full unfolding otherwise; one GEMM per example, or one over the whole
+// batch when the per-example products would be too large (many channels, few pixels). Each case
+// asserts the plan it exercises.
 const weightGradCases = [
-  { kernel: [3, 3], padding: [1, 1, 1, 1], size: 8 },
-  { kernel: [2, 3], padding: [1, 0, 0, 2], size: 7 },
-  { kernel: [3, 3], padding: [0, 0, 0, 0], size: 9 },
-  { kernel: [5, 5], padding: [2, 2, 2, 2], size: 8 },
-  { kernel: [3, 3], padding: [2, 1, 0, 2], size: 6 },
-  { kernel: [2, 2], padding: [2, 0, 1, 1], size: 6 },
+  { kernel: [3, 3], padding: [1, 1, 1, 1], size: 8, stride: 1, c: 16, o: 8, split: true, perExample: true },
+  { kernel: [2, 3], padding: [1, 0, 0, 2], size: 7, stride: 1, c: 16, o: 8, split: true, perExample: true },
+  { kernel: [3, 3], padding: [0, 0, 0, 0], size: 9, stride: 1, c: 16, o: 8, split: true, perExample: true },
+  { kernel: [5, 5], padding: [2, 2, 2, 2], size: 8, stride: 1, c: 16, o: 8, split: true, perExample: true },
+  { kernel: [3, 3], padding: [2, 1, 0, 2], size: 6, stride: 1, c: 16, o: 8, split: true, perExample: true },
+  { kernel: [2, 2], padding: [2, 0, 1, 1], size: 6, stride: 1, c: 16, o: 8, split: false, perExample: true },
+  { kernel: [3, 3], padding: [1, 1, 1, 1], size: 3, stride: 1, c: 64, o: 64, split: true, perExample: false },
+  { kernel: [3, 3], padding: [1, 0, 1, 1], size: 4, stride: 2, c: 64, o: 64, split: false, perExample: false },
+  { kernel: [3, 3], padding: [1, 1, 1, 1], size: 7, stride: 2, c: 8, o: 16, split: false, perExample: true },
 ];
-for (const { kernel, padding, size } of weightGradCases) {
-  test(`float32 stride-1 weight gradient (kernel ${kernel.join('x')}, padding [${padding}], ${size}×${size}) agrees with float64`, async () => {
-    const [c, o] = [16, 8];
-    const geometry = { padding: padding as [number, number, number, number] };
-    const ho = (n: number, k: number, a: number, b: number) => n + a + b - k + 1;
+for (const { kernel, padding, size, stride, c, o, split, perExample } of weightGradCases) {
+  test(`float32 weight gradient (kernel ${kernel.join('x')}, stride ${stride}, padding [${padding}], ${size}×${size}, ${c} → ${o} channels) agrees with float64`, async () => {
+    const geometry = { stride, padding: padding as [number, number, number, number] };
+    const ho = (n: number, k: number, a: number, b: number) => Math.floor((n + a + b - k) / stride) + 1;
     const gShape = [3, o, ho(size, kernel[0]!, padding[0]!, padding[2]!), ho(size, kernel[1]!, padding[1]!, padding[3]!)];
+    const plan = weightGradPlan([3, c, size, size], gShape, { stride: [stride, stride], padding: geometry.padding, kernelSize: kernel as [number, number] }, 'float32');
+    assert.deepEqual({ split: plan.split, perExample: plan.perExample }, { split, perExample }, 'the plan this case is meant to exercise');
     const build = (dtype: 'float32' | 'float64') =>
       compile(({ x, w, g }: { x: Tensor; w: Tensor; g: Tensor }) => grad((v: Tensor) => vdot(conv2d(x, v, geometry), g))(w), {
         x: spec([3, c, size, size], dtype), w: spec([o, c, ...kernel], dtype), g: spec(gShape, dtype),

@@ -125,11 +125,13 @@ export const convRules: RuleTable<ConvPrimitive> = {
     },
     vjp: (ct, [x, g], p) => [inputGrad(g!, ct, p, spatial(x!.shape)), conv2d(x!, ct, p)],
     // GEMMs against the unfolded input (ORT has no weight-gradient convolution kernel; a Conv with
-    // the cotangent as its filter, plain or NCHWc, measured 2–3× slower). Outputs large against the
-    // output channels (Ho·Wo ≥ 4·O): one GEMM per example, summed over the batch; otherwise one GEMM
-    // over the whole batch against [C·kh·kw, N·Ho·Wo], which keeps the GEMM large (per-example /
-    // whole-batch, batch 32, 3×3, ms: 32×32 C=O=64 16.9 / 18.0; 16×16 C=O=128 17.3 / 14.0; 8×8
-    // C=O=256 23.0 / 11.8). float32 unfolds with grouped one-hot Convs (one pass, against Pad + kh·kw
+    // the cotangent as its filter, plain or NCHWc, measured 2–3× slower). One GEMM per example,
+    // summed over the batch by a product with ones (weightGradPlan), rather than one over the whole
+    // batch, whose operands must first move the batch axis inwards: per example / whole batch, batch
+    // 32, ms: 3×3 32×32 C=O=64 14.4 / 18.7, 16×16 C=O=128 12.5 / 15.3, 8×8 C=O=256 14.1 / 15.3;
+    // stride 2 16×16 128 → 256 7.4 / 8.5; 1×1 stride 2 1.0 / 1.1–1.3; every WRN-10-1 layer
+    // 1.4–2.9× faster (the sum had been a ReduceSum, which made whole batches win at 16×16 and
+    // 8×8: 4.1 ms for [32,384,384]). float32 unfolds with grouped one-hot Convs (one pass, against Pad + kh·kw
     // Slices + Concat: 20.1 → 15.9 ms at 32×32 C=O=64, 3.2 → 2.5 at C=O=16); at stride 1 the
     // per-example GEMM takes the kernel's rows from the cotangent and its columns from the input
     // when that writes less (splitUnfoldWeightGrad: 16.9 → 15.5 and 2.7 → 2.2 ms). Winograd
@@ -170,12 +172,14 @@ export function weightGradPlan(xs: Shape, gs: Shape, p: ConvGeometry & { kernelS
   const [n, c, h] = xs as number[];
   const [, o, ho, wo] = gs as number[];
   const [kh, kw] = p.kernelSize;
-  const perExample = ho! * wo! >= 4 * o!;
   const splitWrites = (kw * c! + kh * o!) * h! * wo!;
   const splitFits = p.stride[0] === 1 && p.stride[1] === 1 && Math.max(p.padding[0], p.padding[2]) <= kh - 1;
   const split = dtype === 'float32' && splitFits && splitWrites < kh * kw * c! * ho! * wo!;
   const positions = split ? h! * wo! : ho! * wo!;
   const [m, k, cols] = split ? [kh * o!, positions, kw * c!] : [o!, positions, kh * kw * c!];
+  // Per example unless the N products [m, cols] would outweigh the operands 8 to 1 (the largest
+  // WRN-16-4 layer is at 6; a 640-channel 8×8 layer would be at 15).
+  const perExample = m * cols <= 8 * (m + cols) * k;
   return { split, perExample, gemm: perExample ? { batch: n!, m, k, n: cols } : { batch: 1, m, k: n! * k, n: cols } };
 }
 
