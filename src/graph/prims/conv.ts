@@ -8,6 +8,7 @@ import { bind, type Tensor } from '../tensor.ts';
 import type { LowerCtx } from '../lower.ts';
 import { GraphError, fmtShape, type Aval, type Shape } from '../types.ts';
 import { nchwcConv, nchwcFits } from './nchwc.ts';
+import { sumLeadingAxes } from './reduce.ts';
 
 export type ConvPrimitive = 'conv2d' | 'conv2dInputGrad' | 'conv2dWeightGrad';
 
@@ -127,15 +128,15 @@ export const convRules: RuleTable<ConvPrimitive> = {
     // GEMMs against the unfolded input (ORT has no weight-gradient convolution kernel; a Conv with
     // the cotangent as its filter, plain or NCHWc, measured 2–3× slower). One GEMM per example,
     // summed over the batch by a product with ones (weightGradPlan), rather than one over the whole
-    // batch, whose operands must first move the batch axis inwards: per example / whole batch, batch
-    // 32, ms: 3×3 32×32 C=O=64 14.4 / 18.7, 16×16 C=O=128 12.5 / 15.3, 8×8 C=O=256 14.1 / 15.3;
-    // stride 2 16×16 128 → 256 7.4 / 8.5; 1×1 stride 2 1.0 / 1.1–1.3; every WRN-10-1 layer
-    // 1.4–2.9× faster (the sum had been a ReduceSum, which made whole batches win at 16×16 and
-    // 8×8: 4.1 ms for [32,384,384]). float32 unfolds with grouped one-hot Convs (one pass, against Pad + kh·kw
-    // Slices + Concat: 20.1 → 15.9 ms at 32×32 C=O=64, 3.2 → 2.5 at C=O=16); at stride 1 the
-    // per-example GEMM takes the kernel's rows from the cotangent and its columns from the input
-    // when that writes less (splitUnfoldWeightGrad: 16.9 → 15.5 and 2.7 → 2.2 ms). Winograd
-    // F(3×3, 2×2) was tried: its point-major transposes cost more than the 2.25× fewer GEMM FLOPs save.
+    // batch, whose operands must first move the batch axis inwards. Per example / whole batch,
+    // batch 32, ms: 3×3 32×32 C=O=64 14.4 / 18.7, 16×16 C=O=128 12.5 / 15.3, 8×8 C=O=256
+    // 14.1 / 15.3, stride 2 16×16 128 → 256 7.4 / 8.5, 1×1 stride 2 1.0 / 1.1–1.3; 1.4–2.7× at
+    // WRN-10-1's layers (while the sum was a ReduceSum, 4.1 ms for [32,384,384], the whole batch won
+    // at 16×16 and 8×8). float32 unfolds with grouped one-hot Convs (one pass, against Pad + kh·kw
+    // Slices + Concat: 20.1 → 15.9 ms at 32×32 C=O=64, 3.2 → 2.5 at C=O=16); at stride 1 the GEMM
+    // takes the kernel's rows from the cotangent and its columns from the input when that writes
+    // less (splitUnfoldWeightGrad: 16.9 → 15.5 and 2.7 → 2.2 ms). Winograd F(3×3, 2×2) was tried:
+    // its point-major transposes cost more than the 2.25× fewer GEMM FLOPs save.
     lower: (ctx, [x, g], p, { inputs: [xt, gt], out }) => {
       const [n, c, h, w] = xt!.shape as number[];
       const [, o, ho, wo] = gt!.shape as number[];
@@ -147,7 +148,7 @@ export const convRules: RuleTable<ConvPrimitive> = {
         const cols = byConv ? unfoldByConv(ctx, x!, xt!.shape, [kh, kw], p) : im2col(ctx, x!, xt!.shape, [kh, kw], p); // [N, C·kh·kw, Ho·Wo]
         const gT = ctx.node('Transpose', [ctx.node('Reshape', [g!, ctx.int64s([n!, o!, ho! * wo!])])], { perm: [0, 2, 1] });
         const products = ctx.node('MatMul', [cols, gT]); // [N, C·kh·kw, O]
-        const summed = sumOverBatch(ctx, products, n!, [c! * kh * kw, o!], out.dtype);
+        const summed = sumLeadingAxes(ctx, products, n!, [c! * kh * kw, o!], out.dtype as 'float32' | 'float64'); // Σ over the batch
         return ctx.node('Reshape', [ctx.node('Transpose', [summed], { perm: [1, 0] }), ctx.int64s([o!, c!, kh, kw])]);
       }
       const cols = byConv
@@ -244,7 +245,7 @@ function splitUnfoldWeightGrad(ctx: LowerCtx, x: string, xs: Shape, g: string, g
   if (perExample) {
     const flat = (t: string, rows: number) => ctx.node('Reshape', [t, ctx.int64s([n!, rows, positions])]);
     const each = ctx.node('MatMul', [flat(heightTaps, kh * o!), ctx.node('Transpose', [flat(widthTaps, kw * c!)], { perm: [0, 2, 1] })]);
-    product = sumOverBatch(ctx, each, n!, [kh * o!, kw * c!], 'float32');
+    product = sumLeadingAxes(ctx, each, n!, [kh * o!, kw * c!], 'float32'); // Σ over the batch
   } else {
     const batchInside = (t: string, rows: number) => ctx.node('Reshape', [
       ctx.node('Transpose', [ctx.node('Reshape', [t, ctx.int64s([n!, rows, positions])])], { perm: [1, 0, 2] }),
@@ -253,13 +254,6 @@ function splitUnfoldWeightGrad(ctx: LowerCtx, x: string, xs: Shape, g: string, g
     product = ctx.node('MatMul', [batchInside(heightTaps, kh * o!), ctx.node('Transpose', [batchInside(widthTaps, kw * c!)], { perm: [1, 0] })]);
   }
   return ctx.node('Transpose', [ctx.node('Reshape', [product, ctx.int64s([o!, kh, c!, kw])])], { perm: [0, 2, 1, 3] });
-}
-
-/** Σ_n of per-example products [N, …rows] as ones[1, N]·[N, rows] (ReduceSum over the batch axis ran at ~1.5 G elements/s). */
-function sumOverBatch(ctx: LowerCtx, t: string, n: number, rows: number[], dtype: Aval['dtype']): string {
-  const size = rows.reduce((a, b) => a * b, 1);
-  const ones = ctx.constant(dtype, [1, n], dtype === 'float64' ? new Float64Array(n).fill(1) : new Float32Array(n).fill(1), `ones ${n}`);
-  return ctx.node('Reshape', [ctx.node('MatMul', [ones, ctx.node('Reshape', [t, ctx.int64s([n, size])])]), ctx.int64s(rows)]);
 }
 
 /**
