@@ -35,7 +35,8 @@ const layerGflop = (l: ConvLayer) => (2 * l.batch * outSize(l) ** 2 * l.out * l.
 
 /**
  * Median ms of sgdlab's compiled forward, input-gradient and weight-gradient programs for one layer,
- * and of the weight gradient's GEMM alone on inputs of its shape (no unfolding, no reordering).
+ * and of the weight gradient's GEMM alone on inputs of its shape (with its sum over the batch when
+ * it is per example; no unfolding, no reordering).
  */
 async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promise<SgdlabConvTimes> {
   const o = outSize(l);
@@ -55,8 +56,9 @@ async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promis
     forward: [() => compile(({ x, w }: In) => conv2d(x, w, opts), { x: specs.x, w: specs.w }, { threads }), { x: host.x!, w: host.w! }],
     inputGrad: [() => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(v, w, opts), x)[1](g), { x: specs.x, w: specs.w, g: specs.g }, { threads }), { x: host.x!, w: host.w!, g: host.g! }],
     weightGrad: [() => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(x, v, opts), w)[1](g), { x: specs.x, w: specs.w, g: specs.g }, { threads }), { x: host.x!, w: host.w!, g: host.g! }],
-    // As the lowering emits it: A·Bᵀ, which ONNX Runtime fuses into one FusedMatMul.
-    weightGradGemm: [() => compile(({ a, b }: In) => a.matmul(b.transpose(batch > 1 ? [0, 2, 1] : [1, 0])), { a: specs.a, b: specs.b }, { threads }), { a: host.a!, b: host.b! }],
+    // As the lowering emits it: A·Bᵀ (one FusedMatMul), per example summed over the batch in the
+    // graph (else the timing would be of ORT copying N products out).
+    weightGradGemm: [() => compile(({ a, b }: In) => (batch > 1 ? a.matmul(b.transpose([0, 2, 1])).sum([0]) : a.matmul(b.transpose([1, 0]))), { a: specs.a, b: specs.b }, { threads }), { a: host.a!, b: host.b! }],
   };
   const out: Partial<SgdlabConvTimes> = { gemmShape: `${batch > 1 ? `${batch}×` : ''}[${m},${k}]·[${k},${n}]` };
   for (const [name, [make, inputs]] of Object.entries(programs)) {

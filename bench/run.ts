@@ -384,7 +384,7 @@ function convLayersMd(): string {
   return [
     '### 3×3 convolutions layer by layer: sgdlab (ONNX Runtime) against PyTorch',
     '',
-    `Median ms of one call each: forward, input gradient, weight gradient (sgdlab: its own lowering compiled alone; ${convLayersNote}: aten conv2d and convolution_backward). "×" is sgdlab's time over PyTorch's. "∂w GEMM alone" is the one GEMM sgdlab's weight gradient lowers to (src/graph/prims/conv.ts weightGradPlan; per example when its shape has a batch), timed alone on inputs of its shape: the floor of that lowering, before any unfolding or layout pass; "GEMM ×" is it over PyTorch's whole weight gradient.`,
+    `Median ms of one call each: forward, input gradient, weight gradient (sgdlab: its own lowering compiled alone; ${convLayersNote}: aten conv2d and convolution_backward). "×" is sgdlab's time over PyTorch's. "∂w GEMM alone" is the one GEMM sgdlab's weight gradient lowers to (src/graph/prims/conv.ts weightGradPlan; per example, and then summed over the batch, when its shape has a batch), timed alone on inputs of its shape: the floor of that lowering, before any unfolding or layout pass; "GEMM ×" is it over PyTorch's whole weight gradient.`,
     '',
     convLayersTable(convLayers),
     '',
