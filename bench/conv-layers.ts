@@ -4,7 +4,7 @@
 // GEMMs for the weight gradient); PyTorch's is aten's conv2d and
 // convolution_backward (oneDNN on this build), through bench/peer_torch.py.
 
-import { compile, conv2d, HostTensor, spec, vjp, type CompiledFunction, type Tensor } from '../src/graph/index.ts';
+import { compile, constant, conv2d, HostTensor, spec, vjp, type CompiledFunction, type Tensor } from '../src/graph/index.ts';
 import { weightGradPlan } from '../src/graph/prims/conv.ts';
 import { Rng } from '../src/util/random.ts';
 import { randomFloat32, table, timeCalls } from './lib.ts';
@@ -51,14 +51,16 @@ async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promis
   const host = Object.fromEntries(Object.entries(shapes).map(([key, s]) => [key, new HostTensor(randomFloat32(rng.fork(key), s.reduce((p, q) => p * q, 1)), s)]));
   const specs = Object.fromEntries(Object.entries(shapes).map(([key, s]) => [key, spec(s)]));
   type In = { x: Tensor; w: Tensor; g: Tensor; a: Tensor; b: Tensor };
+  // ones[1, N]·[N, m·n], the batch sum sumLeadingAxes emits in the lowering.
+  const sumOverBatch = (t: Tensor) => constant(new Array<number>(batch).fill(1), [1, batch]).matmul(t.reshape([batch, m * n]));
   // One live session at a time: idle sessions' spinning intra-op threads would slow the timed one.
   const programs: Record<keyof ConvTimes | 'weightGradGemm', [() => Promise<CompiledFunction>, Record<string, HostTensor>]> = {
     forward: [() => compile(({ x, w }: In) => conv2d(x, w, opts), { x: specs.x, w: specs.w }, { threads }), { x: host.x!, w: host.w! }],
     inputGrad: [() => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(v, w, opts), x)[1](g), { x: specs.x, w: specs.w, g: specs.g }, { threads }), { x: host.x!, w: host.w!, g: host.g! }],
     weightGrad: [() => compile(({ x, w, g }: In) => vjp((v: Tensor) => conv2d(x, v, opts), w)[1](g), { x: specs.x, w: specs.w, g: specs.g }, { threads }), { x: host.x!, w: host.w!, g: host.g! }],
-    // As the lowering emits it: A·Bᵀ (one FusedMatMul), per example summed over the batch in the
-    // graph (else the timing would be of ORT copying N products out).
-    weightGradGemm: [() => compile(({ a, b }: In) => (batch > 1 ? a.matmul(b.transpose([0, 2, 1])).sum([0]) : a.matmul(b.transpose([1, 0]))), { a: specs.a, b: specs.b }, { threads }), { a: host.a!, b: host.b! }],
+    // As the lowering emits it: A·Bᵀ (one FusedMatMul), per example summed over the batch by a
+    // product with ones in the graph (else the timing would be of ORT copying N products out).
+    weightGradGemm: [() => compile(({ a, b }: In) => (batch > 1 ? sumOverBatch(a.matmul(b.transpose([0, 2, 1]))) : a.matmul(b.transpose([1, 0]))), { a: specs.a, b: specs.b }, { threads }), { a: host.a!, b: host.b! }],
   };
   const out: Partial<SgdlabConvTimes> = { gemmShape: `${batch > 1 ? `${batch}×` : ''}[${m},${k}]·[${k},${n}]` };
   for (const [name, [make, inputs]] of Object.entries(programs)) {
