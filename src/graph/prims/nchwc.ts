@@ -124,7 +124,11 @@ export function fuseNchwcChains(nodes: NodeProto[], outputs: readonly string[], 
   const readers = new Map<string, NodeProto[]>();
   for (const n of nodes) {
     for (const o of n.output ?? []) producer.set(o, n);
-    for (const i of n.input ?? []) readers.set(i, [...(readers.get(i) ?? []), n]);
+    for (const i of n.input ?? []) {
+      const list = readers.get(i);
+      if (list) list.push(n);
+      else readers.set(i, [n]);
+    }
   }
   const removed = new Set<NodeProto>();
   const rename = (from: string, to: string) => {
