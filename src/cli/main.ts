@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { isUserError } from './errors.ts';
+import { printable } from '../util/printable.ts';
 
 type Register = (program: Command) => void;
 
@@ -31,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (isUserError(e)) {
-      process.stderr.write(`sgdlab: ${(e as Error).message.split('\n')[0]}\n`);
+      process.stderr.write(`sgdlab: ${printable((e as Error).message.split('\n')[0]!)}\n`);
       return 2;
     }
     throw e;

@@ -1,10 +1,10 @@
 // `sgdlab runs list|show`: read the run store.
 
 import type { Command } from 'commander';
-import { DEFAULT_RUN_STORE_PATH, type RunRecord } from '../store/index.ts';
-import { openStore } from './train.ts';
+import { DEFAULT_RUN_STORE_PATH, RunStore, type RunRecord } from '../store/index.ts';
 import { num, pct, table } from './format.ts';
 import { UsageError } from './errors.ts';
+import { printable } from '../util/printable.ts';
 
 const cfg = (r: RunRecord) => r.config as Record<string, unknown>;
 
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most this many, newest first')
     .option('--json', 'print JSON')
     .action((opts: { store?: string; status?: string; limit?: string; json?: boolean }) => {
-      const store = openStore(opts.store);
+      const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH, { mustExist: true });
       try {
         const list = store.listRuns({
           ...(opts.status ? { status: opts.status as RunRecord['status'] } : {}),
@@ -28,10 +28,10 @@ export function register(program: Command): void {
           process.stdout.write(`${JSON.stringify(list)}\n`);
           return;
         }
-        process.stdout.write(`${table(
+        process.stdout.write(`${printable(table(
           ['id', 'status', 'model', 'data', 'B', 'ε', 'λ', 'best test acc', 'final train acc', 'C_reg', 'created'],
           list.map((r) => [r.id, r.status, String(cfg(r).model), String(cfg(r).data), String(cfg(r).batch), num(Number(cfg(r).effectiveLr ?? cfg(r).lr)), num(Number(cfg(r).lambda)), pct(r.best?.test_acc), pct(r.final?.train_acc), num(r.final?.c_reg), r.createdAt]),
-        )}\n`);
+        ), true)}\n`);
       } finally {
         store.close();
       }
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .action((id: string, opts: { store?: string; json?: boolean }) => {
       const runId = Number(id);
       if (!Number.isInteger(runId)) throw new UsageError(`runs show ${id}: not a run id`);
-      const store = openStore(opts.store);
+      const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH, { mustExist: true });
       try {
         const run = store.getRun(runId);
         const metrics = store.metrics(runId);
@@ -53,13 +53,13 @@ export function register(program: Command): void {
           return;
         }
         process.stdout.write(`run ${run.id} (${run.status}${run.divergedAtStep !== null ? ` at step ${run.divergedAtStep}` : ''})  created ${run.createdAt}\n`);
-        process.stdout.write(`config ${JSON.stringify(run.config)}\n`);
-        if (run.checkpointPath) process.stdout.write(`checkpoint ${run.checkpointPath}\n`);
-        if (run.error) process.stdout.write(`error ${run.error}\n`);
-        process.stdout.write(`${table(
+        process.stdout.write(`config ${printable(JSON.stringify(run.config))}\n`);
+        if (run.checkpointPath) process.stdout.write(`checkpoint ${printable(run.checkpointPath)}\n`);
+        if (run.error) process.stdout.write(`error ${printable(run.error)}\n`);
+        process.stdout.write(`${printable(table(
           ['epoch', 'step', 'train loss', 'train acc', 'test loss', 'test acc', 'C_reg', '||∇C||²', 'Γ', '||w||'],
           metrics.map((m) => [m.epoch, m.step, num(m.train_loss), pct(m.train_acc), num(m.test_loss), pct(m.test_acc), num(m.c_reg), num(m.grad_norm_sq), num(m.gamma), num(m.weight_norm)]),
-        )}\n`);
+        ), true)}\n`);
       } finally {
         store.close();
       }

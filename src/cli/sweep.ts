@@ -20,6 +20,7 @@ import {
 } from '../sweep/index.ts';
 import { ProgressLine } from './format.ts';
 import { UsageError } from './errors.ts';
+import { printable } from '../util/printable.ts';
 
 function positiveInteger(value: string, flag: string): number {
   const n = Number(value);
@@ -41,12 +42,12 @@ function progressPrinter(json: boolean, metric: string): (event: SweepEvent) => 
       const value = event.value === undefined ? '' : ` ${metric}=${/acc/.test(metric) ? `${(100 * event.value).toFixed(1)}%` : Number(event.value.toPrecision(4))}`;
       const what = event.status === 'failed' ? `failed: ${event.error ?? ''}` : `${event.status}${value}`;
       if (tty) status.done();
-      process.stderr.write(`${event.trial.key}: ${what} (${event.seconds.toFixed(1)}s)${tty ? '' : ` — ${progress.line()}`}\n`);
+      process.stderr.write(`${printable(`${event.trial.key}: ${what}`)} (${event.seconds.toFixed(1)}s)${tty ? '' : ` — ${printable(progress.line())}`}\n`);
     } else if (event.type === 'message') {
       if (tty) status.done();
-      process.stderr.write(`${event.text}\n`);
+      process.stderr.write(`${printable(event.text)}\n`);
     }
-    if (tty && event.type !== 'planned') status.update(progress.line());
+    if (tty && event.type !== 'planned') status.update(printable(progress.line()));
   };
 }
 
@@ -98,7 +99,7 @@ export function register(program: Command): void {
           process.stdout.write(`${JSON.stringify({ report, summary })}\n`);
           return;
         }
-        process.stdout.write(`${summaryTable(summary)}\n`);
+        process.stdout.write(`${printable(summaryTable(summary), true)}\n`);
         process.stdout.write(`ran ${report.ran} trials in ${report.wallSeconds.toFixed(1)}s (${report.finished} finished, ${report.diverged} diverged, ${report.failed} failed); ${report.alreadyDone} were done before\n`);
       } finally {
         store.close();
@@ -110,11 +111,11 @@ export function register(program: Command): void {
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
     .option('--json', 'print the SweepSummary as JSON (the input of sgdlab report)')
     .action((specOrId: string, opts: { store?: string; json?: boolean }) => {
-      const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH);
+      const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH, { mustExist: true });
       try {
         const { sweepId, sweep: fromFile } = resolveSweepArgument(specOrId, store);
         const summary = summarizeSweep(store, sweepId, fromFile);
-        process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${summaryTable(summary)}\n`);
+        process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${printable(summaryTable(summary), true)}\n`);
       } finally {
         store.close();
       }
@@ -125,14 +126,14 @@ export function register(program: Command): void {
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
     .option('--json', 'print JSON')
     .action((opts: { store?: string; json?: boolean }) => {
-      const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH);
+      const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH, { mustExist: true });
       try {
         const sweeps = store.listSweeps().map((s) => {
           const runs = store.listRuns({ sweepId: s.id });
           return { ...s, runs: runs.length, finished: runs.filter((r) => r.status === 'finished').length, diverged: runs.filter((r) => r.status === 'diverged').length };
         });
         if (opts.json) process.stdout.write(`${JSON.stringify(sweeps)}\n`);
-        else for (const s of sweeps) process.stdout.write(`${s.id}  ${s.name}  ${s.runs} runs (${s.finished} finished, ${s.diverged} diverged)  created ${s.createdAt}\n`);
+        else for (const s of sweeps) process.stdout.write(`${s.id}  ${printable(s.name)}  ${s.runs} runs (${s.finished} finished, ${s.diverged} diverged)  created ${s.createdAt}\n`);
       } finally {
         store.close();
       }

@@ -1,10 +1,10 @@
 // `sgdlab train`: flags or a --config file → a validated TrainConfig → one run in the store.
 
 import { readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfig, train, ConfigError, type TrainConfig, type TrainResult } from '../train/index.ts';
-import { RunStore, DEFAULT_RUN_STORE_PATH } from '../store/index.ts';
+import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor } from '../store/index.ts';
+import { checkTrainingFits } from '../train/preflight.ts';
 import { ProgressLine, duration, num, pct } from './format.ts';
 import { UsageError } from './errors.ts';
 
@@ -73,8 +73,47 @@ export function openStore(path: string | undefined): RunStore {
   return RunStore.open(path ?? DEFAULT_RUN_STORE_PATH);
 }
 
-export function checkpointDirFor(storePath: string | undefined): string {
-  return join(dirname(storePath ?? DEFAULT_RUN_STORE_PATH), 'checkpoints');
+/**
+ * The run `--resume [id]` continues and the config it keeps. With an id, any flag (or --config key)
+ * given must agree with the run's stored config, or the differing keys are named; without one, the
+ * flags pick the newest unfinished run with exactly this config. Finished and diverged runs are results
+ * and are never resumed.
+ */
+export function resumeTarget(store: RunStore, opts: Record<string, unknown>, given: TrainConfig): { config: TrainConfig; runId: number } {
+  if (opts.resume === true) {
+    const key = JSON.stringify(given);
+    const candidate = store.listRuns({ status: 'running', newestFirst: true }).find((r) => JSON.stringify(storedConfig(r.config)) === key)
+      ?? store.listRuns({ status: 'failed', newestFirst: true }).find((r) => JSON.stringify(storedConfig(r.config)) === key);
+    if (!candidate) throw new UsageError('--resume: no unfinished run with this config in the store (give a run id)');
+    return { config: given, runId: candidate.id };
+  }
+  const text = String(opts.resume);
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new UsageError(`--resume ${text.slice(0, 40)}: not a run id`);
+  const runId = Number(text);
+  const run = store.getRun(runId);
+  if (run.status === 'finished' || run.status === 'diverged') {
+    throw new UsageError(`--resume ${runId}: run ${runId} is ${run.status}; only an unfinished (running or failed) run can be resumed`);
+  }
+  const config = resolveConfig(storedConfig(run.config), `run ${runId}`);
+  const explicit = explicitKeys(opts);
+  const differing = explicit.filter((k) => JSON.stringify((given as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]));
+  if (differing.length > 0) {
+    throw new UsageError(`--resume ${runId}: ${differing.map((k) => `${k} ${JSON.stringify((given as unknown as Record<string, unknown>)[k])} (the run has ${JSON.stringify((config as unknown as Record<string, unknown>)[k])})`).join(', ')} differ from the run's config; a resumed run keeps its config, so drop these flags`);
+  }
+  return { config, runId };
+}
+
+function storedConfig(stored: unknown): Record<string, unknown> {
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) throw new UsageError('--resume: the stored run has no config object');
+  const { effectiveLr: _ignored, ...config } = stored as Record<string, unknown>;
+  return config;
+}
+
+/** Config keys the user set by a flag or in the --config file. */
+function explicitKeys(opts: Record<string, unknown>): string[] {
+  const keys = new Set(CONFIG_KEYS.filter((k) => opts[k] !== undefined));
+  if (typeof opts.config === 'string') for (const k of Object.keys(readConfigFile(opts.config))) keys.add(k);
+  return [...keys];
 }
 
 export function summaryLines(r: TrainResult, config: TrainConfig): string {
@@ -95,32 +134,19 @@ export function register(program: Command): void {
     .option('--resume [id]', 'continue a killed run from its last checkpoint (default: the latest unfinished run with this config)')
     .option('--json', 'print one machine-readable summary')
     .action(async (opts: Record<string, unknown>) => {
+      // Everything given is validated before the store is opened: a bad flag creates no file and no row.
+      const given = configFromOptions(opts);
+      if (opts.resume === undefined) checkTrainingFits(given);
       const store = openStore(opts.store as string | undefined);
       try {
-        let config: TrainConfig;
+        let config: TrainConfig = given;
         let resumeRunId: number | undefined;
-        if (opts.resume !== undefined) {
-          if (opts.resume === true) {
-            config = configFromOptions(opts);
-            const key = JSON.stringify(config);
-            const candidate = store.listRuns({ status: 'running', newestFirst: true }).find((r) => {
-              const { effectiveLr: _ignored, ...c } = r.config as Record<string, unknown>;
-              return JSON.stringify(c) === key;
-            });
-            if (!candidate) throw new UsageError('--resume: no unfinished run with this config in the store (give a run id)');
-            resumeRunId = candidate.id;
-          } else {
-            resumeRunId = Number(opts.resume);
-            if (!Number.isInteger(resumeRunId)) throw new UsageError(`--resume ${String(opts.resume)}: not a run id`);
-            const { effectiveLr: _ignored, ...stored } = store.getRun(resumeRunId).config as Record<string, unknown>;
-            config = resolveConfig(stored, `run ${resumeRunId}`);
-          }
-        } else config = configFromOptions(opts);
+        if (opts.resume !== undefined) ({ config, runId: resumeRunId } = resumeTarget(store, opts, given));
         const progress = new ProgressLine();
         const started = Date.now();
         const result = await train(config, {
           store,
-          checkpointDir: checkpointDirFor(opts.store as string | undefined),
+          checkpointDir: checkpointDirFor(opts.store as string | undefined ?? DEFAULT_RUN_STORE_PATH),
           ...(resumeRunId !== undefined ? { resumeRunId } : {}),
           onProgress: (p) => {
             if (opts.json) return;

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { runQueueWorker, parseRedisUrl, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS } from '../sweep/index.ts';
 import { UsageError } from './errors.ts';
+import { printable } from '../util/printable.ts';
 
 function positiveInteger(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -48,7 +49,7 @@ export function register(program: Command): void {
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
         stall: { ...(lockDurationMs !== undefined ? { lockDurationMs } : {}), ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}), ...(maxStalledCount !== undefined ? { maxStalledCount } : {}) },
         signal: abort.signal,
-        onLog: (line) => process.stderr.write(`${line}\n`),
+        onLog: (line) => process.stderr.write(`${printable(line)}\n`),
       });
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

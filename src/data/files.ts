@@ -33,7 +33,21 @@ export function requireDirectory(dir: string, dataset: string): void {
   if (!isDirectory(dir)) throw new DataError(`${dataset}: ${dir} is not a directory`);
 }
 
-/** Read a file, gunzipping it (with CRC and length checks) when its name ends in .gz. */
+/** Largest decompressed data file accepted (Fashion-MNIST's largest is 47 MB): a gzip bomb stops here. */
+export const MAX_GUNZIPPED_BYTES = 1 << 30;
+
+/** Gunzip with an output cap; a corrupt stream or one that inflates past the cap is a DataError naming the file. */
+export function gunzipCapped(raw: Uint8Array, name: string, maxBytes = MAX_GUNZIPPED_BYTES): Buffer {
+  try {
+    return gunzipSync(raw, { maxOutputLength: maxBytes });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw new DataError(`${name}: decompresses to more than ${maxBytes} bytes; not a data file sgdlab reads`);
+    throw new DataError(`${name}: not a valid gzip file (${(err as Error).message})`);
+  }
+}
+
+/** Read a file, gunzipping it (with CRC and length checks, and an output cap) when its name ends in .gz. */
 export function readMaybeGzipped(path: string): Buffer {
   const name = basename(path);
   let raw: Buffer;
@@ -43,9 +57,5 @@ export function readMaybeGzipped(path: string): Buffer {
     throw new DataError(`${name}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   if (!path.endsWith('.gz')) return raw;
-  try {
-    return gunzipSync(raw);
-  } catch (err) {
-    throw new DataError(`${name}: not a valid gzip file (${(err as Error).message})`);
-  }
+  return gunzipCapped(raw, name);
 }

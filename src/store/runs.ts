@@ -11,9 +11,10 @@
 // "Infinity" and "-Infinity" and turned back into numbers on read.
 
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StoreError, describeError } from './errors.ts';
+import { leaseBlocks, newLeaseOwner, describeLeaseOwner, DEFAULT_LEASE_TTL_MS } from './lease.ts';
 
 export const DEFAULT_RUN_STORE_PATH = './sgdlab-runs/runs.sqlite';
 
@@ -101,6 +102,10 @@ export interface RunQuery {
 export interface RunStoreOptions {
   /** How long a write waits for another process's write to finish before failing. */
   busyTimeoutMs?: number;
+  /** How long a run stays leased to this handle without a heartbeat (default 10 minutes). */
+  leaseTtlMs?: number;
+  /** Refuse to create a store that does not exist yet (commands that only read). */
+  mustExist?: boolean;
 }
 
 type Db = Database.Database;
@@ -145,8 +150,17 @@ const SCHEMA_V2 = `
   );
 `;
 
+/**
+ * Version 3: a lease on each running run (src/store/lease.ts): who trains it and until when, so two
+ * live processes never train one run and a crashed process's run can be resumed once it expires.
+ */
+const SCHEMA_V3 = `
+  ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+  ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER;
+`;
+
 /** Migration i takes the schema from version i to version i + 1; append, never edit. */
-const MIGRATIONS: readonly ((db: Db) => void)[] = [(db) => db.exec(SCHEMA_V1), (db) => db.exec(SCHEMA_V2)];
+const MIGRATIONS: readonly ((db: Db) => void)[] = [(db) => db.exec(SCHEMA_V1), (db) => db.exec(SCHEMA_V2), (db) => db.exec(SCHEMA_V3)];
 
 /** The schema version this code writes and expects. */
 export const RUN_STORE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -194,6 +208,8 @@ interface RunRow {
   best_metrics: string | null;
   sweep_id: string | null;
   trial_key: string | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
 }
 
 interface MetricRow {
@@ -282,16 +298,24 @@ function isInMemory(path: string): boolean {
 export class RunStore {
   // Prepared once per SQL text: appendMetrics may run every few steps of a training loop.
   private readonly statements = new Map<string, Database.Statement>();
+  /** This handle's name in lease columns, and the runs it holds. */
+  private readonly leaseOwner = newLeaseOwner();
+  private readonly leased = new Set<number>();
+  private heartbeat: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly db: Db,
     /** The path as given, for error messages. */
     readonly path: string,
+    private readonly leaseTtlMs: number,
   ) {}
 
   /** Open (creating if needed, with parent directories) the run store at `path`. */
   static open(path: string = DEFAULT_RUN_STORE_PATH, options: RunStoreOptions = {}): RunStore {
     if (typeof path !== 'string') throw new StoreError(`run store path must be a string, got ${typeof path}`);
+    if (options.mustExist === true && !isInMemory(path) && !existsSync(path)) {
+      throw new StoreError(`${path}: no run store at this path (check --store)`);
+    }
     if (!isInMemory(path)) {
       try {
         mkdirSync(dirname(path), { recursive: true });
@@ -319,7 +343,7 @@ export class RunStore {
       if (code === 'SQLITE_NOTADB') throw new StoreError(`${path}: not a SQLite database`, { cause: error });
       throw new StoreError(`${path}: cannot open the run store: ${describeError(error)}`, { cause: error });
     }
-    return new RunStore(db, path);
+    return new RunStore(db, path, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS);
   }
 
   /** The schema version recorded in the file. */
@@ -352,10 +376,12 @@ export class RunStore {
         }
         const now = new Date().toISOString();
         const result = this.statement(
-          `INSERT INTO runs (created_at, updated_at, name, config, seed, status, sweep_id, trial_key)
-           VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`,
-        ).run(now, now, name, config, run.seed, sweepId, trialKey);
-        return Number(result.lastInsertRowid);
+          `INSERT INTO runs (created_at, updated_at, name, config, seed, status, sweep_id, trial_key, lease_owner, lease_expires_at)
+           VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
+        ).run(now, now, name, config, run.seed, sweepId, trialKey, this.leaseOwner, Date.now() + this.leaseTtlMs);
+        const id = Number(result.lastInsertRowid);
+        this.holdLease(id);
+        return id;
       }).immediate();
     });
   }
@@ -378,6 +404,7 @@ export class RunStore {
         if (run.status !== 'running') {
           throw new StoreError(`run ${id} is ${run.status}; metrics can only be appended to a running run`);
         }
+        this.claimLease(run);
         const last = this.statement('SELECT max(step) AS step FROM metrics WHERE run_id = ?').get(id) as { step: number | null };
         if (last.step !== null && step <= last.step) {
           throw new StoreError(`run ${id} already has metrics up to step ${last.step}; cannot append step ${step}`);
@@ -393,7 +420,7 @@ export class RunStore {
     this.guard(() => {
       if (typeof path !== 'string' || path === '') throw new StoreError(`run ${id}: checkpoint path must be a non-empty string`);
       this.db.transaction(() => {
-        this.requireRun(id);
+        this.claimLease(this.requireRun(id));
         this.statement('UPDATE runs SET checkpoint_path = ? WHERE id = ?').run(path, id);
         this.touch(id);
       }).immediate();
@@ -423,22 +450,30 @@ export class RunStore {
       this.db.transaction(() => {
         const run = this.requireRun(id);
         if (run.status !== 'running') throw new StoreError(`run ${id} is already ${run.status}`);
+        this.claimLease(run);
         this.statement(
-          `UPDATE runs SET status = ?, final_metrics = ?, best_metrics = ?, error = ?, diverged_at_step = ?, updated_at = ?
-           WHERE id = ?`,
+          `UPDATE runs SET status = ?, final_metrics = ?, best_metrics = ?, error = ?, diverged_at_step = ?, updated_at = ?,
+           lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`,
         ).run(status, final, best, error, divergedAtStep, new Date().toISOString(), id);
+        this.leased.delete(id);
       }).immediate();
     });
   }
 
   /**
-   * Set an ended run back to 'running' to resume it from its checkpoint; clears how it ended,
-   * since the resumed run will record that again.
+   * Set an unfinished run (running, or failed) back to 'running' under this handle's lease, to resume
+   * it from its checkpoint; clears how it ended, since the resumed run will record that again. A
+   * finished or diverged run is a result and is never reopened; a run leased by another live process
+   * is refused.
    */
   reopenRun(id: number): void {
     this.guard(() => {
       this.db.transaction(() => {
-        this.requireRun(id);
+        const run = this.requireRun(id);
+        if (run.status === 'finished' || run.status === 'diverged') {
+          throw new StoreError(`run ${id} is ${run.status}; only an unfinished (running or failed) run can be resumed`);
+        }
+        this.claimLease(run);
         this.statement(
           `UPDATE runs SET status = 'running', final_metrics = NULL, best_metrics = NULL, error = NULL,
            diverged_at_step = NULL, updated_at = ? WHERE id = ?`,
@@ -524,12 +559,16 @@ export class RunStore {
     });
   }
 
-  /** Delete the metrics recorded after `step` (a resumed run replays them); returns how many. */
+  /** Delete the metrics recorded after `step` (a resumed run replays them); returns how many. A finished or diverged run's are kept. */
   deleteMetricsAfter(id: number, step: number): number {
     return this.guard(() => {
       if (!isNonNegativeInteger(step)) throw new StoreError(`run ${id}: step must be a non-negative integer, got ${JSON.stringify(step)}`);
       return this.db.transaction(() => {
-        this.requireRun(id);
+        const run = this.requireRun(id);
+        if (run.status === 'finished' || run.status === 'diverged') {
+          throw new StoreError(`run ${id} is ${run.status}; only an unfinished (running or failed) run can be resumed`);
+        }
+        this.claimLease(run);
         const deleted = this.statement('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(id, step).changes;
         if (deleted > 0) this.touch(id);
         return deleted;
@@ -537,9 +576,56 @@ export class RunStore {
     });
   }
 
-  /** Close the database; further calls fail with a StoreError. Closing twice is harmless. */
+  /** Close the database, giving up this handle's leases; further calls fail with a StoreError. Closing twice is harmless. */
   close(): void {
-    if (this.db.open) this.db.close();
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    if (!this.db.open) return;
+    if (this.leased.size > 0) {
+      try {
+        this.statement('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?').run(this.leaseOwner);
+      } catch {
+        // a busy store: the leases expire on their own
+      }
+      this.leased.clear();
+    }
+    this.db.close();
+  }
+
+  /** The lease on a run, if any process holds one that has not expired. */
+  leaseOf(id: number): { owner: string; expiresAt: number } | undefined {
+    return this.guard(() => {
+      const run = this.requireRun(id);
+      return run.lease_owner !== null && run.lease_expires_at !== null && run.lease_expires_at > Date.now()
+        ? { owner: run.lease_owner, expiresAt: run.lease_expires_at }
+        : undefined;
+    });
+  }
+
+  /** Take or renew this handle's lease on a run inside the caller's transaction; refuse a live lease of another. */
+  private claimLease(run: RunRow): void {
+    if (run.lease_owner !== null && run.lease_owner !== this.leaseOwner && leaseBlocks(run.lease_owner, run.lease_expires_at, Date.now())) {
+      throw new StoreError(
+        `run ${run.id} is being trained by another process (${describeLeaseOwner(run.lease_owner)}); its lease expires at ${new Date(run.lease_expires_at!).toISOString()} unless renewed`,
+      );
+    }
+    this.statement('UPDATE runs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?').run(this.leaseOwner, Date.now() + this.leaseTtlMs, run.id);
+    this.holdLease(run.id);
+  }
+
+  /** Heartbeat: renew every lease this handle holds, a few times per lease period, without keeping the process alive. */
+  private holdLease(id: number): void {
+    this.leased.add(id);
+    if (this.heartbeat !== undefined) return;
+    this.heartbeat = setInterval(() => {
+      if (!this.db.open || this.leased.size === 0) return;
+      try {
+        this.statement(`UPDATE runs SET lease_expires_at = ? WHERE lease_owner = ? AND status = 'running'`).run(Date.now() + this.leaseTtlMs, this.leaseOwner);
+      } catch {
+        // busy: the next beat or write renews it
+      }
+    }, Math.max(10, Math.floor(this.leaseTtlMs / 4)));
+    this.heartbeat.unref();
   }
 
   private statement(sql: string): Database.Statement {

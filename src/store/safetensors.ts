@@ -60,6 +60,8 @@ const METADATA_KEY = '__metadata__';
 // The reference implementation refuses headers above 100 MB; a larger one is a corrupt length field.
 const MAX_HEADER_BYTES = 100_000_000;
 const HEADER_ALIGNMENT = 8;
+// No framework uses more dimensions; the bound also keeps a hostile shape's product from overflowing.
+const MAX_RANK = 64;
 
 // Typed arrays use the host byte order and the format is little-endian; every platform Node
 // supports today is little-endian, so refuse loudly rather than silently swap bytes wrongly.
@@ -69,6 +71,21 @@ function assertLittleEndianHost(): void {
 
 function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Names come from files: define them as own properties, so '__proto__' is stored as a tensor named
+ * '__proto__' (plain assignment would set the object's prototype and the tensor would vanish).
+ */
+function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** A JSON value from a file, described in at most 60 characters without recursing into it (it may nest 100 000 deep). */
+function describeJson(value: unknown): string {
+  if (Array.isArray(value)) return value.length <= 8 && value.every((v) => typeof v === 'number') ? `[${value.join(',')}]` : `a list of ${value.length} items`;
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return (JSON.stringify(value) ?? String(value)).slice(0, 60);
 }
 
 function isDimension(value: unknown): value is number {
@@ -84,7 +101,7 @@ function checkTensorToWrite(name: string, tensor: StoredTensor, label: string): 
     throw new StoreError(`${label}: tensor '${name}' has unknown dtype ${JSON.stringify(tensor.dtype)}`);
   }
   if (!Array.isArray(tensor.shape) || !tensor.shape.every(isDimension)) {
-    throw new StoreError(`${label}: tensor '${name}' has an invalid shape ${JSON.stringify(tensor.shape)}`);
+    throw new StoreError(`${label}: tensor '${name}' has an invalid shape ${describeJson(tensor.shape)}`);
   }
   if (!(tensor.data instanceof info.arrayType)) {
     const got = (tensor.data as object | undefined)?.constructor?.name ?? typeof tensor.data;
@@ -126,11 +143,11 @@ export function encodeSafetensors(
   for (const [name, tensor] of Object.entries(tensors)) {
     checkTensorToWrite(name, tensor, label);
     const bytes = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
-    header[name] = {
+    setOwn(header, name, {
       dtype: DTYPES[tensor.dtype].safetensorsName,
       shape: [...tensor.shape],
       data_offsets: [offset, offset + bytes.byteLength],
-    };
+    });
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
@@ -281,7 +298,7 @@ export function decodeSafetensors(bytes: Uint8Array, label = 'safetensors'): Saf
     // tensor should not keep the whole file alive.
     const copy = new ArrayBuffer(entry.end - entry.begin);
     new Uint8Array(copy).set(bytes.subarray(dataStart + entry.begin, dataStart + entry.end));
-    tensors[entry.name] = { dtype: entry.dtype, shape: entry.shape, data: new DTYPES[entry.dtype].arrayType(copy) };
+    setOwn(tensors, entry.name, { dtype: entry.dtype, shape: entry.shape, data: new DTYPES[entry.dtype].arrayType(copy) });
   }
   return { tensors, metadata };
 }
@@ -291,7 +308,7 @@ function parseMetadata(value: unknown, fail: (problem: string) => never): Record
   const metadata: Record<string, string> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     if (typeof item !== 'string') fail(`${METADATA_KEY} value '${key}' is not a string`);
-    metadata[key] = item as string;
+    setOwn(metadata, key, item as string);
   }
   return metadata;
 }
@@ -311,9 +328,9 @@ function parseHeaderEntry(name: string, value: unknown, fail: (problem: string) 
     }
     fail(`tensor '${name}' has unknown dtype ${JSON.stringify(rawDType)}`);
   }
-  if (!Array.isArray(shape) || !shape.every(isDimension)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || shape.length > MAX_RANK || !shape.every(isDimension)) fail(`tensor '${name}' has an invalid shape ${describeJson(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isDimension)) {
-    fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    fail(`tensor '${name}' has invalid data_offsets ${describeJson(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) fail(`tensor '${name}' data_offsets [${begin},${end}] end before they begin`);

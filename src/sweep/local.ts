@@ -8,7 +8,7 @@
 
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { RunStore, type RunRecord } from '../store/index.ts';
+import { RunStore, checkpointDirFor, type RunRecord } from '../store/index.ts';
 import { SpecError, type Sweep, type Trial } from './spec.ts';
 import { SweepLock } from './lock.ts';
 import { Trainer } from './trainer.ts';
@@ -19,7 +19,7 @@ export interface LocalSweepOptions {
   storePath: string;
   /** Trainer processes (default: the machine's cores). */
   workers?: number;
-  /** Where trial checkpoints go (default: `checkpoints/` next to the store). */
+  /** Where trial checkpoints go (default: `checkpoints/<store file name>/` next to the store). */
   checkpointDir?: string;
   onEvent?: (event: SweepEvent) => void;
   /** Aborting (SIGINT) stops the trainers at once; their trials stay 'running' and resume on the next run. */
@@ -60,7 +60,7 @@ export function lockPathFor(storePath: string, sweepId: string): string {
 }
 
 export function defaultCheckpointDir(storePath: string): string {
-  return join(dirname(storePath), 'checkpoints');
+  return checkpointDirFor(storePath);
 }
 
 export async function runLocalSweep(sweep: Sweep, options: LocalSweepOptions): Promise<SweepRunReport> {

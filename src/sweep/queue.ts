@@ -39,48 +39,8 @@ export interface StallSettings {
 
 export const DEFAULT_STALL_SETTINGS: StallSettings = { lockDurationMs: 60_000, stalledIntervalMs: 30_000, maxStalledCount: 3 };
 
-/** A parsed Redis URL: options to connect with, and a name for the server that is safe to print. */
-export interface RedisTarget {
-  connection: { host: string; port: number; username?: string; password?: string; db?: number; tls?: object };
-  display: string;
-}
-
-/** Bad queue input (URL, payload, result): named UsageError so the CLI prints it as one line. */
-export class QueueError extends Error {
-  override name = 'UsageError';
-}
-
-/** redis://[user:password@]host:port[/db] or rediss:// (TLS). Errors never repeat the credentials. */
-export function parseRedisUrl(text: string): RedisTarget {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new QueueError('--queue: not a URL; expected redis://HOST:PORT');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new QueueError(`--queue: scheme '${url.protocol}' is not redis: or rediss:`);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host === '') throw new QueueError('--queue: the URL names no host');
-  const port = url.port === '' ? 6379 : Number(url.port);
-  let db: number | undefined;
-  const path = url.pathname.replace(/^\//, '');
-  if (path !== '') {
-    db = Number(path);
-    if (!Number.isInteger(db) || db < 0) throw new QueueError(`--queue: '/${path}' is not a database number`);
-  }
-  const display = `${url.protocol}//${url.hostname}:${port}${db !== undefined ? `/${db}` : ''}`;
-  return {
-    connection: {
-      host,
-      port,
-      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-      ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-      ...(db !== undefined ? { db } : {}),
-      ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
-    },
-    display,
-  };
-}
+import { QueueError, parseRedisUrl, type RedisTarget } from './redis-url.ts';
+export { QueueError, parseRedisUrl, type RedisTarget };
 
 /** BullMQ forbids ':' in job ids; a hash of the trial key keeps ids short and safe. */
 export function jobIdFor(sweepId: string, trialKey: string): string {

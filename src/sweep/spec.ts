@@ -154,8 +154,8 @@ function normalizeSpec(raw: unknown, source: string): SweepSpec {
   const base = spec.base ?? {};
   if (!isPlainObject(base)) fail('base: must be a mapping of training config keys (e.g. model: mlp:64x1)');
   for (const key of Object.keys(base)) {
-    if (key in FORBIDDEN_KEYS) fail(`base.${key}: not allowed in a sweep (${FORBIDDEN_KEYS[key]})`);
-    if (key in DERIVED_AXES) fail(`base.${key}: a derived axis, only allowed under axes or zip`);
+    if (Object.hasOwn(FORBIDDEN_KEYS, key)) fail(`base.${key}: not allowed in a sweep (${FORBIDDEN_KEYS[key]})`);
+    if (Object.hasOwn(DERIVED_AXES, key)) fail(`base.${key}: a derived axis, only allowed under axes or zip`);
   }
   try {
     resolveConfig(base as Record<string, unknown>, 'base');
@@ -225,7 +225,7 @@ function normalizeSpec(raw: unknown, source: string): SweepSpec {
 type Fail = (message: string) => never;
 
 function checkAxisName(axisName: string, where: string, fail: Fail): void {
-  if (axisName in FORBIDDEN_KEYS) fail(`${where}: not allowed in a sweep (${FORBIDDEN_KEYS[axisName]})`);
+  if (Object.hasOwn(FORBIDDEN_KEYS, axisName)) fail(`${where}: not allowed in a sweep (${FORBIDDEN_KEYS[axisName]})`);
   if (!NUMERIC_KEYS.has(axisName) && !BOOLEAN_KEYS.has(axisName) && !STRING_KEYS.has(axisName)) {
     fail(`${where}: unknown axis '${axisName}' (training config keys, seed, or ${Object.keys(DERIVED_AXES).join(', ')})`);
   }
@@ -354,20 +354,21 @@ export function trialConfig(spec: SweepSpec, point: GridPoint, seed: number, sou
   // Trials of a sweep run side by side, one per core: one ORT thread each unless the spec says otherwise.
   if (partial.threads === undefined) partial.threads = 1;
   for (const [name, value] of Object.entries(point)) {
-    if (name in DERIVED_AXES) continue;
+    if (Object.hasOwn(DERIVED_AXES, name)) continue;
     partial[name] = value;
   }
-  if ('epochs' in point) delete partial.steps;
-  if ('steps' in point || 'updates' in point) delete partial.epochs;
+  const has = (k: string): boolean => Object.hasOwn(point, k);
+  if (has('epochs')) delete partial.steps;
+  if (has('steps') || has('updates')) delete partial.epochs;
   const key = trialKey(point, seed);
   const fail = (message: string): never => {
     throw new SpecError(`${source}: trial ${key}: ${message}`);
   };
   const numberOf = (k: string, fallback: number): number => (partial[k] === undefined ? fallback : parseNumber(partial[k], k));
   try {
-    if ('lrPerBatch' in point) partial.lr = (point.lrPerBatch as number) * numberOf('batch', 16);
-    if ('lambdaPerBatch' in point) partial.lambda = (point.lambdaPerBatch as number) * numberOf('batch', 16);
-    if ('updates' in point) {
+    if (has('lrPerBatch')) partial.lr = (point.lrPerBatch as number) * numberOf('batch', 16);
+    if (has('lambdaPerBatch')) partial.lambda = (point.lambdaPerBatch as number) * numberOf('batch', 16);
+    if (has('updates')) {
       const nStep = numberOf('nStep', 1);
       const steps = (point.updates as number) / nStep;
       if (!Number.isInteger(steps)) fail(`updates ${point.updates} is not a multiple of nStep ${nStep}`);
@@ -381,11 +382,15 @@ export function trialConfig(spec: SweepSpec, point: GridPoint, seed: number, sou
   }
 }
 
+/** Trials a spec expands to, from the dimension lengths alone (so an oversized grid is refused before it is built). */
+export function trialCount(spec: SweepSpec): number {
+  return spec.dimensions.reduce((n, d) => n * (d.axes[0]?.values.length ?? 1), 1) * spec.seeds.length;
+}
+
 function expandTrials(spec: SweepSpec, source: string): Trial[] {
+  const count = trialCount(spec);
+  if (count > MAX_TRIALS) throw new SpecError(`${source}: ${count} trials is more than ${MAX_TRIALS}; split the sweep`);
   const points = gridPoints(spec);
-  if (points.length * spec.seeds.length > MAX_TRIALS) {
-    throw new SpecError(`${source}: ${points.length * spec.seeds.length} trials is more than ${MAX_TRIALS}; split the sweep`);
-  }
   const trials: Trial[] = [];
   for (const point of points) {
     for (const seed of spec.seeds) {
@@ -409,7 +414,11 @@ export function sweepId(name: string, trials: readonly Trial[]): string {
 
 /** The sweep again from its stored normalized spec (for `sweep show ID`); keeps the id it was stored under. */
 export function sweepFromStoredSpec(id: string, stored: unknown, source: string): Sweep {
-  if (!isPlainObject(stored) || !Array.isArray(stored.dimensions) || !Array.isArray(stored.seeds)) {
+  const isAxis = (a: unknown): boolean => isPlainObject(a) && typeof a.name === 'string' && Array.isArray(a.values) && a.values.length > 0;
+  if (
+    !isPlainObject(stored) || !Array.isArray(stored.dimensions) || !Array.isArray(stored.seeds) ||
+    !stored.dimensions.every((d: unknown) => isPlainObject(d) && Array.isArray(d.axes) && d.axes.length > 0 && d.axes.every(isAxis))
+  ) {
     throw new SpecError(`${source}: the stored sweep spec is not in the expected form`);
   }
   const spec = stored as unknown as SweepSpec;

@@ -10,7 +10,7 @@ export function saveParams(path: string, params: HostParams, metadata: Record<st
   const flat = flatten<HostTensor>(params);
   const tensors: Record<string, StoredTensor> = {};
   flat.leaves.forEach((t, i) => {
-    tensors[flat.paths[i]!] = { dtype: t.dtype as 'float32' | 'float64', shape: [...t.shape], data: t.data as Float32Array | Float64Array };
+    Object.defineProperty(tensors, flat.paths[i]!, { enumerable: true, writable: true, configurable: true, value: { dtype: t.dtype as 'float32' | 'float64', shape: [...t.shape], data: t.data as Float32Array | Float64Array } });
   });
   writeSafetensors(path, tensors, metadata);
 }
@@ -27,7 +27,7 @@ export function loadParams(path: string, template: HostParams): { params: HostPa
   if (extra.length) throw new StoreError(`${path}: unexpected tensor '${extra[0]}' for this model (expected ${flat.paths.slice(0, 4).join(', ')}${flat.paths.length > 4 ? ', …' : ''})`);
   const leaves = flat.leaves.map((t, i) => {
     const name = flat.paths[i]!;
-    const stored = tensors[name];
+    const stored = Object.hasOwn(tensors, name) ? tensors[name] : undefined;
     if (!stored) throw new StoreError(`${path}: missing tensor '${name}' for this model`);
     if (stored.shape.join(',') !== t.shape.join(',')) {
       throw new StoreError(`${path}: tensor '${name}' has shape [${stored.shape}], the model needs [${t.shape}]`);

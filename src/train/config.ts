@@ -91,16 +91,13 @@ const oneOf = (allowed: readonly string[]): Validator => (v, key) => {
   if (typeof v !== 'string' || !allowed.includes(v)) throw new ConfigError(`${key}: '${v}' is not one of ${allowed.join(', ')}`);
   return v;
 };
-const positiveInt: Validator = (v, key) => {
+/** An integer in [min, max] (a safe integer, so it survives JSON, SQLite and the Rng exactly). */
+const intIn = (min: number, max: number): Validator => (v, key) => {
   const n = parseNumber(v, key);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${key}: must be a positive integer, got ${v}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${key}: must be an integer from ${min} to ${max}, got ${v}`);
   return n;
 };
-const nonNegativeInt: Validator = (v, key) => {
-  const n = parseNumber(v, key);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${key}: must be a non-negative integer, got ${v}`);
-  return n;
-};
+const SAFE = Number.MAX_SAFE_INTEGER;
 const positive: Validator = (v, key) => {
   const n = parseNumber(v, key);
   if (!(n > 0)) throw new ConfigError(`${key}: must be positive, got ${v}`);
@@ -126,50 +123,60 @@ const fraction: Validator = (v, key) => {
   return n;
 };
 
+// Integer ranges: what the loop can represent. Whether a model, batch and data set fit in memory is
+// checked as a whole by checkTrainingFits (src/train/preflight.ts), with the limit in its message.
 const FIELDS: Record<keyof TrainConfig, Validator> = {
   data: oneOf(DATA_NAMES),
   dataDir: str,
   preprocess: oneOf(PREPROCESS_MODES),
   augment: bool,
   model: str,
-  batch: positiveInt,
+  batch: intIn(1, 1 << 24),
   lr: positive,
   lambda: nonNegative,
   regGrad: oneOf(['exact', 'fd']),
-  nStep: positiveInt,
+  nStep: intIn(1, 1_000_000),
   sampler: oneOf(SAMPLER_KINDS),
   dropLast: bool,
-  epochs: positiveInt,
-  steps: nonNegativeInt,
+  epochs: intIn(1, 1_000_000),
+  steps: intIn(0, 1e12),
   schedule: oneOf(['constant', 'paper']),
   weightDecay: nonNegative,
-  seed: nonNegativeInt,
+  seed: intIn(0, SAFE),
   dtype: oneOf(['float32', 'float64']),
   init: str,
   save: str,
-  evalEvery: positiveInt,
-  stepsPerCall: nonNegativeInt,
+  evalEvery: intIn(1, 1_000_000),
+  stepsPerCall: intIn(0, 1_000_000),
   exactGamma: bool,
-  trainSize: positiveInt,
-  testSize: nonNegativeInt,
+  trainSize: intIn(1, 1 << 30),
+  testSize: intIn(0, 1 << 30),
   labelNoise: fraction,
-  dimension: positiveInt,
-  classes: positiveInt,
-  dataSeed: nonNegativeInt,
-  threads: positiveInt,
+  dimension: intIn(1, 1 << 30),
+  classes: intIn(1, 1 << 20),
+  dataSeed: intIn(0, SAFE),
+  threads: intIn(1, 1024),
 };
+
+/** The validator of a config key; own properties only, so '__proto__' or 'constructor' is an unknown key. */
+export function configField(key: string): Validator | undefined {
+  return Object.hasOwn(FIELDS, key) ? FIELDS[key as keyof TrainConfig] : undefined;
+}
+
+/** Every config key, in table order. */
+export const CONFIG_FIELD_NAMES: readonly string[] = Object.keys(FIELDS);
 
 /** Validate a partial config (from a file or flags) over the defaults; unknown keys are errors. */
 export function resolveConfig(partial: Record<string, unknown>, source = 'config'): TrainConfig {
   const out: Record<string, unknown> = { ...DEFAULT_CONFIG };
   for (const [key, value] of Object.entries(partial)) {
     if (value === undefined) continue;
-    const validate = FIELDS[key as keyof TrainConfig];
+    const validate = configField(key);
     if (!validate) throw new ConfigError(`${source}: unknown key '${key}' (known: ${Object.keys(FIELDS).join(', ')})`);
     out[key] = validate(value, key);
   }
   const config = out as unknown as TrainConfig;
-  if (partial.augment === undefined) config.augment = config.data === 'cifar10';
+  if (!Object.hasOwn(partial, 'augment') || partial.augment === undefined) config.augment = config.data === 'cifar10';
   if (config.epochs !== undefined && config.steps !== undefined) throw new ConfigError(`${source}: give epochs or steps, not both`);
   if (config.epochs === undefined && config.steps === undefined) config.epochs = 10;
   if ((config.data === 'fashion-mnist' || config.data === 'cifar10') && !config.dataDir) {

@@ -11,6 +11,8 @@ import { learningRateAt } from './schedule.ts';
 import { batchCost, trainingStep, type StepKind } from './steps.ts';
 import { Metrics } from './metrics.ts';
 import { loadParams, saveParams } from './checkpoint.ts';
+import { checkTrainingFits } from './preflight.ts';
+import { checkpointState } from './resume.ts';
 
 type HostParams = Tree<HostTensor>;
 type FloatArray = Float32Array | Float64Array;
@@ -112,6 +114,7 @@ export function paramSpecs(params: HostParams): Tree<TensorSpec> {
 
 export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const { store } = options;
+  checkTrainingFits(config);
   const data = loadTrainingData(config);
   const { train: trainSet, test: testSet } = data;
   const model: Model = buildModel(config.model, trainSet.shape, trainSet.numClasses);
@@ -140,11 +143,10 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     const run = store.getRun(runId);
     if (run.checkpointPath) {
       const loaded = loadParams(run.checkpointPath, params);
+      const saved = checkpointState(loaded.metadata, run.checkpointPath, { model: config.model, stepsPerEpoch: m, totalSteps, totalEpochs });
       params = loaded.params;
-      startEpoch = Number(loaded.metadata.epoch);
-      bestTestAcc = Number(loaded.metadata.best_test_acc ?? -Infinity);
-      best = JSON.parse(loaded.metadata.best ?? '{}') as MetricValues;
-      store.deleteMetricsAfter(runId, Number(loaded.metadata.step));
+      ({ epoch: startEpoch, bestTestAcc, best } = saved);
+      store.deleteMetricsAfter(runId, saved.step);
       // The checkpoint's own evaluation is the run's latest: a run resumed at its end keeps it.
       const last = store.metrics(runId).at(-1);
       if (last) {

@@ -94,7 +94,7 @@ test('a SIGKILLed sgdlab train resumes with --resume to the same final numbers a
   const killStore = join(killDir, 'runs.sqlite');
   const flags = ['train', '--model', 'mlp:64x2', '--epochs', '40', '--lr', '2^-4', '--lambda', '2^-6', '--sampler', 'with-replacement', '--json'];
   const child = spawn(process.execPath, [SGDLAB_BIN, ...flags, '--store', killStore], { stdio: 'ignore' });
-  const checkpoint = join(killDir, 'checkpoints', 'run-1.safetensors');
+  const checkpoint = join(killDir, 'checkpoints', 'runs.sqlite', 'run-1.safetensors');
   const deadline = Date.now() + 60_000;
   while (!existsSync(checkpoint) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   child.kill('SIGKILL');

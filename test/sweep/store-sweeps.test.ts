@@ -16,13 +16,13 @@ test('a version-1 run store is upgraded in place: its runs stay, sweeps can be s
   store.close();
   // Take the file back to version 1, as an sgdlab from before sweeps left it.
   const db = new Database(path);
-  db.exec('DROP TABLE sweeps');
+  db.exec('DROP TABLE sweeps; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_expires_at');
   db.pragma('user_version = 1');
   db.close();
 
   const upgraded = RunStore.open(path);
   try {
-    assert.equal(upgraded.schemaVersion(), 2);
+    assert.equal(upgraded.schemaVersion(), 3);
     assert.equal(upgraded.getRun(id).final!.best_test_acc, 0.9);
     assert.equal(upgraded.findSweep('s-1'), undefined);
     upgraded.saveSweep({ id: 's-1', name: 'first', spec: { scoring: { best: 5 } } });

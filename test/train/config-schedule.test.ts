@@ -48,8 +48,8 @@ test('bad configs are one-line ConfigErrors naming the key', () => {
   assertConfigError({ sampler: 'shuffle' }, /^sampler: 'shuffle' is not one of reshuffle, fixed, reversed-pairs, with-replacement, full/);
   assertConfigError({ regGrad: 'approx' }, /^regGrad: 'approx' is not one of exact, fd/);
   assertConfigError({ schedule: 'cosine' }, /^schedule: 'cosine' is not one of constant, paper/);
-  assertConfigError({ batch: 0 }, /^batch: must be a positive integer/);
-  assertConfigError({ batch: 2.5 }, /^batch: must be a positive integer/);
+  assertConfigError({ batch: 0 }, /^batch: must be an integer from 1 to 16777216, got 0/);
+  assertConfigError({ batch: 2.5 }, /^batch: must be an integer from 1 to/);
   assertConfigError({ epochs: 2, steps: 100 }, /epochs or steps, not both/);
   assertConfigError({ data: 'fashion-mnist' }, /fashion-mnist.*--data-dir/);
   assertConfigError({ data: 'cifar10' }, /cifar10.*--data-dir/);

@@ -122,14 +122,10 @@ test('same seed, same numbers; another seed, other numbers', async () => {
   assert.ok(!sameBits(a.params, c.params));
 });
 
-test('resuming a run that already finished keeps its final metrics (a retried sweep job)', withStore(async (store, dir) => {
+test('a finished run is a result: resuming it is refused and leaves its record as it was', withStore(async (store, dir) => {
   const config = resolveConfig({ ...small, epochs: 2 });
   const first = await train(config, { store, checkpointDir: dir });
-  const again = await train(config, { store, checkpointDir: dir, resumeRunId: first.runId! });
-  assert.equal(again.status, 'finished');
-  assert.equal(again.steps, first.steps);
-  assert.ok(sameBits(again.params, first.params));
-  assert.deepEqual(withoutTiming(again.final), withoutTiming(first.final));
+  await assert.rejects(train(config, { store, checkpointDir: dir, resumeRunId: first.runId! }), (e: Error) => e.name === 'StoreError' && /^run \d+ is finished; only an unfinished \(running or failed\) run can be resumed$/.test(e.message));
   const run = store.getRun(first.runId!);
   assert.equal(run.status, 'finished');
   assert.deepEqual(withoutTiming(run.final!), withoutTiming(first.final));

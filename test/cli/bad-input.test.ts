@@ -1,0 +1,96 @@
+// The one rule at every input boundary, end to end: bad input → exit status 2, one line
+// `sgdlab: <what>: <why>` naming the input, no stack trace, and no store, row or file created.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sgdlab } from '../sgdlab-cli.ts';
+import { RunStore } from '../../src/store/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sgdlab-bad-input-'));
+
+function assertOneLineRefusal(r: { code: number; stderr: string; stdout: string }, message: RegExp, what: string): void {
+  assert.equal(r.code, 2, `${what} → exit ${r.code}: ${r.stderr}`);
+  assert.match(r.stderr, /^sgdlab: [^\n]+\n$/, `${what}: one line: ${r.stderr}`);
+  assert.match(r.stderr, message, what);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`);
+}
+
+test('train: inherited keys, huge numbers, oversized models and augment on vectors are refused before a store exists', async () => {
+  writeFileSync(join(dir, 'proto.json'), '{"__proto__": {"lr": 1}}');
+  writeFileSync(join(dir, 'ctor.json'), '{"constructor": 1}');
+  const cases: [string[], RegExp][] = [
+    [['--config', join(dir, 'proto.json')], /unknown key '__proto__'/],
+    [['--config', join(dir, 'ctor.json')], /unknown key 'constructor'/],
+    [['--seed', '2^60'], /^sgdlab: seed: must be an integer from 0 to 9007199254740991, got 2\^60\n$/],
+    [['--seed', '-1'], /^sgdlab: seed: must be an integer from 0/],
+    [['--data', 'synthetic', '--train-size', '1099511627776'], /^sgdlab: trainSize: must be an integer from 1 to 1073741824/],
+    [['--data', 'synthetic', '--train-size', '1000000000', '--dimension', '1000'], /needs about [\d.]+ [TP]B of memory .* the limit is/],
+    [['--model', 'mlp:1000000x8'], /^sgdlab: model mlp:1000000x8 with batch 16 .* needs about [\d.]+ [TP]B of memory \(parameters .*\); the limit is [\d.]+ GB/],
+    [['--data', 'synthetic', '--augment', 'true'], /^sgdlab: augment: random crops and flips need image data \[C,H,W\]; synthetic has examples of shape \[32\]\n$/],
+    [['--threads', '100000'], /^sgdlab: threads: must be an integer from 1 to 1024/],
+  ];
+  for (const [args, message] of cases) {
+    const store = join(dir, `never-${cases.findIndex((c) => c[0] === args)}`, 'runs.sqlite');
+    const r = await sgdlab(['train', ...args, '--store', store]);
+    assertOneLineRefusal(r, message, args.join(' '));
+    assert.equal(existsSync(store), false, `${args.join(' ')}: no store created`);
+  }
+});
+
+test('train --augment on vectors with an existing store leaves no run row behind', async () => {
+  const store = join(dir, 'existing.sqlite');
+  RunStore.open(store).close();
+  const r = await sgdlab(['train', '--data', 'synthetic', '--augment', 'true', '--store', store]);
+  assertOneLineRefusal(r, /augment: random crops and flips need image data/, 'augment');
+  const s = RunStore.open(store);
+  try {
+    assert.equal(s.listRuns().length, 0);
+  } finally {
+    s.close();
+  }
+});
+
+test('export: negative or huge class counts, batch sizes and shapes are one-line refusals, no file written', async () => {
+  const out = join(dir, 'never.onnx');
+  const cases: [string[], RegExp][] = [
+    [['--input-shape', '64', '--classes', '-3'], /^sgdlab: --classes: '-3' is not an integer from 1 to 1048576\n$/],
+    [['--input-shape', '64', '--classes', '1099511627776'], /--classes: '1099511627776' is not an integer/],
+    [['--input-shape', '1099511627776'], /--input-shape 1099511627776: '1099511627776' is not an integer/],
+    [['--input-shape', '64', '--batch', '2^60'], /--batch: '2\^60' is not an integer/],
+    [['--input-shape', '1024,1024', '--batch', '1000000', '--model', 'mlp:4096x3'], /^sgdlab: export: model mlp:4096x3 with batch 1000000 needs about .* the limit is/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await sgdlab(['export', join(dir, 'missing.safetensors'), '--model', 'mlp:8x1', '--out', out, ...args]);
+    assertOneLineRefusal(r, message, args.join(' '));
+  }
+  assert.equal(existsSync(out), false);
+});
+
+test('sweep show/list and runs list with a mistyped --store create nothing', async () => {
+  const typo = join(dir, 'typo', 'runs.sqltie');
+  for (const args of [['sweep', 'list'], ['sweep', 'show', 'some-id'], ['runs', 'list'], ['runs', 'show', '1']]) {
+    const r = await sgdlab([...args, '--store', typo]);
+    assertOneLineRefusal(r, /runs.sqltie: no run store at this path \(check --store\)/, args.join(' '));
+  }
+  assert.equal(existsSync(join(dir, 'typo')), false);
+});
+
+test('a sweep spec with two 1000-value axes is refused from its size, before the grid is built', async () => {
+  const spec = join(dir, 'huge.json');
+  writeFileSync(spec, JSON.stringify({ name: 'huge', base: { epochs: 1 }, axes: { batch: '1..1000', epochs: '1..1000' } }));
+  const store = join(dir, 'huge', 'runs.sqlite');
+  const r = await sgdlab(['sweep', 'run', spec, '--store', store]);
+  assertOneLineRefusal(r, /huge.json: 1000000 trials is more than 100000; split the sweep/, 'huge grid');
+  assert.equal(existsSync(join(dir, 'huge')), false);
+});
+
+test('terminal escape codes in an error are shown as \\x1b, never sent raw', async () => {
+  writeFileSync(join(dir, 'esc.json'), JSON.stringify({ 'evil\u001b]0;pwned\u0007\u001b[2J': 1 }));
+  const r = await sgdlab(['train', '--config', join(dir, 'esc.json'), '--store', join(dir, 'esc', 'runs.sqlite')]);
+  assertOneLineRefusal(r, /unknown key 'evil\\x1b\]0;pwned\\x07\\x1b\[2J'/, 'escape');
+  assert.ok(!r.stderr.includes('\u001b'), 'no raw ESC');
+  assert.deepEqual(readdirSync(dir).filter((f) => f === 'esc'), []);
+});

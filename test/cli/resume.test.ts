@@ -1,0 +1,56 @@
+// `sgdlab train --resume` end to end: only unfinished runs, never with flags that contradict the
+// stored config, and each store's checkpoints in a folder of their own.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sgdlab } from '../sgdlab-cli.ts';
+import { RunStore } from '../../src/store/index.ts';
+import { effectiveLearningRate, resolveConfig } from '../../src/train/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sgdlab-resume-'));
+const quick = ['train', '--model', 'mlp:16x1', '--epochs', '1', '--json'];
+
+test('two stores in one folder keep separate checkpoints; a finished run is not resumed', async () => {
+  const a = join(dir, 'a.sqlite');
+  const b = join(dir, 'b.sqlite');
+  assert.equal((await sgdlab([...quick, '--seed', '1', '--store', a])).code, 0);
+  assert.equal((await sgdlab([...quick, '--seed', '2', '--store', b])).code, 0);
+  const fileA = join(dir, 'checkpoints', 'a.sqlite', 'run-1.safetensors');
+  const fileB = join(dir, 'checkpoints', 'b.sqlite', 'run-1.safetensors');
+  assert.ok(existsSync(fileA) && existsSync(fileB));
+  assert.notDeepEqual(readFileSync(fileA), readFileSync(fileB), 'run 1 of each store has its own file');
+  for (const [store, file] of [[a, fileA], [b, fileB]] as const) {
+    const s = RunStore.open(store);
+    assert.equal(s.getRun(1).checkpointPath, file);
+    s.close();
+  }
+
+  const before = readFileSync(a);
+  const r = await sgdlab(['train', '--resume', '1', '--store', a]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, 'sgdlab: --resume 1: run 1 is finished; only an unfinished (running or failed) run can be resumed\n');
+  assert.deepEqual(readFileSync(a), before, 'the store is unchanged');
+});
+
+test('flags that contradict the stored config are refused with the differing keys named', async () => {
+  const store = join(dir, 'conflict.sqlite');
+  const config = resolveConfig({ model: 'mlp:16x1', epochs: 1, lr: '2^-5' });
+  const s = RunStore.open(store);
+  const id = s.createRun({ config: { ...config, effectiveLr: effectiveLearningRate(config) }, seed: 0 });
+  s.close(); // left running, as by a killed process
+  const r = await sgdlab(['train', '--resume', String(id), '--lr', '0.1', '--batch', '32', '--seed', '0', '--model', 'mlp:16x1', '--store', store]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `sgdlab: --resume ${id}: batch 32 (the run has 16), lr 0.1 (the run has 0.03125) differ from the run's config; a resumed run keeps its config, so drop these flags\n`);
+  for (const bad of ['0', '-1', '1e3', 'x', '99999999999999999999']) {
+    const e = await sgdlab(['train', '--resume', bad, '--store', store]);
+    assert.equal(e.code, 2, `${bad}: ${e.stderr}`);
+    assert.match(e.stderr, /^sgdlab: (--resume .*: not a run id|run \d+ not found)\n$/);
+  }
+  const check = RunStore.open(store);
+  assert.equal(check.getRun(id).status, 'running');
+  assert.equal(check.metrics(id).length, 0);
+  check.close();
+});
