@@ -2,14 +2,13 @@
 // Files land under a temporary name and are renamed into place only after the checksum matches.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { DataError } from './errors.ts';
 import { isFile } from './files.ts';
-import { extractTarEntries, parseTar } from './tar.ts';
+import { extractTarArchive } from './tar.ts';
 import { CIFAR10_SUBDIRECTORY, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from './cifar10.ts';
 
 export type DownloadableDataset = 'fashion-mnist' | 'cifar10';
@@ -189,18 +188,7 @@ export async function downloadVerified(url: string, dest: string, expectedMd5: s
 function extractCifar10(archivePath: string, dir: string): string[] {
   const batchDir = join(dir, CIFAR10_SUBDIRECTORY);
   if ([...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].every((f) => isFile(join(batchDir, f)))) return [];
-  const archiveName = archivePath.split(/[\\/]/).pop()!;
-  let tar: Buffer;
-  try {
-    tar = gunzipSync(readFileSync(archivePath));
-  } catch (err) {
-    throw new DataError(`${archiveName}: not a valid gzip file (${describe(err)})`);
-  }
-  try {
-    return extractTarEntries(parseTar(tar, archiveName), dir, archiveName);
-  } catch (err) {
-    throw err instanceof DataError ? err : new DataError(`${archiveName}: extraction into ${dir} failed: ${describe(err)}`);
-  }
+  return extractTarArchive(archivePath, dir, archivePath.split(/[\\/]/).pop()!);
 }
 
 /** Download (and for CIFAR-10 extract) the official files of a data set into dir. */

@@ -15,7 +15,7 @@ export { makeSynthetic, corruptLabels, type SyntheticKind, type SyntheticOptions
 export { loadFashionMnist, loadIdxPair, parseIdxImages, parseIdxLabels, FASHION_MNIST_FILES, type IdxImages } from './fashion-mnist.ts';
 export { loadCifar10, decodeCifar10Records, CIFAR10_RECORD_BYTES, CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE } from './cifar10.ts';
 export { fetchDataset, downloadVerified, md5OfFile, DATASET_SOURCES, type DownloadableDataset, type FetchDatasetOptions, type FetchDatasetResult, type DownloadProgress } from './download.ts';
-export { parseTar, extractTarEntries, type TarEntry } from './tar.ts';
+export { listTarArchive, extractTarArchive, DEFAULT_TAR_LIMITS, type TarEntryInfo, type TarLimits } from './tar.ts';
 export { preprocess, preprocessSplit, standardizePerImage, scaleToUnit, flatten, flattenSplit, PREPROCESS_MODES, type Preprocess } from './pipeline.ts';
 export { randomCropFlip, type ImageShape } from './augment.ts';
 export { makeSampler, stepsPerEpoch, SAMPLER_KINDS, reshuffleSampler, fixedSampler, reversedPairsSampler, withReplacementSampler, fullBatchSampler, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';

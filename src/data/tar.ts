@@ -1,109 +1,159 @@
-// A small, strict reader for ustar archives (enough for cifar-10-binary.tar.gz) and a safe extractor.
-// Only regular files and directories are accepted; absolute paths and '..' components are rejected.
+// Extraction of the CIFAR-10 archive (a .tar.gz) through node-tar, which already refuses '..' and
+// absolute paths, never extracts through a symbolic link present in the target folder, and checks
+// header checksums (strict mode). Around it, a listing pass enforces what sgdlab accepts before a
+// byte is written: regular files and directories only, bounded sizes and counts, and no existing
+// file replaced (an identical one is left alone; a different one, or a symlink, is an error).
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import * as tar from 'tar';
 import { DataError } from './errors.ts';
 
-const BLOCK = 512;
+export interface TarLimits {
+  /** Most bytes of file contents in the archive (CIFAR-10: 184 MB). */
+  maxTotalBytes: number;
+  /** Most entries (CIFAR-10: 9). */
+  maxEntries: number;
+}
 
-export interface TarEntry {
-  /** Relative path inside the archive, '/'-separated, without a leading './'. */
+export const DEFAULT_TAR_LIMITS: TarLimits = { maxTotalBytes: 1 << 30, maxEntries: 10_000 };
+
+export interface TarEntryInfo {
+  /** Relative path inside the archive, '/'-separated, without a leading './' or a trailing '/'. */
   path: string;
   type: 'file' | 'directory';
-  /** File contents (a view into the archive buffer); empty for directories. */
-  data: Uint8Array;
+  size: number;
 }
 
-function readString(block: Uint8Array, start: number, length: number): string {
-  let end = start;
-  while (end < start + length && block[end] !== 0) end++;
-  return Buffer.from(block.buffer, block.byteOffset + start, end - start).toString('utf8');
+const ACCEPTED_TYPES = new Map<string, TarEntryInfo['type']>([['File', 'file'], ['OldFile', 'file'], ['ContiguousFile', 'file'], ['Directory', 'directory']]);
+// Metadata records node-tar reads for the entries they describe (long names, pax headers).
+const METADATA_TYPES = new Set(['ExtendedHeader', 'GlobalExtendedHeader', 'NextFileHasLongPath', 'NextFileHasLongLinkpath', 'OldGnuLongPath']);
+
+function describe(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/^TAR_[A-Z_]+: /, '');
 }
 
-function readOctal(block: Uint8Array, start: number, length: number, archive: string, field: string): number {
-  if (block[start]! & 0x80) throw new DataError(`${archive}: ${field} uses the GNU base-256 extension, not supported`);
-  const text = readString(block, start, length).trim();
-  if (!/^[0-7]*$/.test(text)) throw new DataError(`${archive}: corrupt tar header (${field} '${text}' is not octal)`);
-  return text === '' ? 0 : parseInt(text, 8);
-}
-
-function isZeroBlock(block: Uint8Array): boolean {
-  for (let i = 0; i < BLOCK; i++) if (block[i] !== 0) return false;
-  return true;
-}
-
-/** Reject anything that could escape the extraction directory. */
-export function safeTarPath(raw: string, archive: string): string {
+/** The archive's path written relative and normalised, or the reason it is refused. */
+function checkedPath(raw: string, archive: string): string {
   let path = raw;
   while (path.startsWith('./')) path = path.slice(2);
-  if (path.endsWith('/')) path = path.slice(0, -1);
-  if (path === '' ) throw new DataError(`${archive}: entry with an empty path`);
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\')) throw new DataError(`${archive}: unsafe path '${raw}' (absolute or with backslashes)`);
+  path = path.replace(/\/+$/, '');
+  if (path === '') throw new DataError(`${archive}: entry with an empty path`);
+  if (isAbsolute(path) || /^[A-Za-z]:/.test(path) || path.includes('\\')) throw new DataError(`${archive}: unsafe path '${raw}' (absolute or with backslashes)`);
   if (path.split('/').some((part) => part === '..')) throw new DataError(`${archive}: unsafe path '${raw}' (contains '..')`);
   return path;
 }
 
-export function parseTar(archive: Uint8Array, archiveName: string): TarEntry[] {
-  const entries: TarEntry[] = [];
-  let offset = 0;
-  while (offset + BLOCK <= archive.length) {
-    const header = archive.subarray(offset, offset + BLOCK);
-    if (isZeroBlock(header)) return entries; // end-of-archive marker
-    const magic = readString(header, 257, 6);
-    if (magic !== 'ustar' && magic !== 'ustar ') throw new DataError(`${archiveName}: not a ustar archive (bad magic at byte ${offset + 257})`);
-    const stored = readOctal(header, 148, 8, archiveName, 'checksum');
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
-    if (sum !== stored) throw new DataError(`${archiveName}: corrupt tar header at byte ${offset} (checksum ${stored}, computed ${sum})`);
-    const name = readString(header, 0, 100);
-    // The prefix field exists only in POSIX ustar; GNU tar keeps other data there.
-    const prefix = magic === 'ustar' ? readString(header, 345, 155) : '';
-    const rawPath = prefix ? `${prefix}/${name}` : name;
-    const size = readOctal(header, 124, 12, archiveName, 'size');
-    const typeFlag = String.fromCharCode(header[156]!);
-    const dataStart = offset + BLOCK;
-    if (dataStart + size > archive.length) throw new DataError(`${archiveName}: truncated (entry '${rawPath}' needs ${size} bytes, ${archive.length - dataStart} left)`);
-    if (typeFlag === '0' || typeFlag === '\0') {
-      entries.push({ path: safeTarPath(rawPath, archiveName), type: 'file', data: archive.subarray(dataStart, dataStart + size) });
-    } else if (typeFlag === '5') {
-      entries.push({ path: safeTarPath(rawPath, archiveName), type: 'directory', data: new Uint8Array(0) });
-    } else {
-      throw new DataError(`${archiveName}: entry '${rawPath}' has tar type '${typeFlag}'; only regular files and directories are accepted`);
-    }
-    offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
+/**
+ * Read the archive once without writing: every entry's type, path and size is checked, and each
+ * file that already exists under dir is compared with the archive's copy by SHA-256.
+ */
+function survey(file: string, archive: string, dir: string | undefined, limits: TarLimits): { entries: TarEntryInfo[]; unchanged: Set<string> } {
+  const entries: TarEntryInfo[] = [];
+  const unchanged = new Set<string>();
+  let problem: DataError | undefined;
+  let total = 0;
+  const root = dir === undefined ? undefined : resolve(dir);
+  const refuse = (e: DataError): void => {
+    problem ??= e;
+  };
+  try {
+    tar.t({
+      file,
+      sync: true,
+      strict: true,
+      onReadEntry: (entry) => {
+        if (problem) return entry.resume();
+        if (METADATA_TYPES.has(entry.type)) return entry.resume();
+        const type = ACCEPTED_TYPES.get(entry.type);
+        try {
+          if (type === undefined) throw new DataError(`${archive}: entry '${entry.path}' is a ${entry.type}; only regular files and directories are accepted`);
+          const path = checkedPath(entry.path, archive);
+          const size = type === 'file' ? entry.size ?? 0 : 0;
+          total += size;
+          if (entries.length + 1 > limits.maxEntries) throw new DataError(`${archive}: more than ${limits.maxEntries} entries`);
+          if (total > limits.maxTotalBytes) throw new DataError(`${archive}: more than ${limits.maxTotalBytes} bytes of files`);
+          entries.push({ path, type, size });
+          if (root !== undefined) compareWithExisting(entry, root, path, type, archive, unchanged, refuse);
+        } catch (e) {
+          if (!(e instanceof DataError)) throw e;
+          refuse(e);
+        }
+        entry.resume();
+      },
+    });
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(`${archive}: not a valid .tar.gz archive (${describe(err)})`);
   }
-  if (offset !== archive.length) throw new DataError(`${archiveName}: truncated (${archive.length - offset} stray bytes at the end)`);
-  return entries;
+  if (problem) throw problem;
+  if (entries.length === 0) throw new DataError(`${archive}: holds no files`);
+  return { entries, unchanged };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
+/** Refuse a symlink anywhere on the entry's way under root, and a different existing file; remember identical ones. */
+function compareWithExisting(entry: tar.ReadEntry, root: string, path: string, type: TarEntryInfo['type'], archive: string, unchanged: Set<string>, refuse: (e: DataError) => void): void {
+  const parts = path.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const here = join(root, ...parts.slice(0, i));
+    let stat;
+    try {
+      stat = lstatSync(here);
+    } catch {
+      return; // not there yet: nothing to compare
+    }
+    if (stat.isSymbolicLink()) throw new DataError(`${archive}: ${parts.slice(0, i).join('/')} is a symbolic link in ${root}; not extracting through it`);
+    if (i < parts.length && !stat.isDirectory()) throw new DataError(`${archive}: ${parts.slice(0, i).join('/')} exists in ${root} and is not a directory`);
+    if (i === parts.length) {
+      if (type === 'directory') {
+        if (!stat.isDirectory()) throw new DataError(`${archive}: ${path} exists in ${root} and is not a directory`);
+        return;
+      }
+      if (!stat.isFile()) throw new DataError(`${archive}: ${path} exists in ${root} and is not a regular file`);
+      const existing = createHash('sha256').update(readFileSync(here)).digest('hex');
+      const incoming = createHash('sha256');
+      entry.on('data', (chunk: Buffer) => incoming.update(chunk));
+      entry.on('end', () => {
+        if (incoming.digest('hex') === existing) unchanged.add(path);
+        else refuse(new DataError(`${archive}: ${path} already exists in ${root} with different contents; not overwriting`));
+      });
+    }
+  }
+}
+
+/** List a .tar.gz (or .tar) archive's entries, refusing anything sgdlab would not extract. */
+export function listTarArchive(file: string, archive: string, limits: TarLimits = DEFAULT_TAR_LIMITS): TarEntryInfo[] {
+  return survey(file, archive, undefined, limits).entries;
 }
 
 /**
- * Write the entries under dir. Existing files with identical contents are left alone; a differing
- * existing file is never overwritten (DataError). Each file is written to a temporary name first.
+ * Extract a .tar.gz (or .tar) archive under dir; returns the files written. Existing identical files
+ * are left alone; nothing is written unless the whole archive passed the survey.
  */
-export function extractTarEntries(entries: TarEntry[], dir: string, archiveName: string): string[] {
+export function extractTarArchive(file: string, dir: string, archive: string, limits: TarLimits = DEFAULT_TAR_LIMITS): string[] {
+  const { entries, unchanged } = survey(file, archive, dir, limits);
   const root = resolve(dir);
-  const written: string[] = [];
-  for (const entry of entries) {
-    const target = resolve(root, entry.path);
-    if (!target.startsWith(root + sep)) throw new DataError(`${archiveName}: unsafe path '${entry.path}' (outside ${root})`);
-    if (entry.type === 'directory') {
-      mkdirSync(target, { recursive: true });
-      continue;
-    }
-    mkdirSync(dirname(target), { recursive: true });
-    if (existsSync(target)) {
-      if (sameBytes(readFileSync(target), entry.data)) continue;
-      throw new DataError(`${archiveName}: ${entry.path} already exists in ${root} with different contents; not overwriting`);
-    }
-    const temporary = `${target}.partial-${process.pid}`;
-    writeFileSync(temporary, entry.data);
-    renameSync(temporary, target);
-    written.push(entry.path);
+  try {
+    if (!statSync(root).isDirectory()) throw new DataError(`${archive}: ${root} is not a directory`);
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(`${archive}: cannot extract into ${root} (${describe(err)})`);
   }
-  return written;
+  try {
+    tar.x({
+      file,
+      cwd: root,
+      sync: true,
+      strict: true,
+      // keep: never replace what is there (the survey showed those files identical); no owners or modes from the archive.
+      keep: true,
+      preserveOwner: false,
+      noChmod: true,
+      filter: (_path, entry) => 'type' in entry && ACCEPTED_TYPES.has(entry.type),
+    });
+  } catch (err) {
+    throw new DataError(`${archive}: extraction into ${root} failed (${describe(err)})`);
+  }
+  return entries.filter((e) => e.type === 'file' && !unchanged.has(e.path)).map((e) => e.path);
 }

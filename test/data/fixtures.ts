@@ -46,6 +46,8 @@ export interface TarFixtureEntry {
   data?: Uint8Array;
   /** ustar type flag: '0' file (default), '5' directory, '2' symlink, ... */
   type?: string;
+  /** Target of a link entry (types '1' and '2'). */
+  linkname?: string;
 }
 
 /** A ustar archive (POSIX magic) of the given entries, with correct header checksums. */
@@ -61,6 +63,7 @@ export function makeTar(entries: TarFixtureEntry[]): Buffer {
     header.write(data.length.toString(8).padStart(11, '0') + '\0', 124);
     header.write('00000000000\0', 136);
     header.write(entry.type ?? '0', 156);
+    if (entry.linkname) header.write(entry.linkname, 157, 100, 'utf8');
     header.write('ustar\0', 257);
     header.write('00', 263);
     header.fill(0x20, 148, 156);
