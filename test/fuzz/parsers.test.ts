@@ -1,0 +1,207 @@
+// Property-based fuzzing (fast-check) of every parser and validator that reads input from outside:
+// whatever the bytes or values, each yields a value or throws one of the user-error classes with a
+// one-line message (what the CLI prints as `sgdlab: …`, exit 2), never another exception.
+// CI runs a fixed seed with FUZZ_RUNS (default 150) cases per property; `npm run fuzz` runs many more
+// (FUZZ_RUNS=20000 by default there; FUZZ_SEED picks another seed).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { isUserError } from '../../src/cli/errors.ts';
+import { parseIdxImages, parseIdxLabels, decodeCifar10Records, CIFAR10_RECORD_BYTES, extractTarArchive } from '../../src/data/index.ts';
+import { gunzipCapped } from '../../src/data/files.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/store/index.ts';
+import { buildSweep, loadSweepSpec } from '../../src/sweep/index.ts';
+import { configFromOptions } from '../../src/cli/train.ts';
+import { parseRedisUrl, validateTrialJob, validateTrialResult } from '../../src/sweep/index.ts';
+import { resolveConfig, parseNumber } from '../../src/train/index.ts';
+import { checkTrainingFits, parseByteSize } from '../../src/train/preflight.ts';
+import { checkpointState } from '../../src/train/resume.ts';
+import { makeTar } from '../data/fixtures.ts';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261205);
+const params = (scale = 1): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(RUNS * scale)), seed: SEED, endOnFailure: true });
+
+/** The contract: a value, or a user error with a single line of message. */
+function valueOrUserError(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const message = (e as Error).message;
+    if (message.includes('\n') || message.length === 0) throw new Error(`user error with a message that is not one line: ${JSON.stringify(message)}`);
+    return true;
+  }
+}
+
+/** Bytes that are often near-valid: a valid sample with a few bytes changed, cut or extended. */
+function mutated(valid: Uint8Array): fc.Arbitrary<Uint8Array> {
+  return fc.oneof(
+    fc.uint8Array({ maxLength: 2 * valid.length + 64 }),
+    fc.tuple(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.integer({ min: -64, max: 64 })).map(([edits, resize]) => {
+      const out = new Uint8Array(Math.max(0, valid.length + resize));
+      out.set(valid.subarray(0, out.length));
+      for (const [at, byte] of edits) if (out.length > 0) out[at % out.length] = byte;
+      return out;
+    }),
+  );
+}
+
+function idxHeader(magic: number, dims: number[], body: number): Uint8Array {
+  const b = Buffer.alloc(4 + 4 * dims.length + body);
+  b.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+  return b;
+}
+
+test('IDX images and labels', () => {
+  fc.assert(fc.property(mutated(idxHeader(2051, [3, 28, 28], 3 * 784)), (bytes) => valueOrUserError(() => parseIdxImages(bytes, 'images'))), params());
+  fc.assert(fc.property(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat({ max: 4096 })), ([count, rows, cols, body]) => valueOrUserError(() => parseIdxImages(idxHeader(2051, [count % 2 ** 32, rows % 2 ** 32, cols % 2 ** 32], body), 'images'))), params());
+  fc.assert(fc.property(mutated(idxHeader(2049, [10], 10)), fc.integer({ min: 1, max: 300 }), (bytes, classes) => valueOrUserError(() => parseIdxLabels(bytes, 'labels', classes))), params());
+});
+
+test('CIFAR-10 records', () => {
+  const valid = new Uint8Array(2 * CIFAR10_RECORD_BYTES);
+  fc.assert(fc.property(mutated(valid), (bytes) => {
+    const n = Math.ceil(bytes.length / CIFAR10_RECORD_BYTES);
+    return valueOrUserError(() => decodeCifar10Records(bytes, 'data_batch_1.bin', new Float32Array(n * 3072), new Int32Array(n), 0));
+  }), params(0.3));
+});
+
+test('gzip', () => {
+  const valid = gzipSync(Buffer.alloc(5000, 7));
+  fc.assert(fc.property(mutated(valid), (bytes) => valueOrUserError(() => gunzipCapped(bytes, 'x.gz', 1 << 16))), params());
+});
+
+test('tar and tar.gz archives, extracted into a scratch folder', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sgdlab-fuzz-tar-'));
+  const valid = makeTar([{ path: 'd/', type: '5' }, { path: 'd/a.bin', data: Buffer.from('hello') }, { path: 'b.bin', data: Buffer.alloc(600, 1) }]);
+  let i = 0;
+  try {
+    fc.assert(fc.property(mutated(valid), fc.boolean(), (bytes, gzip) => {
+      const dir = join(root, String(i++));
+      mkdirSync(dir);
+      const file = join(dir, 'a.tar.gz');
+      writeFileSync(file, gzip ? gzipSync(bytes) : bytes);
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      try {
+        return valueOrUserError(() => extractTarArchive(file, out, 'a.tar.gz', { maxTotalBytes: 1 << 20, maxEntries: 100 }));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }), params(0.4));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('safetensors', () => {
+  const valid = Buffer.concat(encodeSafetensors({ w: { dtype: 'float32', shape: [2, 3], data: new Float32Array(6) }, b: { dtype: 'int64', shape: [1], data: new BigInt64Array(1) } }, { epoch: '1' }));
+  fc.assert(fc.property(mutated(valid), (bytes) => valueOrUserError(() => decodeSafetensors(bytes, 'x.safetensors'))), params());
+  // Any JSON as the header, with data of a plausible length behind it.
+  fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), fc.nat({ max: 64 }), (header, dataBytes) => {
+    const text = Buffer.from(JSON.stringify(header) ?? 'null');
+    const b = Buffer.alloc(8 + text.length + dataBytes);
+    b.writeBigUInt64LE(BigInt(text.length));
+    text.copy(b, 8);
+    return valueOrUserError(() => decodeSafetensors(b, 'x.safetensors'));
+  }), params());
+});
+
+const CONFIG_KEYS = ['data', 'model', 'batch', 'lr', 'lambda', 'nStep', 'epochs', 'steps', 'seed', 'trainSize', 'testSize', 'dimension', 'classes', 'augment', 'sampler', 'threads', 'dtype', 'labelNoise', '__proto__', 'constructor', 'toString'];
+const configValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.constantFrom('2^60', '-1', '1e400', '2^-5', 'mlp:1000000000x3', 'wrn:16-4', 'synthetic', 'cifar10', 'true', '0', '9007199254740993', 'NaN'),
+  fc.double(),
+  fc.integer(),
+);
+const configObject = fc.dictionary(fc.oneof(fc.constantFrom(...CONFIG_KEYS), fc.string({ maxLength: 8 })), configValue, { maxKeys: 6 });
+
+test('config files and flags, then the memory preflight', () => {
+  fc.assert(fc.property(configObject, (partial) => valueOrUserError(() => checkTrainingFits(resolveConfig(partial, '--config c.json'), { SGDLAB_MAX_MEMORY: '4G' }))), params());
+  fc.assert(fc.property(fc.oneof(fc.string(), configValue), (v) => valueOrUserError(() => parseNumber(v, 'lr'))), params());
+  fc.assert(fc.property(fc.string(), (v) => parseByteSize(v) === undefined || Number.isSafeInteger(parseByteSize(v))), params());
+});
+
+test('config and sweep spec files as text (JSON, YAML)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sgdlab-fuzz-files-'));
+  const text = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    configObject.map((o) => JSON.stringify(o)),
+    fc.constantFrom('{"__proto__": {"lr": 1}}', 'a: &x [*x]', 'name: s\naxes:\n  lr: 2^-10..2^-3\n  batch: 1..1000\n  epochs: 1..1000', '!!js/function "x"', 'name: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]'),
+  );
+  try {
+    fc.assert(fc.property(text, (t) => {
+      writeFileSync(join(dir, 'c.json'), t);
+      writeFileSync(join(dir, 's.yaml'), t);
+      return valueOrUserError(() => configFromOptions({ config: join(dir, 'c.json') })) && valueOrUserError(() => loadSweepSpec(join(dir, 's.yaml')));
+    }), params(0.5));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sweep specs', () => {
+  const axisValue = fc.oneof(configValue, fc.constantFrom('2^-10..2^-3', '1..1000', '0..6', '1..3 step 0', '2^5..2^1'), fc.array(configValue, { maxLength: 4 }));
+  const spec = fc.record(
+    {
+      name: fc.oneof(fc.string({ maxLength: 12 }), fc.constant('s')),
+      base: fc.oneof(configObject, fc.constant({ epochs: 1 })),
+      axes: fc.dictionary(fc.oneof(fc.constantFrom('lr', 'batch', 'seed', 'lambda', 'model', 'lrPerBatch', 'updates', '__proto__', 'constructor'), fc.string({ maxLength: 6 })), axisValue, { maxKeys: 3 }),
+      zip: fc.array(fc.dictionary(fc.constantFrom('lr', 'batch', 'epochs'), axisValue, { maxKeys: 2 }), { maxLength: 2 }),
+      scoring: fc.dictionary(fc.constantFrom('metric', 'best', 'of', 'order', 'diverged', 'x'), configValue, { maxKeys: 3 }),
+    },
+    { requiredKeys: ['name'] },
+  );
+  fc.assert(fc.property(fc.oneof(spec, fc.jsonValue({ maxDepth: 4 })), (raw) => valueOrUserError(() => buildSweep(raw, 'spec.yaml'))), params());
+});
+
+test('queue payloads and results', () => {
+  const job = fc.record({ sweepId: fc.oneof(fc.constant('s-1'), fc.string({ maxLength: 90 })), trialKey: fc.string({ maxLength: 20 }), config: fc.oneof(configObject, fc.jsonValue({ maxDepth: 2 })) }, { requiredKeys: [] });
+  fc.assert(fc.property(fc.oneof(job, fc.jsonValue({ maxDepth: 3 })), (raw) => valueOrUserError(() => validateTrialJob(raw))), params());
+  const metrics = fc.dictionary(fc.oneof(fc.constantFrom('step', 'epoch', 'train_loss', '__proto__'), fc.string({ maxLength: 5 })), fc.oneof(fc.double(), fc.constantFrom('NaN', 'Infinity', 'x'), fc.integer()), { maxKeys: 4 });
+  const result = fc.record({
+    trialKey: fc.constantFrom('k', 'other'),
+    status: fc.constantFrom('finished', 'diverged', 'failed', 'running'),
+    divergedAtStep: fc.oneof(fc.integer(), fc.double()),
+    error: fc.string({ maxLength: 10 }),
+    final: fc.oneof(fc.constant(null), metrics),
+    best: fc.oneof(fc.constant(null), metrics),
+    history: fc.array(metrics, { maxLength: 4 }),
+    seconds: fc.double(),
+    worker: fc.jsonValue({ maxDepth: 1 }),
+  }, { requiredKeys: [] });
+  fc.assert(fc.property(fc.oneof(result, fc.jsonValue({ maxDepth: 3 })), fc.boolean(), (raw, asText) => valueOrUserError(() => validateTrialResult(asText ? JSON.stringify(raw) : raw, 'k'))), params());
+});
+
+test('checkpoint metadata', () => {
+  const field = fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? ''));
+  const run = { model: 'mlp:16x1', stepsPerEpoch: 10, totalSteps: 95, totalEpochs: 10 };
+  fc.assert(fc.property(fc.dictionary(fc.constantFrom('epoch', 'step', 'best_test_acc', 'best', 'model', '__proto__'), field), (metadata) => valueOrUserError(() => checkpointState(metadata, 'c.safetensors', run))), params());
+});
+
+test('Redis URLs: any text is a target or a one-line error; any percent-encoded credentials come back exactly and are never displayed', () => {
+  fc.assert(fc.property(fc.oneof(fc.string(), fc.webUrl().map((u) => u.replace(/^https?/, 'redis'))), (text) => valueOrUserError(() => parseRedisUrl(text))), params());
+  const host = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6().map((h) => `[${h}]`));
+  fc.assert(fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 6 }), host, fc.integer({ min: 1, max: 65535 }), fc.nat({ max: 15 }), (user, password, h, port, db) => {
+    const t = parseRedisUrl(`redis://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${h}:${port}/${db}`);
+    assert.equal(t.connection.username, user);
+    assert.equal(t.connection.password, password);
+    assert.equal(t.connection.host, h.replace(/^\[|\]$/g, ''));
+    assert.deepEqual([t.connection.port, t.connection.db], [port, db]);
+    assert.equal(t.display, `redis://${h}:${port}/${db}`);
+    return true;
+  }), params());
+  // Raw (unencoded) passwords with '?', '#', '/' and '@' but no '%': parsed exactly too.
+  fc.assert(fc.property(fc.string({ unit: fc.constantFrom('a', 'Z', '9', '?', '#', '/', '@', ':', '!', '&', '='), minLength: 1 }), (password) => {
+    assert.equal(parseRedisUrl(`redis://:${password}@example.org:6390/1`).connection.password, password);
+    return true;
+  }), params());
+});
