@@ -8,6 +8,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** Not an error in the input: the command stopped on purpose (an interrupt), with this exit status and one line. */
+export class CommandStopped extends Error {
+  override name = 'CommandStopped';
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
 const USER_ERROR_NAMES = new Set(['UsageError', 'GraphError', 'DataError', 'StoreError', 'ConfigError', 'SpecError']);
 
 export function isUserError(e: unknown): boolean {

@@ -2,7 +2,7 @@
 // Errors that users cause print as one line (no stack trace) and set a non-zero exit code.
 
 import { Command, CommanderError } from 'commander';
-import { isUserError } from './errors.ts';
+import { CommandStopped, isUserError } from './errors.ts';
 import { printable } from '../util/printable.ts';
 
 type Register = (program: Command) => void;
@@ -31,6 +31,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CommandStopped) {
+      process.stderr.write(`sgdlab: ${printable(e.message)}\n`);
+      return e.exitCode;
+    }
     if (isUserError(e)) {
       process.stderr.write(`sgdlab: ${printable((e as Error).message.split('\n')[0]!)}\n`);
       return 2;

@@ -19,7 +19,7 @@ import {
   type SweepRunReport,
 } from '../sweep/index.ts';
 import { ProgressLine } from './format.ts';
-import { UsageError } from './errors.ts';
+import { CommandStopped, UsageError } from './errors.ts';
 import { printable } from '../util/printable.ts';
 
 function positiveInteger(value: string, flag: string): number {
@@ -91,7 +91,8 @@ export function register(program: Command): void {
       } finally {
         process.off('SIGINT', interrupt);
       }
-      if (abort.signal.aborted) throw new UsageError(`sweep ${sweepSpec.id}: interrupted; run the same command again to continue`);
+      // 130 = 128 + SIGINT, the shell's convention for a command stopped by Ctrl-C: not bad input (2).
+      if (abort.signal.aborted) throw new CommandStopped(`sweep ${sweepSpec.id}: interrupted; run the same command again to continue`, 130);
       const store = RunStore.open(storePath);
       try {
         const summary = summarizeSweep(store, sweepSpec.id, sweepSpec);

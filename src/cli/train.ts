@@ -1,6 +1,7 @@
 // `sgdlab train`: flags or a --config file → a validated TrainConfig → one run in the store.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfig, train, ConfigError, type TrainConfig, type TrainResult } from '../train/index.ts';
 import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor } from '../store/index.ts';
@@ -67,6 +68,27 @@ export function configFromOptions(opts: Record<string, unknown>): TrainConfig {
   const fromFlags: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) if (opts[key] !== undefined) fromFlags[key] = opts[key];
   return resolveConfig({ ...fromFile, ...fromFlags }, typeof opts.config === 'string' ? `--config ${opts.config}` : 'train');
+}
+
+/** The store file and the folders above it that do not exist yet, deepest first. */
+function pathsMissing(storePath: string): string[] {
+  const missing: string[] = [];
+  for (let p = resolve(storePath); !existsSync(p); p = dirname(p)) {
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  return missing;
+}
+
+function removeCreated(storePath: string, created: string[]): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${resolve(storePath)}${suffix}`, { force: true });
+  for (const dir of created.slice(1)) {
+    try {
+      rmdirSync(dir); // only if empty
+    } catch {
+      break;
+    }
+  }
 }
 
 export function openStore(path: string | undefined): RunStore {
@@ -137,7 +159,10 @@ export function register(program: Command): void {
       // Everything given is validated before the store is opened: a bad flag creates no file and no row.
       const given = configFromOptions(opts);
       if (opts.resume === undefined) checkTrainingFits(given);
-      const store = openStore(opts.store as string | undefined);
+      const storePath = (opts.store as string | undefined) ?? DEFAULT_RUN_STORE_PATH;
+      const created = opts.resume === undefined ? pathsMissing(storePath) : [];
+      const store = RunStore.open(storePath, { mustExist: opts.resume !== undefined });
+      let failed = true;
       try {
         let config: TrainConfig = given;
         let resumeRunId: number | undefined;
@@ -160,8 +185,12 @@ export function register(program: Command): void {
         } else {
           process.stdout.write(`${summaryLines(result, config)}\n`);
         }
+        failed = false;
       } finally {
+        // A store this command created for a run that never started (bad data files) is removed again.
+        const discard = failed && created.length > 0 && store.listRuns({ limit: 1 }).length === 0;
         store.close();
+        if (discard) removeCreated(storePath, created);
       }
     });
 }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { runQueueWorker, parseRedisUrl, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS } from '../sweep/index.ts';
 import { UsageError } from './errors.ts';
 import { printable } from '../util/printable.ts';
+import { parseByteSize } from '../train/preflight.ts';
 
 function positiveInteger(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -26,10 +27,15 @@ export function register(program: Command): void {
     .option('--stalled-interval <ms>', `how often to look for jobs of dead workers (default ${DEFAULT_STALL_SETTINGS.stalledIntervalMs})`)
     .option('--max-stalled <n>', `times a job may lose its worker before it fails (default ${DEFAULT_STALL_SETTINGS.maxStalledCount})`)
     .option('--max-jobs <n>', 'exit after this many trials')
+    .option('--max-memory <size>', 'refuse jobs whose model, batch and data need more memory than this, e.g. 8G (default: $SGDLAB_MAX_MEMORY, else 80% of RAM)')
     .action(async (opts: Record<string, string | undefined>) => {
       const url = opts.queue ?? process.env.SGDLAB_QUEUE;
       if (!url) throw new UsageError('worker: give --queue redis://HOST:PORT or set SGDLAB_QUEUE');
       const target = parseRedisUrl(url);
+      if (opts.maxMemory !== undefined) {
+        if (parseByteSize(opts.maxMemory) === undefined) throw new UsageError(`--max-memory ${opts.maxMemory.slice(0, 40)}: not a size (e.g. 8G, 512M or a number of bytes)`);
+        process.env.SGDLAB_MAX_MEMORY = opts.maxMemory; // read by validateTrialJob and inherited by trainer processes
+      }
       const lockDurationMs = positiveInteger(opts.lockDuration, '--lock-duration');
       const stalledIntervalMs = positiveInteger(opts.stalledInterval, '--stalled-interval');
       const maxStalledCount = positiveInteger(opts.maxStalled, '--max-stalled');

@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { RunStore, type MetricValues, type RunRecord } from '../store/index.ts';
 import { effectiveLearningRate, resolveConfig, type TrainConfig } from '../train/index.ts';
+import { checkTrainingFits } from '../train/preflight.ts';
 import type { Sweep, Trial } from './spec.ts';
 import { SweepLock } from './lock.ts';
 import { lockPathFor, planTrials, type SweepRunReport } from './local.ts';
@@ -84,6 +85,8 @@ export function validateTrialJob(raw: unknown, dataDir?: string): { job: TrialJo
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new QueueError('job: config is not an object');
   for (const key of JOB_FORBIDDEN_KEYS) if (key in config) throw new QueueError(`job: config key '${key}' names a file and is not accepted from a queue`);
   const resolved = resolveConfig({ ...(config as Record<string, unknown>), ...(dataDir ? { dataDir } : {}) }, `job ${trialKey}`);
+  // Worker-side limits: this machine's memory (SGDLAB_MAX_MEMORY, or `sgdlab worker --max-memory`).
+  checkTrainingFits(resolved);
   return { job: { sweepId, trialKey, config: config as Record<string, unknown> }, config: resolved };
 }
 

@@ -40,6 +40,15 @@ test('train: inherited keys, huge numbers, oversized models and augment on vecto
   }
 });
 
+test('train with missing data files, or --resume of a store that does not exist, leaves no store behind', async () => {
+  const store = join(dir, 'fresh', 'deeper', 'runs.sqlite');
+  const noData = await sgdlab(['train', '--data', 'fashion-mnist', '--data-dir', join(dir, 'no-such-dir'), '--store', store]);
+  assertOneLineRefusal(noData, /^sgdlab: fashion-mnist: directory .*no-such-dir does not exist\n$/, 'missing data');
+  const resume = await sgdlab(['train', '--resume', '1', '--store', store]);
+  assertOneLineRefusal(resume, /runs.sqlite: no run store at this path \(check --store\)/, 'resume');
+  assert.equal(existsSync(join(dir, 'fresh')), false, 'no folder, no store file');
+});
+
 test('train --augment on vectors with an existing store leaves no run row behind', async () => {
   const store = join(dir, 'existing.sqlite');
   RunStore.open(store).close();
