@@ -22,9 +22,12 @@ import { ProgressLine } from './format.ts';
 import { CommandStopped, UsageError } from './errors.ts';
 import { printable } from '../util/printable.ts';
 
-function positiveInteger(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value}: must be a positive integer`);
+/** Trainer processes on this machine: one per trial at a time. */
+const MAX_WORKERS = 256;
+
+function positiveInteger(value: string, flag: string, max: number): number {
+  const n = /^\s*\d{1,16}\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} ${value.slice(0, 40)}: must be an integer from 1 to ${max}`);
   return n;
 }
 
@@ -75,7 +78,7 @@ export function register(program: Command): void {
       const sweepSpec = loadSweepSpec(specPath);
       const queueUrl = opts.queue === true ? process.env.SGDLAB_QUEUE : opts.queue;
       if (opts.queue === true && !queueUrl) throw new UsageError('--queue without a URL needs SGDLAB_QUEUE=redis://HOST:PORT');
-      const workers = opts.workers === undefined ? undefined : opts.workers === '0' && queueUrl ? 0 : positiveInteger(opts.workers, '--workers');
+      const workers = opts.workers === undefined ? undefined : opts.workers === '0' && queueUrl ? 0 : positiveInteger(opts.workers, '--workers', MAX_WORKERS);
       const onEvent = progressPrinter(opts.json === true, sweepSpec.spec.scoring.metric);
       const abort = new AbortController();
       const interrupt = () => {

@@ -7,10 +7,14 @@ import { UsageError } from './errors.ts';
 import { printable } from '../util/printable.ts';
 import { parseByteSize } from '../train/preflight.ts';
 
-function positiveInteger(value: string | undefined, flag: string): number | undefined {
+// Timers take at most 2^31 − 1 ms (longer ones fire at once); trainer processes are one per trial.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_PROCESSES = 256;
+
+function positiveInteger(value: string | undefined, flag: string, max: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value}: must be a positive integer`);
+  const n = /^\s*\d{1,16}\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} ${value.slice(0, 40)}: must be an integer from 1 to ${max}`);
   return n;
 }
 
@@ -36,12 +40,12 @@ export function register(program: Command): void {
         if (parseByteSize(opts.maxMemory) === undefined) throw new UsageError(`--max-memory ${opts.maxMemory.slice(0, 40)}: not a size (e.g. 8G, 512M or a number of bytes)`);
         process.env.SGDLAB_MAX_MEMORY = opts.maxMemory; // read by validateTrialJob and inherited by trainer processes
       }
-      const lockDurationMs = positiveInteger(opts.lockDuration, '--lock-duration');
-      const stalledIntervalMs = positiveInteger(opts.stalledInterval, '--stalled-interval');
-      const maxStalledCount = positiveInteger(opts.maxStalled, '--max-stalled');
-      const concurrency = positiveInteger(opts.concurrency, '--concurrency');
-      const threads = positiveInteger(opts.threads, '--threads');
-      const maxJobs = positiveInteger(opts.maxJobs, '--max-jobs');
+      const lockDurationMs = positiveInteger(opts.lockDuration, '--lock-duration', MAX_TIMER_MS);
+      const stalledIntervalMs = positiveInteger(opts.stalledInterval, '--stalled-interval', MAX_TIMER_MS);
+      const maxStalledCount = positiveInteger(opts.maxStalled, '--max-stalled', 1000);
+      const concurrency = positiveInteger(opts.concurrency, '--concurrency', MAX_PROCESSES);
+      const threads = positiveInteger(opts.threads, '--threads', 1024);
+      const maxJobs = positiveInteger(opts.maxJobs, '--max-jobs', Number.MAX_SAFE_INTEGER);
       const abort = new AbortController();
       const stop = () => abort.abort();
       process.once('SIGINT', stop);

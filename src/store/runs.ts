@@ -592,11 +592,11 @@ export class RunStore {
     this.db.close();
   }
 
-  /** The lease on a run, if any process holds one that has not expired. */
+  /** The lease on a run, if a live process holds one that has not expired. */
   leaseOf(id: number): { owner: string; expiresAt: number } | undefined {
     return this.guard(() => {
       const run = this.requireRun(id);
-      return run.lease_owner !== null && run.lease_expires_at !== null && run.lease_expires_at > Date.now()
+      return run.lease_owner !== null && run.lease_expires_at !== null && leaseBlocks(run.lease_owner, run.lease_expires_at, Date.now())
         ? { owner: run.lease_owner, expiresAt: run.lease_expires_at }
         : undefined;
     });

@@ -54,3 +54,34 @@ test('flags that contradict the stored config are refused with the differing key
   assert.equal(check.metrics(id).length, 0);
   check.close();
 });
+
+test('a run that a live process trains cannot be resumed by a second one; after that process is killed it can', { timeout: 120_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { SGDLAB_BIN } = await import('../sgdlab-cli.ts');
+  const store = join(dir, 'leased.sqlite');
+  const flags = ['train', '--model', 'mlp:64x2', '--epochs', '400', '--threads', '1', '--store', store];
+  const first = spawn(process.execPath, [SGDLAB_BIN, ...flags], { stdio: 'ignore' });
+  const checkpoint = join(dir, 'checkpoints', 'leased.sqlite', 'run-1.safetensors');
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(checkpoint) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  try {
+    const second = await sgdlab(['train', '--resume', '1', '--store', store]);
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(second.stderr, new RegExp(`^sgdlab: run 1 is being trained by another process \\(pid ${first.pid} on .*\\); its lease expires at .* unless renewed\\n$`));
+  } finally {
+    first.kill('SIGKILL');
+    await new Promise((r) => first.on('exit', r));
+  }
+  const s = RunStore.open(store);
+  const stepsBefore = s.metrics(1).length;
+  s.close();
+  // The dead process's lease no longer counts: resume with a shorter budget is refused (config differs)…
+  const conflicting = await sgdlab(['train', '--resume', '1', '--epochs', '2', '--store', store]);
+  assert.match(conflicting.stderr, /epochs 2 \(the run has 400\)/);
+  // …and the store still holds exactly what the killed process recorded.
+  const after = RunStore.open(store);
+  assert.equal(after.getRun(1).status, 'running');
+  assert.equal(after.metrics(1).length, stepsBefore);
+  assert.equal(after.leaseOf(1), undefined, "a dead process's lease does not block");
+  after.close();
+});
