@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { DEMO_BASE, runDemo } from '../train/demo.ts';
 import { DEFAULT_RUN_STORE_PATH } from '../store/index.ts';
 import { openStore } from './train.ts';
+import { UsageError } from './errors.ts';
+import { resolveConfig } from '../train/index.ts';
 import { num, pct, table } from './format.ts';
 
 export function register(program: Command): void {
@@ -16,12 +18,16 @@ export function register(program: Command): void {
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
     .option('--json', 'print JSON')
     .action(async (opts: { seeds: string; epochs?: string; store?: string; json?: boolean }) => {
+      const seeds = /^\s*\d{1,3}\s*$/.test(opts.seeds) ? Number(opts.seeds) : NaN;
+      if (!(seeds >= 1 && seeds <= 100)) throw new UsageError(`--seeds ${opts.seeds.slice(0, 40)}: must be an integer from 1 to 100`);
+      // Validated before the store is opened: a bad --epochs creates nothing.
+      resolveConfig({ ...DEMO_BASE, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}) }, 'demo');
       const store = openStore(opts.store);
       const started = performance.now();
       try {
         if (!opts.json) process.stdout.write(`Training MLP 64-256-256-10 on digits (1200 train / 597 test), batch 16, ${opts.epochs ?? DEMO_BASE.epochs} epochs, ${opts.seeds} seed(s) per setting…\n`);
         const rows = await runDemo({
-          seeds: Number(opts.seeds),
+          seeds,
           ...(opts.epochs ? { epochs: Number(opts.epochs) } : {}),
           store,
           onRun: (label, seed) => {

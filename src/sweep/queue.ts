@@ -83,7 +83,7 @@ export function validateTrialJob(raw: unknown, dataDir?: string): { job: TrialJo
   if (typeof sweepId !== 'string' || !ID_PATTERN.test(sweepId)) throw new QueueError('job: sweepId is not a sweep id');
   if (typeof trialKey !== 'string' || trialKey.length === 0 || trialKey.length > 500 || /[\n\r]/.test(trialKey)) throw new QueueError('job: trialKey is not a trial key');
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new QueueError('job: config is not an object');
-  for (const key of JOB_FORBIDDEN_KEYS) if (key in config) throw new QueueError(`job: config key '${key}' names a file and is not accepted from a queue`);
+  for (const key of JOB_FORBIDDEN_KEYS) if (Object.hasOwn(config, key)) throw new QueueError(`job: config key '${key}' names a file and is not accepted from a queue`);
   const resolved = resolveConfig({ ...(config as Record<string, unknown>), ...(dataDir ? { dataDir } : {}) }, `job ${trialKey}`);
   // Worker-side limits: this machine's memory (SGDLAB_MAX_MEMORY, or `sgdlab worker --max-memory`).
   checkTrainingFits(resolved);

@@ -78,6 +78,18 @@ test('export: negative or huge class counts, batch sizes and shapes are one-line
   assert.equal(existsSync(out), false);
 });
 
+test('demo: a seed count or epoch count out of range is refused before a store exists', async () => {
+  const store = join(dir, 'demo', 'runs.sqlite');
+  for (const [args, message] of [
+    [['--seeds', '1e9'], /^sgdlab: --seeds 1e9: must be an integer from 1 to 100\n$/],
+    [['--seeds', '-1'], /^sgdlab: --seeds -1: must be an integer from 1 to 100\n$/],
+    [['--epochs', '2^60'], /^sgdlab: epochs: must be an integer from 1 to 1000000, got 2\^60\n$/],
+  ] as const) {
+    assertOneLineRefusal(await sgdlab(['demo', ...args, '--store', store]), message, args.join(' '));
+  }
+  assert.equal(existsSync(join(dir, 'demo')), false);
+});
+
 test('sweep show/list and runs list with a mistyped --store create nothing', async () => {
   const typo = join(dir, 'typo', 'runs.sqltie');
   for (const args of [['sweep', 'list'], ['sweep', 'show', 'some-id'], ['runs', 'list'], ['runs', 'show', '1']]) {
