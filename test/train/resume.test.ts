@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkpointState } from '../../src/train/resume.ts';
+import { resolveConfig, train } from '../../src/train/index.ts';
+import { readSafetensors, writeSafetensors } from '../../src/store/index.ts';
+import { withStore } from './helpers.ts';
 
 const run = { model: 'mlp:16x1', stepsPerEpoch: 75, totalSteps: 750, totalEpochs: 10 };
 const good = { epoch: '3', step: '225', best_test_acc: '0.5', best: '{"test_acc":0.5,"step":150,"epoch":2,"gamma":null}', model: 'mlp:16x1' };
@@ -39,3 +42,16 @@ test('every bad field is a one-line StoreError naming the file and the field', (
     assert.throws(() => checkpointState(metadata, 'ckpt.safetensors', run), (e: Error) => e.name === 'StoreError' && /^ckpt.safetensors: checkpoint metadata /.test(e.message) && message.test(e.message), JSON.stringify(metadata));
   }
 });
+
+test('train() refuses a checkpoint with forged metadata before it deletes a metric or reopens the run', withStore(async (store, dir) => {
+  const config = resolveConfig({ model: 'mlp:16x1', batch: 16, lr: 2 ** -4, seed: 3, threads: 1, epochs: 4 });
+  const stopped = await train(config, { store, checkpointDir: dir, stopAfterEpochs: 2 });
+  const id = stopped.runId!;
+  const path = store.getRun(id).checkpointPath!;
+  const { tensors, metadata } = readSafetensors(path);
+  writeSafetensors(path, tensors, { ...metadata, epoch: '1', step: '150' });
+  const before = store.metrics(id);
+  await assert.rejects(train(config, { store, checkpointDir: dir, resumeRunId: id }), (e: Error) => e.name === 'StoreError' && /checkpoint metadata 'step' 150 does not end epoch 1 \(75 steps per epoch\)/.test(e.message));
+  assert.deepEqual(store.metrics(id), before);
+  assert.equal(store.getRun(id).status, 'running');
+}));
