@@ -25,19 +25,17 @@ test('train: inherited keys, huge numbers, oversized models and augment on vecto
     [['--config', join(dir, 'proto.json')], /unknown key '__proto__'/],
     [['--config', join(dir, 'ctor.json')], /unknown key 'constructor'/],
     [['--seed', '2^60'], /^sgdlab: seed: must be an integer from 0 to 9007199254740991, got 2\^60\n$/],
-    [['--seed', '-1'], /^sgdlab: seed: must be an integer from 0/],
     [['--data', 'synthetic', '--train-size', '1099511627776'], /^sgdlab: trainSize: must be an integer from 1 to 1073741824/],
-    [['--data', 'synthetic', '--train-size', '1000000000', '--dimension', '1000'], /needs about [\d.]+ [TP]B of memory .* the limit is/],
     [['--model', 'mlp:1000000x8'], /^sgdlab: model mlp:1000000x8 with batch 16 .* needs about [\d.]+ [TP]B of memory \(parameters .*\); the limit is [\d.]+ GB/],
     [['--data', 'synthetic', '--augment', 'true'], /^sgdlab: augment: random crops and flips need image data \[C,H,W\]; synthetic has examples of shape \[32\]\n$/],
-    [['--threads', '100000'], /^sgdlab: threads: must be an integer from 1 to 1024/],
   ];
-  for (const [args, message] of cases) {
-    const store = join(dir, `never-${cases.findIndex((c) => c[0] === args)}`, 'runs.sqlite');
+  // Independent processes: run side by side.
+  await Promise.all(cases.map(async ([args, message], i) => {
+    const store = join(dir, `never-${i}`, 'runs.sqlite');
     const r = await sgdlab(['train', ...args, '--store', store]);
     assertOneLineRefusal(r, message, args.join(' '));
     assert.equal(existsSync(store), false, `${args.join(' ')}: no store created`);
-  }
+  }));
 });
 
 test('train with missing data files, or --resume of a store that does not exist, leaves no store behind', async () => {
@@ -66,15 +64,13 @@ test('export: negative or huge class counts, batch sizes and shapes are one-line
   const out = join(dir, 'never.onnx');
   const cases: [string[], RegExp][] = [
     [['--input-shape', '64', '--classes', '-3'], /^sgdlab: --classes: '-3' is not an integer from 1 to 1048576\n$/],
-    [['--input-shape', '64', '--classes', '1099511627776'], /--classes: '1099511627776' is not an integer/],
     [['--input-shape', '1099511627776'], /--input-shape 1099511627776: '1099511627776' is not an integer/],
-    [['--input-shape', '64', '--batch', '2^60'], /--batch: '2\^60' is not an integer/],
     [['--input-shape', '1024,1024', '--batch', '1000000', '--model', 'mlp:4096x3'], /^sgdlab: export: model mlp:4096x3 with batch 1000000 needs about .* the limit is/],
   ];
-  for (const [args, message] of cases) {
+  await Promise.all(cases.map(async ([args, message]) => {
     const r = await sgdlab(['export', join(dir, 'missing.safetensors'), '--model', 'mlp:8x1', '--out', out, ...args]);
     assertOneLineRefusal(r, message, args.join(' '));
-  }
+  }));
   assert.equal(existsSync(out), false);
 });
 
@@ -82,7 +78,6 @@ test('demo: a seed count or epoch count out of range is refused before a store e
   const store = join(dir, 'demo', 'runs.sqlite');
   for (const [args, message] of [
     [['--seeds', '1e9'], /^sgdlab: --seeds 1e9: must be an integer from 1 to 100\n$/],
-    [['--seeds', '-1'], /^sgdlab: --seeds -1: must be an integer from 1 to 100\n$/],
     [['--epochs', '2^60'], /^sgdlab: epochs: must be an integer from 1 to 1000000, got 2\^60\n$/],
   ] as const) {
     assertOneLineRefusal(await sgdlab(['demo', ...args, '--store', store]), message, args.join(' '));
@@ -92,10 +87,10 @@ test('demo: a seed count or epoch count out of range is refused before a store e
 
 test('sweep show/list and runs list with a mistyped --store create nothing', async () => {
   const typo = join(dir, 'typo', 'runs.sqltie');
-  for (const args of [['sweep', 'list'], ['sweep', 'show', 'some-id'], ['runs', 'list'], ['runs', 'show', '1']]) {
+  await Promise.all([['sweep', 'list'], ['sweep', 'show', 'some-id'], ['runs', 'list'], ['runs', 'show', '1']].map(async (args) => {
     const r = await sgdlab([...args, '--store', typo]);
     assertOneLineRefusal(r, /runs.sqltie: no run store at this path \(check --store\)/, args.join(' '));
-  }
+  }));
   assert.equal(existsSync(join(dir, 'typo')), false);
 });
 

@@ -123,3 +123,18 @@ test("the loop applies the 'paper' schedule to its updates: epochs 1–5 at ε, 
   const full = await train(resolveConfig({ ...base, epochs: 10, schedule: 'paper', evalEvery: 1 }));
   assert.deepEqual(full.history.map((h) => h.metrics.lr), [1, 1, 1, 1, 1, 1 / 2, 1 / 4, 1 / 8, 1 / 16, 1 / 32].map((f) => f * 2 ** -4));
 });
+
+test('integers are safe and ranged; keys inherited from Object.prototype are unknown keys', () => {
+  for (const [partial, message] of [
+    [{ seed: '2^60' }, /^seed: must be an integer from 0 to 9007199254740991, got 2\^60$/],
+    [{ seed: -1 }, /^seed: must be an integer from 0/],
+    [{ threads: 100000 }, /^threads: must be an integer from 1 to 1024/],
+    [{ trainSize: 2 ** 40 }, /^trainSize: must be an integer from 1 to 1073741824/],
+    [{ classes: -3 }, /^classes: must be an integer from 1/],
+    [JSON.parse('{"__proto__": {"lr": 1}}'), /^c.json: unknown key '__proto__'/],
+    [{ constructor: 1 }, /^c.json: unknown key 'constructor'/],
+    [{ toString: 'x' }, /^c.json: unknown key 'toString'/],
+  ] as [Record<string, unknown>, RegExp][]) {
+    assert.throws(() => resolveConfig(partial, 'c.json'), (e: Error) => e.name === 'ConfigError' && message.test(e.message), JSON.stringify(partial));
+  }
+});
