@@ -15,12 +15,14 @@ import {
   SweepProgress,
   SpecError,
   type Sweep,
+  type Trial,
   type SweepEvent,
   type SweepRunReport,
 } from '../sweep/index.ts';
 import { ProgressLine } from './format.ts';
 import { CommandStopped, UsageError } from './errors.ts';
 import { printable } from '../util/printable.ts';
+import { checkTrainingFits } from '../train/preflight.ts';
 
 /** Trainer processes on this machine: one per trial at a time. */
 const MAX_WORKERS = 256;
@@ -29,6 +31,14 @@ function positiveInteger(value: string, flag: string, max: number): number {
   const n = /^\s*\d{1,16}\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} ${value.slice(0, 40)}: must be an integer from 1 to ${max}`);
   return n;
+}
+
+function checkTrial(trial: Trial, specPath: string): void {
+  try {
+    checkTrainingFits(trial.config);
+  } catch (e) {
+    throw new SpecError(`${specPath}: trial ${trial.key}: ${(e as Error).message}`);
+  }
 }
 
 /** Progress on stderr: finished trials as lines, and on a TTY a redrawn status line under them. */
@@ -79,6 +89,9 @@ export function register(program: Command): void {
       const queueUrl = opts.queue === true ? process.env.SGDLAB_QUEUE : opts.queue;
       if (opts.queue === true && !queueUrl) throw new UsageError('--queue without a URL needs SGDLAB_QUEUE=redis://HOST:PORT');
       const workers = opts.workers === undefined ? undefined : opts.workers === '0' && queueUrl ? 0 : positiveInteger(opts.workers, '--workers', MAX_WORKERS);
+      const target = queueUrl ? parseRedisUrl(queueUrl) : undefined;
+      // Trials that run here must fit this machine; queue workers check their own limit (--max-memory).
+      if (!target) for (const trial of sweepSpec.trials) checkTrial(trial, specPath);
       const onEvent = progressPrinter(opts.json === true, sweepSpec.spec.scoring.metric);
       const abort = new AbortController();
       const interrupt = () => {
@@ -88,8 +101,8 @@ export function register(program: Command): void {
       process.once('SIGINT', interrupt);
       let report: SweepRunReport;
       try {
-        report = queueUrl
-          ? await runQueueSweep(sweepSpec, { storePath, queue: parseRedisUrl(queueUrl), queueName: opts.queueName ?? DEFAULT_QUEUE_NAME, workers: workers ?? 0, onEvent, signal: abort.signal })
+        report = target
+          ? await runQueueSweep(sweepSpec, { storePath, queue: target, queueName: opts.queueName ?? DEFAULT_QUEUE_NAME, workers: workers ?? 0, onEvent, signal: abort.signal })
           : await runLocalSweep(sweepSpec, { storePath, ...(workers !== undefined ? { workers } : {}), onEvent, signal: abort.signal });
       } finally {
         process.off('SIGINT', interrupt);

@@ -94,12 +94,17 @@ test('sweep show/list and runs list with a mistyped --store create nothing', asy
   assert.equal(existsSync(join(dir, 'typo')), false);
 });
 
-test('a sweep spec with two 1000-value axes is refused from its size, before the grid is built', async () => {
+test('a sweep spec with two 1000-value axes is refused from its size, before the grid is built; a trial too big for this machine too', async () => {
   const spec = join(dir, 'huge.json');
   writeFileSync(spec, JSON.stringify({ name: 'huge', base: { epochs: 1 }, axes: { batch: '1..1000', epochs: '1..1000' } }));
   const store = join(dir, 'huge', 'runs.sqlite');
   const r = await sgdlab(['sweep', 'run', spec, '--store', store]);
   assertOneLineRefusal(r, /huge.json: 1000000 trials is more than 100000; split the sweep/, 'huge grid');
+  // A trial this machine cannot hold is refused before the store exists, naming the trial.
+  const big = join(dir, 'big.json');
+  writeFileSync(big, JSON.stringify({ name: 'big', base: { epochs: 1 }, axes: { model: ['mlp:16x1', 'mlp:1000000x4'] } }));
+  const b = await sgdlab(['sweep', 'run', big, '--store', store]);
+  assertOneLineRefusal(b, /^sgdlab: .*big.json: trial model=mlp:1000000x4,seed=0: model mlp:1000000x4 with batch 16 .* needs about [\d.]+ TB of memory .*; the limit is/, 'big trial');
   assert.equal(existsSync(join(dir, 'huge')), false);
 });
 
