@@ -15,7 +15,7 @@ import { isUserError } from '../../src/cli/errors.ts';
 import { parseIdxImages, parseIdxLabels, decodeCifar10Records, CIFAR10_RECORD_BYTES, extractTarArchive } from '../../src/data/index.ts';
 import { gunzipCapped } from '../../src/data/files.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/store/index.ts';
-import { buildSweep, loadSweepSpec } from '../../src/sweep/index.ts';
+import { buildSweep, loadSweepSpec, sweepFromStoredSpec } from '../../src/sweep/index.ts';
 import { configFromOptions } from '../../src/cli/train.ts';
 import { parseRedisUrl, validateTrialJob, validateTrialResult } from '../../src/sweep/index.ts';
 import { resolveConfig, parseNumber } from '../../src/train/index.ts';
@@ -161,6 +161,16 @@ test('sweep specs', () => {
     { requiredKeys: ['name'] },
   );
   fc.assert(fc.property(fc.oneof(spec, fc.jsonValue({ maxDepth: 4 })), (raw) => valueOrUserError(() => buildSweep(raw, 'spec.yaml'))), params());
+  // A spec read back from the store (`sweep show ID`): its stored normal form, possibly tampered with.
+  const axis = fc.record({ name: fc.oneof(fc.constantFrom('lr', 'batch', 'model', 'epochs'), fc.string({ maxLength: 5 })), values: fc.array(configValue, { maxLength: 3 }) });
+  const stored = fc.record({
+    name: fc.string({ maxLength: 5 }),
+    base: configObject,
+    dimensions: fc.array(fc.oneof(fc.record({ axes: fc.array(axis, { maxLength: 2 }) }), fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }),
+    seeds: fc.array(fc.oneof(fc.nat({ max: 9 }), fc.jsonValue({ maxDepth: 1 })), { maxLength: 3 }),
+    scoring: fc.jsonValue({ maxDepth: 2 }),
+  }, { requiredKeys: [] });
+  fc.assert(fc.property(fc.oneof(stored, fc.jsonValue({ maxDepth: 3 })), (raw) => valueOrUserError(() => sweepFromStoredSpec('s-1', raw, 'store'))), params());
 });
 
 test('queue payloads and results', () => {
