@@ -5,8 +5,8 @@
 // file replaced (an identical one is left alone; a different one, or a symlink, is an error).
 
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tar from 'tar';
 import { DataError } from './errors.ts';
 
@@ -128,14 +128,18 @@ export function listTarArchive(file: string, archive: string, limits: TarLimits 
 }
 
 /**
- * Extract a .tar.gz (or .tar) archive under dir; returns the files written. Existing identical files
- * are left alone; nothing is written unless the whole archive passed the survey.
+ * Extract a .tar.gz (or .tar) archive under dir; returns the files written. Nothing is written unless
+ * the whole archive passed the survey; node-tar extracts into a fresh hidden folder inside dir, and
+ * each new file is then renamed into place, so a crash never leaves a half-written data file behind.
+ * Existing identical files are left alone.
  */
 export function extractTarArchive(file: string, dir: string, archive: string, limits: TarLimits = DEFAULT_TAR_LIMITS): string[] {
   const { entries, unchanged } = survey(file, archive, dir, limits);
   const root = resolve(dir);
+  let staging: string;
   try {
     if (!statSync(root).isDirectory()) throw new DataError(`${archive}: ${root} is not a directory`);
+    staging = mkdtempSync(join(root, '.sgdlab-extract-'));
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw new DataError(`${archive}: cannot extract into ${root} (${describe(err)})`);
@@ -143,17 +147,28 @@ export function extractTarArchive(file: string, dir: string, archive: string, li
   try {
     tar.x({
       file,
-      cwd: root,
+      cwd: staging,
       sync: true,
       strict: true,
-      // keep: never replace what is there (the survey showed those files identical); no owners or modes from the archive.
-      keep: true,
+      // No owners or modes from the archive; only the entry types the survey accepted.
       preserveOwner: false,
       noChmod: true,
       filter: (_path, entry) => 'type' in entry && ACCEPTED_TYPES.has(entry.type),
     });
+    const written: string[] = [];
+    for (const entry of entries) {
+      const target = join(root, entry.path);
+      if (entry.type === 'directory') mkdirSync(target, { recursive: true });
+      else if (!unchanged.has(entry.path)) {
+        mkdirSync(dirname(target), { recursive: true });
+        renameSync(join(staging, entry.path), target);
+        written.push(entry.path);
+      }
+    }
+    return written;
   } catch (err) {
-    throw new DataError(`${archive}: extraction into ${root} failed (${describe(err)})`);
+    throw err instanceof DataError ? err : new DataError(`${archive}: extraction into ${root} failed (${describe(err)})`);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
-  return entries.filter((e) => e.type === 'file' && !unchanged.has(e.path)).map((e) => e.path);
 }

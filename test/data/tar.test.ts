@@ -29,6 +29,7 @@ test('files and directories extract; a second extraction over identical files wr
   const dir = tempDir(t);
   assert.deepEqual(extractTarArchive(file, dir, 'a.tar.gz'), ['cifar-10-batches-bin/a.bin']);
   assert.equal(readFileSync(join(dir, 'cifar-10-batches-bin', 'a.bin'), 'utf8'), 'hello');
+  assert.deepEqual(readdirSync(dir), ['cifar-10-batches-bin'], 'the staging folder is gone');
   assert.deepEqual(extractTarArchive(file, dir, 'a.tar.gz'), []);
   assert.deepEqual(listTarArchive(archive(t, good, false), 'a.tar'), listTarArchive(file, 'a.tar.gz'), 'plain tar too');
 });
