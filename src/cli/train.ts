@@ -1,13 +1,12 @@
 // `sgdlab train`: flags or a --config file → a validated TrainConfig → one run in the store.
 
-import { existsSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { resolveConfig, train, ConfigError, type TrainConfig, type TrainResult } from '../train/index.ts';
-import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor } from '../store/index.ts';
+import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor, missingPaths, removeCreatedStore } from '../store/index.ts';
+import { resumeTarget } from '../train/resume.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
 import { ProgressLine, duration, num, pct } from './format.ts';
-import { UsageError } from './errors.ts';
 
 /** Flags that map one-to-one onto TrainConfig keys (commander camel-cases them). */
 const CONFIG_FLAGS: [flag: string, help: string][] = [
@@ -70,65 +69,8 @@ export function configFromOptions(opts: Record<string, unknown>): TrainConfig {
   return resolveConfig({ ...fromFile, ...fromFlags }, typeof opts.config === 'string' ? `--config ${opts.config}` : 'train');
 }
 
-/** The store file and the folders above it that do not exist yet, deepest first. */
-function pathsMissing(storePath: string): string[] {
-  const missing: string[] = [];
-  for (let p = resolve(storePath); !existsSync(p); p = dirname(p)) {
-    missing.push(p);
-    if (dirname(p) === p) break;
-  }
-  return missing;
-}
-
-function removeCreated(storePath: string, created: string[]): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${resolve(storePath)}${suffix}`, { force: true });
-  for (const dir of created.slice(1)) {
-    try {
-      rmdirSync(dir); // only if empty
-    } catch {
-      break;
-    }
-  }
-}
-
 export function openStore(path: string | undefined): RunStore {
   return RunStore.open(path ?? DEFAULT_RUN_STORE_PATH);
-}
-
-/**
- * The run `--resume [id]` continues and the config it keeps. With an id, any flag (or --config key)
- * given must agree with the run's stored config, or the differing keys are named; without one, the
- * flags pick the newest unfinished run with exactly this config. Finished and diverged runs are results
- * and are never resumed.
- */
-export function resumeTarget(store: RunStore, opts: Record<string, unknown>, given: TrainConfig): { config: TrainConfig; runId: number } {
-  if (opts.resume === true) {
-    const key = JSON.stringify(given);
-    const candidate = store.listRuns({ status: 'running', newestFirst: true }).find((r) => JSON.stringify(storedConfig(r.config)) === key)
-      ?? store.listRuns({ status: 'failed', newestFirst: true }).find((r) => JSON.stringify(storedConfig(r.config)) === key);
-    if (!candidate) throw new UsageError('--resume: no unfinished run with this config in the store (give a run id)');
-    return { config: given, runId: candidate.id };
-  }
-  const text = String(opts.resume);
-  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new UsageError(`--resume ${text.slice(0, 40)}: not a run id`);
-  const runId = Number(text);
-  const run = store.getRun(runId);
-  if (run.status === 'finished' || run.status === 'diverged') {
-    throw new UsageError(`--resume ${runId}: run ${runId} is ${run.status}; only an unfinished (running or failed) run can be resumed`);
-  }
-  const config = resolveConfig(storedConfig(run.config), `run ${runId}`);
-  const explicit = explicitKeys(opts);
-  const differing = explicit.filter((k) => JSON.stringify((given as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]));
-  if (differing.length > 0) {
-    throw new UsageError(`--resume ${runId}: ${differing.map((k) => `${k} ${JSON.stringify((given as unknown as Record<string, unknown>)[k])} (the run has ${JSON.stringify((config as unknown as Record<string, unknown>)[k])})`).join(', ')} differ from the run's config; a resumed run keeps its config, so drop these flags`);
-  }
-  return { config, runId };
-}
-
-function storedConfig(stored: unknown): Record<string, unknown> {
-  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) throw new UsageError('--resume: the stored run has no config object');
-  const { effectiveLr: _ignored, ...config } = stored as Record<string, unknown>;
-  return config;
 }
 
 /** Config keys the user set by a flag or in the --config file. */
@@ -160,13 +102,13 @@ export function register(program: Command): void {
       const given = configFromOptions(opts);
       if (opts.resume === undefined) checkTrainingFits(given);
       const storePath = (opts.store as string | undefined) ?? DEFAULT_RUN_STORE_PATH;
-      const created = opts.resume === undefined ? pathsMissing(storePath) : [];
+      const created = opts.resume === undefined ? missingPaths(storePath) : [];
       const store = RunStore.open(storePath, { mustExist: opts.resume !== undefined });
       let failed = true;
       try {
         let config: TrainConfig = given;
         let resumeRunId: number | undefined;
-        if (opts.resume !== undefined) ({ config, runId: resumeRunId } = resumeTarget(store, opts, given));
+        if (opts.resume !== undefined) ({ config, runId: resumeRunId } = resumeTarget(store, opts.resume as string | true, given, explicitKeys(opts)));
         const progress = new ProgressLine();
         const started = Date.now();
         const result = await train(config, {
@@ -190,7 +132,7 @@ export function register(program: Command): void {
         // A store this command created for a run that never started (bad data files) is removed again.
         const discard = failed && created.length > 0 && store.listRuns({ limit: 1 }).length === 0;
         store.close();
-        if (discard) removeCreated(storePath, created);
+        if (discard) removeCreatedStore(storePath, created);
       }
     });
 }

@@ -30,5 +30,5 @@ export {
   type StandardMetric,
   type SweepRecord,
 } from './runs.ts';
-export { checkpointDirFor, checkpointPathFor } from './paths.ts';
+export { checkpointDirFor, missingPaths, removeCreatedStore } from './paths.ts';
 export { DEFAULT_LEASE_TTL_MS } from './lease.ts';

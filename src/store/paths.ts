@@ -1,13 +1,32 @@
-// Where a run store keeps its checkpoints: a folder named after the store file itself, so two stores
-// in one folder (runs.sqlite, other.sqlite) never share run-1.safetensors.
+// Paths around a run store: its checkpoint folder, named after the store file itself so that two stores
+// in one folder (runs.sqlite, other.sqlite) never share run-1.safetensors; and the cleanup of a store
+// a command created for a run that never started.
 
-import { basename, dirname, join } from 'node:path';
+import { existsSync, rmSync, rmdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export function checkpointDirFor(storePath: string): string {
   return join(dirname(storePath), 'checkpoints', basename(storePath));
 }
 
-/** The checkpoint file of one run of a store. */
-export function checkpointPathFor(checkpointDir: string, runId: number): string {
-  return join(checkpointDir, `run-${runId}.safetensors`);
+/** The store file and the folders above it that do not exist yet, deepest first. */
+export function missingPaths(storePath: string): string[] {
+  const missing: string[] = [];
+  for (let p = resolve(storePath); !existsSync(p); p = dirname(p)) {
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  return missing;
+}
+
+/** Remove a store file (and its WAL files) and the folders `missingPaths` listed, where still empty. */
+export function removeCreatedStore(storePath: string, created: readonly string[]): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${resolve(storePath)}${suffix}`, { force: true });
+  for (const dir of created.slice(1)) {
+    try {
+      rmdirSync(dir); // only if empty
+    } catch {
+      break;
+    }
+  }
 }

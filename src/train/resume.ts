@@ -1,7 +1,46 @@
-// What a checkpoint's metadata must say before a run resumes from it: it comes from a file, so it
-// is validated like user input (a one-line StoreError naming the file), never trusted.
+// Resuming a run: which run `--resume` may continue and with which config, and what its checkpoint's
+// metadata must say. Both come from outside (the store, a file) and are validated like user input.
 
-import { StoreError, type MetricValues } from '../store/index.ts';
+import { StoreError, type MetricValues, type RunStore } from '../store/index.ts';
+import { ConfigError, resolveConfig, type TrainConfig } from './config.ts';
+
+/**
+ * The run `--resume [id]` continues and the config it keeps. With an id, every key the user gave
+ * (`explicitKeys`, from flags or a --config file) must agree with the run's stored config, or the
+ * differing keys are named; without one, `given` picks the newest unfinished run with exactly this
+ * config. Finished and diverged runs are results and are never resumed.
+ */
+export function resumeTarget(store: RunStore, resume: string | true, given: TrainConfig, explicitKeys: readonly string[]): { config: TrainConfig; runId: number } {
+  if (resume === true) {
+    const key = JSON.stringify(given);
+    const matches = (status: 'running' | 'failed') => store.listRuns({ status, newestFirst: true }).find((r) => JSON.stringify(storedConfig(r.config, r.id)) === key);
+    const candidate = matches('running') ?? matches('failed');
+    if (!candidate) throw new ConfigError('--resume: no unfinished run with this config in the store (give a run id)');
+    return { config: given, runId: candidate.id };
+  }
+  if (!/^\d{1,15}$/.test(resume) || Number(resume) < 1) throw new ConfigError(`--resume ${resume.slice(0, 40)}: not a run id`);
+  const runId = Number(resume);
+  const run = store.getRun(runId);
+  if (run.status === 'finished' || run.status === 'diverged') {
+    throw new ConfigError(`--resume ${runId}: run ${runId} is ${run.status}; only an unfinished (running or failed) run can be resumed`);
+  }
+  const config = resolveConfig(storedConfig(run.config, runId), `run ${runId}`);
+  const wanted = given as unknown as Record<string, unknown>;
+  const stored = config as unknown as Record<string, unknown>;
+  const differing = explicitKeys.filter((k) => JSON.stringify(wanted[k]) !== JSON.stringify(stored[k]));
+  if (differing.length > 0) {
+    const listed = differing.map((k) => `${k} ${JSON.stringify(wanted[k])} (the run has ${JSON.stringify(stored[k])})`).join(', ');
+    throw new ConfigError(`--resume ${runId}: ${listed} differ from the run's config; a resumed run keeps its config, so drop these flags`);
+  }
+  return { config, runId };
+}
+
+/** A run's stored config without the derived effectiveLr the record adds. */
+function storedConfig(stored: unknown, runId: number): Record<string, unknown> {
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) throw new StoreError(`run ${runId}: the stored config is not an object`);
+  const { effectiveLr: _derived, ...config } = stored as Record<string, unknown>;
+  return config;
+}
 
 export interface CheckpointState {
   epoch: number;
