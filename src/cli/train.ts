@@ -130,7 +130,12 @@ export function register(program: Command): void {
         failed = false;
       } finally {
         // A store this command created for a run that never started (bad data files) is removed again.
-        const discard = failed && created.length > 0 && store.listRuns({ limit: 1 }).length === 0;
+        let discard = false;
+        try {
+          discard = failed && created.length > 0 && store.listRuns({ limit: 1 }).length === 0;
+        } catch {
+          // the store itself failed: keep it, and let the first error be the one reported
+        }
         store.close();
         if (discard) removeCreatedStore(storePath, created);
       }
