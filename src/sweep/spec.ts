@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { resolveConfig, parseNumber, type TrainConfig } from '../train/index.ts';
 import type { GridPoint } from './summary.ts';
+import { describeValue } from '../util/describe.ts';
 
 /** A malformed spec; its message is one line naming the file, the key and what is wrong. */
 export class SpecError extends Error {
@@ -263,7 +264,7 @@ function parseAxisValues(axisName: string, value: unknown, where: string, fail: 
   for (const item of items) {
     let v: AxisValue;
     if (NUMERIC_KEYS.has(axisName)) {
-      if (typeof item !== 'number' && typeof item !== 'string') fail(`${where}: ${JSON.stringify(item)} is not a number`);
+      if (typeof item !== 'number' && typeof item !== 'string') fail(`${where}: ${describeValue(item)} is not a number`);
       if (typeof item === 'string' && parseRange(item, where, fail) !== undefined) fail(`${where}: a range cannot be an item of a list; give the range alone`);
       try {
         v = parseNumber(item, where);
@@ -271,10 +272,10 @@ function parseAxisValues(axisName: string, value: unknown, where: string, fail: 
         return fail(firstLine(e));
       }
     } else if (BOOLEAN_KEYS.has(axisName)) {
-      if (item !== true && item !== false && item !== 'true' && item !== 'false') fail(`${where}: ${JSON.stringify(item)} is not true or false`);
+      if (item !== true && item !== false && item !== 'true' && item !== 'false') fail(`${where}: ${describeValue(item)} is not true or false`);
       v = String(item);
     } else {
-      if (typeof item !== 'string' || item === '') fail(`${where}: ${JSON.stringify(item)} is not a non-empty string`);
+      if (typeof item !== 'string' || item === '') fail(`${where}: ${describeValue(item)} is not a non-empty string`);
       v = item as string;
       if (/[,=\n]/.test(v)) fail(`${where}: '${v}' cannot contain ',', '=' or a line break (values name trials)`);
     }
@@ -295,7 +296,7 @@ function parseSeeds(value: unknown, where: string, fail: Fail): number[] {
     if (seeds[0]! < 0) fail(`${where}: seeds must be non-negative`);
   } else if (Array.isArray(value)) {
     if (value.length === 0) fail(`${where}: has no seeds`);
-    for (const s of value) if (!isSeed(s)) fail(`${where}: ${JSON.stringify(s)} is not a non-negative integer seed`);
+    for (const s of value) if (!isSeed(s)) fail(`${where}: ${describeValue(s)} is not a non-negative integer seed`);
     seeds = value as number[];
     if (new Set(seeds).size !== seeds.length) fail(`${where}: a seed is listed twice`);
   } else {
@@ -309,15 +310,15 @@ function parseScoring(raw: unknown, seedCount: number, fail: Fail): Scoring {
   if (!isPlainObject(scoring)) return fail('scoring: must be a mapping (metric, best, of, order, diverged)');
   for (const key of Object.keys(scoring)) if (!SCORING_KEYS.includes(key)) fail(`scoring: unknown key '${key}' (known: ${SCORING_KEYS.join(', ')})`);
   const metric = scoring.metric ?? 'best_test_acc';
-  if (typeof metric !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(metric)) fail(`scoring.metric: ${JSON.stringify(metric)} is not a metric name (e.g. best_test_acc, train_acc)`);
+  if (typeof metric !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(metric)) fail(`scoring.metric: ${describeValue(metric)} is not a metric name (e.g. best_test_acc, train_acc)`);
   const best = scoring.best ?? Math.min(5, seedCount);
-  if (typeof best !== 'number' || !Number.isInteger(best) || best < 1) fail(`scoring.best: must be a positive integer, got ${JSON.stringify(best)}`);
+  if (typeof best !== 'number' || !Number.isInteger(best) || best < 1) fail(`scoring.best: must be a positive integer, got ${describeValue(best)}`);
   if ((best as number) > seedCount) fail(`scoring.best: ${best} is more than the ${seedCount} seed${seedCount === 1 ? '' : 's'} per point`);
-  if (scoring.of !== undefined && scoring.of !== seedCount) fail(`scoring.of: ${JSON.stringify(scoring.of)} does not match the ${seedCount} seeds per point given under axes.seed`);
+  if (scoring.of !== undefined && scoring.of !== seedCount) fail(`scoring.of: ${describeValue(scoring.of)} does not match the ${seedCount} seeds per point given under axes.seed`);
   const order = scoring.order ?? 'max';
-  if (order !== 'max' && order !== 'min') fail(`scoring.order: '${String(order)}' is not one of max, min`);
+  if (order !== 'max' && order !== 'min') fail(`scoring.order: ${describeValue(order)} is not one of max, min`);
   const diverged = scoring.diverged ?? 'include';
-  if (diverged !== 'include' && diverged !== 'exclude') fail(`scoring.diverged: '${String(diverged)}' is not one of include, exclude`);
+  if (diverged !== 'include' && diverged !== 'exclude') fail(`scoring.diverged: ${describeValue(diverged)} is not one of include, exclude`);
   return { metric: metric as string, best: best as number, of: seedCount, order: order as Scoring['order'], diverged: diverged as Scoring['diverged'] };
 }
 
@@ -414,10 +415,15 @@ export function sweepId(name: string, trials: readonly Trial[]): string {
 
 /** The sweep again from its stored normalized spec (for `sweep show ID`); keeps the id it was stored under. */
 export function sweepFromStoredSpec(id: string, stored: unknown, source: string): Sweep {
-  const isAxis = (a: unknown): boolean => isPlainObject(a) && typeof a.name === 'string' && Array.isArray(a.values) && a.values.length > 0;
+  // The stored normal form, checked as strictly as the spec it came from (the store is a file too).
+  const isValue = (v: unknown): boolean => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+  const isAxis = (a: unknown): boolean => isPlainObject(a) && typeof a.name === 'string' && Array.isArray(a.values) && a.values.length > 0 && a.values.every(isValue);
+  const isDimension = (d: unknown): boolean =>
+    isPlainObject(d) && Array.isArray(d.axes) && d.axes.length > 0 && d.axes.every(isAxis) && new Set(d.axes.map((a) => (a as Axis).values.length)).size === 1;
+  const isSeed = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
   if (
-    !isPlainObject(stored) || !Array.isArray(stored.dimensions) || !Array.isArray(stored.seeds) ||
-    !stored.dimensions.every((d: unknown) => isPlainObject(d) && Array.isArray(d.axes) && d.axes.length > 0 && d.axes.every(isAxis))
+    !isPlainObject(stored) || !isPlainObject(stored.base) || !Array.isArray(stored.dimensions) || !stored.dimensions.every(isDimension) ||
+    !Array.isArray(stored.seeds) || stored.seeds.length === 0 || !stored.seeds.every(isSeed)
   ) {
     throw new SpecError(`${source}: the stored sweep spec is not in the expected form`);
   }

@@ -2,6 +2,7 @@
 // Rates and λ accept powers of two ("2^-9"), the paper's notation for its grids.
 
 import { SAMPLER_KINDS, PREPROCESS_MODES, type SamplerKind, type Preprocess } from '../data/index.ts';
+import { describeValue } from '../util/describe.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -76,6 +77,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
 
 /** "0.01", "1e-3", "2^-9", "2**-9" → number; anything else is a one-line error naming the option. */
 export function parseNumber(value: unknown, option: string): number {
+  if (typeof value !== 'number' && typeof value !== 'string') throw new ConfigError(`${option}: ${describeValue(value)} is not a number (e.g. 0.01, 1e-3 or 2^-9)`);
   const s = String(value).trim();
   // A leading sign applies to the power: "-2^-8" is −(2^−8), not (−2)^−8 = +2^−8.
   const pow = /^([+-]?)(\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*([+-]?\d+(?:\.\d+)?)$/.exec(s);
@@ -87,31 +89,33 @@ export function parseNumber(value: unknown, option: string): number {
 const DATA_NAMES: readonly DataName[] = ['digits', 'synthetic', 'fashion-mnist', 'cifar10'];
 
 type Validator = (v: unknown, key: string) => unknown;
+/** A value as typed (flags and numbers print as given), anything else described without converting it. */
+const shown = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v).slice(0, 60) : describeValue(v));
 const oneOf = (allowed: readonly string[]): Validator => (v, key) => {
-  if (typeof v !== 'string' || !allowed.includes(v)) throw new ConfigError(`${key}: '${v}' is not one of ${allowed.join(', ')}`);
+  if (typeof v !== 'string' || !allowed.includes(v)) throw new ConfigError(`${key}: ${describeValue(v)} is not one of ${allowed.join(', ')}`);
   return v;
 };
 /** An integer in [min, max] (a safe integer, so it survives JSON, SQLite and the Rng exactly). */
 const intIn = (min: number, max: number): Validator => (v, key) => {
   const n = parseNumber(v, key);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${key}: must be an integer from ${min} to ${max}, got ${v}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${key}: must be an integer from ${min} to ${max}, got ${shown(v)}`);
   return n;
 };
 const SAFE = Number.MAX_SAFE_INTEGER;
 const positive: Validator = (v, key) => {
   const n = parseNumber(v, key);
-  if (!(n > 0)) throw new ConfigError(`${key}: must be positive, got ${v}`);
+  if (!(n > 0)) throw new ConfigError(`${key}: must be positive, got ${shown(v)}`);
   return n;
 };
 const nonNegative: Validator = (v, key) => {
   const n = parseNumber(v, key);
-  if (!(n >= 0)) throw new ConfigError(`${key}: must be ≥ 0, got ${v}`);
+  if (!(n >= 0)) throw new ConfigError(`${key}: must be ≥ 0, got ${shown(v)}`);
   return n;
 };
 const bool: Validator = (v, key) => {
   if (typeof v === 'boolean') return v;
   if (v === 'true' || v === 'false') return v === 'true';
-  throw new ConfigError(`${key}: must be true or false, got ${v}`);
+  throw new ConfigError(`${key}: must be true or false, got ${shown(v)}`);
 };
 const str: Validator = (v, key) => {
   if (typeof v !== 'string' || v === '') throw new ConfigError(`${key}: must be a non-empty string`);
@@ -119,7 +123,7 @@ const str: Validator = (v, key) => {
 };
 const fraction: Validator = (v, key) => {
   const n = parseNumber(v, key);
-  if (!(n >= 0 && n <= 1)) throw new ConfigError(`${key}: must be in [0, 1], got ${v}`);
+  if (!(n >= 0 && n <= 1)) throw new ConfigError(`${key}: must be in [0, 1], got ${shown(v)}`);
   return n;
 };
 

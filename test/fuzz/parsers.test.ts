@@ -116,8 +116,13 @@ test('safetensors', () => {
 });
 
 const CONFIG_KEYS = ['data', 'model', 'batch', 'lr', 'lambda', 'nStep', 'epochs', 'steps', 'seed', 'trainSize', 'testSize', 'dimension', 'classes', 'augment', 'sampler', 'threads', 'dtype', 'labelNoise', '__proto__', 'constructor', 'toString'];
+// Values a JSON or YAML file can hold that break naive code: a toString that is not a function,
+// nesting that JSON.parse accepts but a recursive printer cannot follow.
+const deepList = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
+const hostileValue = fc.constantFrom<unknown>(JSON.parse('{"toString": 1}'), JSON.parse('{"valueOf": {}, "toString": []}'), JSON.parse('{"toJSON": 1}'), JSON.parse('{"__proto__": {"x": 1}}'), deepList);
 const configValue = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
+  hostileValue,
   fc.constantFrom('2^60', '-1', '1e400', '2^-5', 'mlp:1000000000x3', 'wrn:16-4', 'synthetic', 'cifar10', 'true', '0', '9007199254740993', 'NaN'),
   fc.double(),
   fc.integer(),
@@ -134,7 +139,13 @@ test('config and sweep spec files as text (JSON, YAML)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sgdlab-fuzz-files-'));
   const text = fc.oneof(
     fc.string({ maxLength: 200 }),
-    configObject.map((o) => JSON.stringify(o)),
+    configObject.map((o) => {
+      try {
+        return JSON.stringify(o);
+      } catch {
+        return `{"lr": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`; // the deep list, as text
+      }
+    }),
     fc.constantFrom('{"__proto__": {"lr": 1}}', 'a: &x [*x]', 'name: s\naxes:\n  lr: 2^-10..2^-3\n  batch: 1..1000\n  epochs: 1..1000', '!!js/function "x"', 'name: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]'),
   );
   try {
