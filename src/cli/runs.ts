@@ -5,8 +5,12 @@ import { DEFAULT_RUN_STORE_PATH, RunStore, type RunRecord } from '../store/index
 import { num, pct, table } from './format.ts';
 import { UsageError } from './errors.ts';
 import { printable } from '../util/printable.ts';
+import { describeValue } from '../util/describe.ts';
 
-const cfg = (r: RunRecord) => r.config as Record<string, unknown>;
+const cfg = (r: RunRecord) => (typeof r.config === 'object' && r.config !== null ? r.config : {}) as Record<string, unknown>;
+// A store is a file: print its values without trusting their type.
+const text = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : describeValue(v));
+const numberOr = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
 export function register(program: Command): void {
   const runs = program.command('runs').description('list and inspect recorded runs');
@@ -30,7 +34,7 @@ export function register(program: Command): void {
         }
         process.stdout.write(`${printable(table(
           ['id', 'status', 'model', 'data', 'B', 'ε', 'λ', 'best test acc', 'final train acc', 'C_reg', 'created'],
-          list.map((r) => [r.id, r.status, String(cfg(r).model), String(cfg(r).data), String(cfg(r).batch), num(Number(cfg(r).effectiveLr ?? cfg(r).lr)), num(Number(cfg(r).lambda)), pct(r.best?.test_acc), pct(r.final?.train_acc), num(r.final?.c_reg), r.createdAt]),
+          list.map((r) => [r.id, r.status, text(cfg(r).model), text(cfg(r).data), text(cfg(r).batch), num(numberOr(cfg(r).effectiveLr ?? cfg(r).lr)), num(numberOr(cfg(r).lambda)), pct(r.best?.test_acc), pct(r.final?.train_acc), num(r.final?.c_reg), r.createdAt]),
         ), true)}\n`);
       } finally {
         store.close();
