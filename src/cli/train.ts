@@ -11,7 +11,7 @@ import { UsageError } from './errors.ts';
 /** Flags that map one-to-one onto TrainConfig keys (commander camel-cases them). */
 const CONFIG_FLAGS: [flag: string, help: string][] = [
   ['--data <name>', 'digits | synthetic | fashion-mnist | cifar10 (default digits, embedded)'],
-  ['--data-dir <dir>', 'directory with the Fashion-MNIST or CIFAR-10 files'],
+  ['--data-dir <dir>', 'directory with the Fashion-MNIST or CIFAR-10 files (default: $SGDLAB_DATA/<name>, ./data/<name>, then /usr/share/datasets/fashion-mnist)'],
   ['--preprocess <mode>', 'standardize (per image, default) | scale (to [0,1]) | none (raw pixel values)'],
   ['--augment <bool>', 'pad-4 random crop + flip (default: true for cifar10)'],
   ['--model <spec>', 'mlp:WIDTHxDEPTH (e.g. mlp:4096x3) | wrn:DEPTH-K (e.g. wrn:16-4); default mlp:256x2'],
@@ -33,12 +33,12 @@ const CONFIG_FLAGS: [flag: string, help: string][] = [
   ['--eval-every <E>', 'evaluate every E epochs (default 1; always at the end)'],
   ['--steps-per-call <K>', 'updates per ONNX Runtime call (default: automatic)'],
   ['--exact-gamma', 'also measure Γ exactly from per-example gradients (small models)'],
-  ['--train-size <n>', 'training examples (digits split or synthetic set)'],
+  ['--train-size <n>', 'training examples: the digits split, the synthetic set, or a seeded class-balanced subset of fashion-mnist/cifar10 (the test set stays whole)'],
   ['--test-size <n>', 'synthetic test examples'],
   ['--label-noise <f>', 'synthetic: fraction of training labels replaced at random'],
   ['--dimension <d>', 'synthetic: input dimension (default 32; 784 for Fashion-MNIST-shaped data)'],
   ['--classes <k>', 'synthetic: number of classes (default 10)'],
-  ['--data-seed <n>', 'seed of the data set itself (synthetic data, digits split; default 0, fixed across run seeds)'],
+  ['--data-seed <n>', 'seed of the data set itself (synthetic data, digits split, --train-size subset; default 0, fixed across run seeds)'],
   ['--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)'],
 ];
 

@@ -7,14 +7,19 @@ import { loadDigits } from './digits.ts';
 import { makeSynthetic, type SyntheticOptions } from './synthetic.ts';
 import { loadFashionMnist } from './fashion-mnist.ts';
 import { loadCifar10 } from './cifar10.ts';
+import { locateDataDir } from './locate.ts';
+import { balancedSubset } from './dataset.ts';
+import { Rng } from '../util/random.ts';
 
 export { DataError } from './errors.ts';
-export { checkDataset, classCounts, exampleSize, subset, type Dataset, type DataSplit } from './dataset.ts';
+export { checkDataset, classCounts, exampleSize, subset, balancedSubset, type Dataset, type DataSplit } from './dataset.ts';
 export { loadDigits, loadAllDigits, parseDigitsCsv, DIGITS_ROWS, DIGITS_DEFAULT_TRAIN_SIZE, type DigitsOptions } from './digits.ts';
 export { makeSynthetic, corruptLabels, type SyntheticKind, type SyntheticOptions } from './synthetic.ts';
 export { loadFashionMnist, loadIdxPair, parseIdxImages, parseIdxLabels, FASHION_MNIST_FILES, type IdxImages } from './fashion-mnist.ts';
 export { loadCifar10, decodeCifar10Records, CIFAR10_RECORD_BYTES, CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE } from './cifar10.ts';
 export { fetchDataset, downloadVerified, md5OfFile, DATASET_SOURCES, type DownloadableDataset, type FetchDatasetOptions, type FetchDatasetResult, type DownloadProgress } from './download.ts';
+export { locateDataDir, dataDirCandidates, SYSTEM_DATA_DIRS, type FileDataset, type LocateOptions } from './locate.ts';
+export { verifyOfficialFile, checksumCachePath, DECOMPRESSED_SHA256 } from './integrity.ts';
 export { parseTar, extractTarEntries, type TarEntry } from './tar.ts';
 export { preprocess, preprocessSplit, standardizePerImage, scaleToUnit, flatten, flattenSplit, PREPROCESS_MODES, type Preprocess } from './pipeline.ts';
 export { randomCropFlip, type ImageShape } from './augment.ts';
@@ -26,28 +31,32 @@ export const DATASET_NAMES: readonly DatasetName[] = ['digits', 'synthetic', 'fa
 
 export interface LoadDatasetOptions {
   name: DatasetName;
-  /** Directory of the files (fashion-mnist, cifar10). */
+  /** Directory of the files (fashion-mnist, cifar10); default: the first of locateDataDir's places that has them. */
   dir?: string;
-  /** digits: training examples (default 1200); synthetic: overrides synthetic.trainSize. */
+  /** digits: training examples (default 1200); synthetic: overrides synthetic.trainSize; fashion-mnist, cifar10: a class-balanced subset (the test set stays whole). */
   trainSize?: number;
-  /** digits split seed / synthetic generator seed. */
+  /** digits split seed / synthetic generator seed / seed of the fashion-mnist and cifar10 subsets. */
   seed?: number;
+  /** fashion-mnist: check the official files' SHA-256 (default true; off for small test fixtures). */
+  verify?: boolean;
   synthetic?: SyntheticOptions;
 }
 
 /** Raw (unpreprocessed) train/test data of a named data set. */
 export function loadDataset(options: LoadDatasetOptions): DataSplit {
   const { name } = options;
-  const needDir = (): string => options.dir ?? (() => { throw new DataError(`${name}: no data directory given (download it with fetchDataset / sgdlab fetch)`); })();
+  const withSubset = (split: DataSplit): DataSplit => options.trainSize === undefined
+    ? split
+    : { ...split, train: balancedSubset(split.train, options.trainSize, new Rng(options.seed ?? 0).fork(`${name}-subset`)) };
   switch (name) {
     case 'digits':
       return loadDigits({ ...(options.trainSize !== undefined ? { trainSize: options.trainSize } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
     case 'synthetic':
       return makeSynthetic({ ...options.synthetic, ...(options.trainSize !== undefined ? { trainSize: options.trainSize } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
     case 'fashion-mnist':
-      return loadFashionMnist(needDir());
+      return withSubset(loadFashionMnist(options.dir ?? locateDataDir(name), options.verify === undefined ? {} : { verify: options.verify }));
     case 'cifar10':
-      return loadCifar10(needDir());
+      return withSubset(loadCifar10(options.dir ?? locateDataDir(name)));
     default:
       throw new DataError(`unknown data set '${String(name)}' (expected ${DATASET_NAMES.join(', ')})`);
   }

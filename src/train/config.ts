@@ -172,9 +172,6 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
   if (partial.augment === undefined) config.augment = config.data === 'cifar10';
   if (config.epochs !== undefined && config.steps !== undefined) throw new ConfigError(`${source}: give epochs or steps, not both`);
   if (config.epochs === undefined && config.steps === undefined) config.epochs = 10;
-  if ((config.data === 'fashion-mnist' || config.data === 'cifar10') && !config.dataDir) {
-    throw new ConfigError(`data ${config.data}: needs --data-dir (fetch it with: sgdlab data fetch ${config.data} --dir DIR)`);
-  }
   return config;
 }
 
