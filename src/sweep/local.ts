@@ -14,6 +14,7 @@ import { SweepLock } from './lock.ts';
 import { Trainer } from './trainer.ts';
 import { scoringValue } from './aggregate.ts';
 import type { SweepEvent } from './progress.ts';
+import { appendResult, exportRun, exportSweepResults, importResults, readResultsFile } from './results-file.ts';
 
 export interface LocalSweepOptions {
   storePath: string;
@@ -26,6 +27,11 @@ export interface LocalSweepOptions {
   signal?: AbortSignal;
   /** Tests: every trial stops after this many epochs of this invocation, as if killed. */
   stopAfterEpochs?: number;
+  /**
+   * A results file (src/sweep/results-file.ts): its trials are loaded into the store first and count
+   * as done; every trial that ends here, and any done in the store but missing from it, is appended.
+   */
+  resultsFile?: string;
 }
 
 export interface SweepRunReport {
@@ -74,6 +80,12 @@ export async function runLocalSweep(sweep: Sweep, options: LocalSweepOptions): P
   const report: SweepRunReport = { sweepId: sweep.id, total: sweep.trials.length, alreadyDone: 0, resumed: 0, ran: 0, finished: 0, diverged: 0, failed: 0, stopped: 0, wallSeconds: 0 };
   try {
     store.saveSweep({ id: sweep.id, name: sweep.spec.name, spec: sweep.spec });
+    const { resultsFile } = options;
+    if (resultsFile !== undefined) {
+      const imported = importResults(store, sweep, readResultsFile(resultsFile));
+      const exported = exportSweepResults(store, sweep, resultsFile);
+      if (imported + exported > 0) emit({ type: 'message', text: `${resultsFile}: ${imported} trials loaded, ${exported} done before added` });
+    }
     const { done, toRun } = planTrials(sweep, store.listRuns({ sweepId: sweep.id }));
     report.alreadyDone = done.length;
     report.resumed = toRun.filter((t) => t.existing).length;
@@ -114,6 +126,9 @@ export async function runLocalSweep(sweep: Sweep, options: LocalSweepOptions): P
         report[outcome.status]++;
         const runId = outcome.runId ?? existing?.id;
         const value = runId !== undefined && outcome.status !== 'failed' ? scoringValue(store.getRun(runId), sweep.spec.scoring.metric) : undefined;
+        if (resultsFile !== undefined && runId !== undefined && outcome.status !== 'failed' && outcome.status !== 'stopped') {
+          appendResult(resultsFile, exportRun(store, sweep, trial, store.getRun(runId)));
+        }
         emit({
           type: 'trial-ended',
           trial,
