@@ -94,7 +94,10 @@ export async function runLocalSweep(sweep: Sweep, options: LocalSweepOptions): P
     if (toRun.length === 0) return report;
 
     const checkpointDir = options.checkpointDir ?? defaultCheckpointDir(storePath);
-    const queue = [...toRun];
+    // Seed-major order: every grid point's first seed before any point's second, so a sweep stopped
+    // part way (sessions end, machines are lent) already holds whole curves with fewer seeds.
+    const seedRank = new Map(sweep.spec.seeds.map((seed, i) => [seed, i]));
+    const queue = [...toRun].sort((a, b) => seedRank.get(a.trial.seed)! - seedRank.get(b.trial.seed)!);
     const recordChildren = () => lock.setChildren(trainers.map((t) => t.pid).filter((p): p is number => p !== undefined));
     const lane = async (slot: number): Promise<void> => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
