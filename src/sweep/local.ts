@@ -130,7 +130,7 @@ export async function runLocalSweep(sweep: Sweep, options: LocalSweepOptions): P
         const runId = outcome.runId ?? existing?.id;
         const value = runId !== undefined && outcome.status !== 'failed' ? scoringValue(store.getRun(runId), sweep.spec.scoring.metric) : undefined;
         if (resultsFile !== undefined && runId !== undefined && outcome.status !== 'failed' && outcome.status !== 'stopped') {
-          appendResult(resultsFile, exportRun(store, sweep, trial, store.getRun(runId)));
+          appendResult(resultsFile, exportRun(store, sweep, trial, store.getRun(runId), (Date.now() - trialStarted) / 1000));
         }
         emit({
           type: 'trial-ended',

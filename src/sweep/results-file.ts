@@ -25,6 +25,9 @@ export interface ExportedTrial {
   result: Omit<TrialResult, 'worker'>;
   /** The code and machine that trained it. */
   provenance: Provenance | null;
+  /** When the run was created and last written in the store that trained it. */
+  startedAt?: string;
+  endedAt?: string;
   exportedAt: string;
 }
 
@@ -81,6 +84,8 @@ function parseLine(line: string, where: string): ExportedTrial {
     config,
     result: kept,
     provenance: typeof r.provenance === 'object' && r.provenance !== null ? (r.provenance as Provenance) : null,
+    ...(typeof r.startedAt === 'string' ? { startedAt: r.startedAt } : {}),
+    ...(typeof r.endedAt === 'string' ? { endedAt: r.endedAt } : {}),
     exportedAt: typeof r.exportedAt === 'string' ? r.exportedAt : '',
   };
 }
@@ -116,11 +121,14 @@ export function importResults(store: RunStore, sweep: Sweep, records: readonly E
   return added;
 }
 
-/** A finished or diverged run of the store as a results-file record. */
-export function exportRun(store: RunStore, sweep: Sweep, trial: Trial, run: RunRecord): ExportedTrial {
+/**
+ * A finished or diverged run of the store as a results-file record. `seconds`: the trial's wall time
+ * when the caller timed it; otherwise the run's record span (created to last updated).
+ */
+export function exportRun(store: RunStore, sweep: Sweep, trial: Trial, run: RunRecord, seconds?: number): ExportedTrial {
   if (run.status !== 'finished' && run.status !== 'diverged') throw new SpecError(`trial ${trial.key}: run ${run.id} is ${run.status}, not a result`);
   const history = store.metrics(run.id);
-  const wall = history.at(-1)?.wall_time;
+  const span = (Date.parse(run.updatedAt) - Date.parse(run.createdAt)) / 1000;
   return {
     format: RESULTS_FORMAT,
     sweep: sweep.spec.name,
@@ -133,8 +141,10 @@ export function exportRun(store: RunStore, sweep: Sweep, trial: Trial, run: RunR
       final: run.final,
       best: run.best,
       history,
-      seconds: typeof wall === 'number' && Number.isFinite(wall) ? wall : 0,
+      seconds: seconds ?? (Number.isFinite(span) && span >= 0 ? span : 0),
     },
+    startedAt: run.createdAt,
+    endedAt: run.updatedAt,
     provenance: provenance(),
     exportedAt: new Date().toISOString(),
   };

@@ -32,6 +32,8 @@ test('sweep run --results: appended as trials end, picked up by a fresh store, e
     assert.equal(r.sweep, 'results file check');
     assert.equal(r.result.status, 'finished');
     assert.ok(r.result.history.length >= 2, 'the metric history travels with the result');
+    assert.ok(r.result.seconds > 0 && r.result.seconds < 120, `the trial's wall time: ${r.result.seconds}`);
+    assert.ok(Date.parse(r.endedAt!) >= Date.parse(r.startedAt!));
     assert.match(r.provenance?.gitCommit ?? 'no checkout', /^[0-9a-f]{40}$|^no checkout$/);
   }
 
