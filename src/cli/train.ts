@@ -6,15 +6,17 @@ import type { Command } from 'commander';
 import { resolveConfig, train, ConfigError, type TrainConfig, type TrainResult } from '../train/index.ts';
 import { RunStore, DEFAULT_RUN_STORE_PATH } from '../store/index.ts';
 import { ProgressLine, duration, num, pct } from './format.ts';
+import { DATASETS } from '../data/index.ts';
+import { MODEL_SYNTAX } from '../nn/index.ts';
 import { UsageError } from './errors.ts';
 
 /** Flags that map one-to-one onto TrainConfig keys (commander camel-cases them). */
 const CONFIG_FLAGS: [flag: string, help: string][] = [
-  ['--data <name>', 'digits | synthetic | fashion-mnist | cifar10 (default digits, embedded)'],
+  ['--data <name>', `${Object.entries(DATASETS).map(([name, d]) => `${name}: ${d.summary}`).join('; ')} (default digits)`],
   ['--data-dir <dir>', 'directory with the Fashion-MNIST or CIFAR-10 files (default: $SGDLAB_DATA/<name>, ./data/<name>, then /usr/share/datasets/fashion-mnist)'],
   ['--preprocess <mode>', 'standardize (per image, default) | scale (to [0,1]) | none (raw pixel values)'],
   ['--augment <bool>', 'pad-4 random crop + flip (default: true for cifar10)'],
-  ['--model <spec>', 'mlp:WIDTHxDEPTH (e.g. mlp:4096x3) | wrn:DEPTH-K (e.g. wrn:16-4); default mlp:256x2'],
+  ['--model <spec>', `${MODEL_SYNTAX}; default mlp:256x2`],
   ['--batch <B>', 'batch size (default 16)'],
   ['--lr <eps>', 'learning rate ε, e.g. 0.03 or 2^-5; with --n-step, the bare rate α'],
   ['--lambda <λ>', 'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0)'],

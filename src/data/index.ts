@@ -1,15 +1,5 @@
 // Public entry point of src/data: loaders, download, preprocessing, augmentation, samplers, batch gathering.
-// loadDataset() is the one call the CLI and the trainer need to turn a data set name into a DataSplit.
-
-import { DataError } from './errors.ts';
-import type { DataSplit } from './dataset.ts';
-import { loadDigits } from './digits.ts';
-import { makeSynthetic, type SyntheticOptions } from './synthetic.ts';
-import { loadFashionMnist } from './fashion-mnist.ts';
-import { loadCifar10 } from './cifar10.ts';
-import { locateDataDir } from './locate.ts';
-import { balancedSubset } from './dataset.ts';
-import { Rng } from '../util/random.ts';
+// loadDataset() (registry.ts) is the one call the CLI and the trainer need to turn a data set name into a DataSplit.
 
 export { DataError } from './errors.ts';
 export { checkDataset, classCounts, exampleSize, subset, balancedSubset, type Dataset, type DataSplit } from './dataset.ts';
@@ -26,38 +16,4 @@ export { randomCropFlip, type ImageShape } from './augment.ts';
 export { makeSampler, stepsPerEpoch, SAMPLER_KINDS, reshuffleSampler, fixedSampler, reversedPairsSampler, withReplacementSampler, fullBatchSampler, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';
 export { gatherRows, gatherLabels, gatherOneHot, gatherBatch, allocateBatch, type FloatBuffer } from './gather.ts';
 
-export type DatasetName = 'digits' | 'synthetic' | 'fashion-mnist' | 'cifar10';
-export const DATASET_NAMES: readonly DatasetName[] = ['digits', 'synthetic', 'fashion-mnist', 'cifar10'];
-
-export interface LoadDatasetOptions {
-  name: DatasetName;
-  /** Directory of the files (fashion-mnist, cifar10); default: the first of locateDataDir's places that has them. */
-  dir?: string;
-  /** digits: training examples (default 1200); synthetic: overrides synthetic.trainSize; fashion-mnist, cifar10: a class-balanced subset (the test set stays whole). */
-  trainSize?: number;
-  /** digits split seed / synthetic generator seed / seed of the fashion-mnist and cifar10 subsets. */
-  seed?: number;
-  /** fashion-mnist: check the official files' SHA-256 (default true; off for small test fixtures). */
-  verify?: boolean;
-  synthetic?: SyntheticOptions;
-}
-
-/** Raw (unpreprocessed) train/test data of a named data set. */
-export function loadDataset(options: LoadDatasetOptions): DataSplit {
-  const { name } = options;
-  const withSubset = (split: DataSplit): DataSplit => options.trainSize === undefined
-    ? split
-    : { ...split, train: balancedSubset(split.train, options.trainSize, new Rng(options.seed ?? 0).fork(`${name}-subset`)) };
-  switch (name) {
-    case 'digits':
-      return loadDigits({ ...(options.trainSize !== undefined ? { trainSize: options.trainSize } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
-    case 'synthetic':
-      return makeSynthetic({ ...options.synthetic, ...(options.trainSize !== undefined ? { trainSize: options.trainSize } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
-    case 'fashion-mnist':
-      return withSubset(loadFashionMnist(options.dir ?? locateDataDir(name), options.verify === undefined ? {} : { verify: options.verify }));
-    case 'cifar10':
-      return withSubset(loadCifar10(options.dir ?? locateDataDir(name)));
-    default:
-      throw new DataError(`unknown data set '${String(name)}' (expected ${DATASET_NAMES.join(', ')})`);
-  }
-}
+export { DATASETS, DATASET_NAMES, loadDataset, type DatasetName, type DatasetEntry, type LoadDatasetOptions } from './registry.ts';

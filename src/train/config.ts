@@ -1,13 +1,13 @@
 // A training run's configuration: one validated object, built from CLI flags or a --config file.
 // Rates and λ accept powers of two ("2^-9"), the paper's notation for its grids.
 
-import { SAMPLER_KINDS, PREPROCESS_MODES, type SamplerKind, type Preprocess } from '../data/index.ts';
+import { SAMPLER_KINDS, PREPROCESS_MODES, DATASET_NAMES, type SamplerKind, type Preprocess, type DatasetName } from '../data/index.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type DataName = 'digits' | 'synthetic' | 'fashion-mnist' | 'cifar10';
+export type DataName = DatasetName;
 export type RegGrad = 'exact' | 'fd';
 export type Schedule = 'constant' | 'paper';
 
@@ -84,8 +84,6 @@ export function parseNumber(value: unknown, option: string): number {
   return n;
 }
 
-const DATA_NAMES: readonly DataName[] = ['digits', 'synthetic', 'fashion-mnist', 'cifar10'];
-
 type Validator = (v: unknown, key: string) => unknown;
 const oneOf = (allowed: readonly string[]): Validator => (v, key) => {
   if (typeof v !== 'string' || !allowed.includes(v)) throw new ConfigError(`${key}: '${v}' is not one of ${allowed.join(', ')}`);
@@ -127,7 +125,7 @@ const fraction: Validator = (v, key) => {
 };
 
 const FIELDS: Record<keyof TrainConfig, Validator> = {
-  data: oneOf(DATA_NAMES),
+  data: oneOf(DATASET_NAMES),
   dataDir: str,
   preprocess: oneOf(PREPROCESS_MODES),
   augment: bool,
