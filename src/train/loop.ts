@@ -143,8 +143,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   if (runId !== undefined && store) {
     const run = store.getRun(runId);
     if (run.checkpointPath) {
-      const loaded = loadParams(run.checkpointPath, params);
-      params = loaded.params;
+      const loaded = loadParams(run.checkpointPath, params, opt);
+      ({ params, opt } = loaded);
       startEpoch = Number(loaded.metadata.epoch);
       bestTestAcc = Number(loaded.metadata.best_test_acc ?? -Infinity);
       best = JSON.parse(loaded.metadata.best ?? '{}') as MetricValues;
@@ -236,7 +236,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     }
     if (options.checkpointDir && store && runId !== undefined) {
       const path = `${options.checkpointDir}/run-${runId}.safetensors`;
-      saveParams(path, params, { epoch: String(epoch), step: String(step), best_test_acc: String(bestTestAcc), best: JSON.stringify(best), model: config.model });
+      saveParams(path, params, { epoch: String(epoch), step: String(step), best_test_acc: String(bestTestAcc), best: JSON.stringify(best), model: config.model }, opt);
       store.setCheckpoint(runId, path);
     }
     return true;
