@@ -22,6 +22,8 @@ const CONFIG_FLAGS: [flag: string, help: string][] = [
   ['--lambda <λ>', 'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0)'],
   ['--reg-grad <how>', 'exact (double backprop, default) | fd (finite-difference Hessian-vector product)'],
   ['--n-step <n>', 'n updates per batch (n-step SGD, ε = nα; default 1)'],
+  ['--momentum <β>', 'momentum β in [0, 1), torch.optim.SGD\'s rule v ← βv + g, w ← w − εv (default 0: plain SGD)'],
+  ['--nesterov', 'Nesterov momentum (update g + βv; needs --momentum > 0)'],
   ['--sampler <kind>', 'reshuffle (default) | fixed | reversed-pairs | with-replacement | full'],
   ['--drop-last', 'allow N % B != 0 by dropping the last partial batch'],
   ['--epochs <E>', 'epochs to train (default 10)'],
@@ -82,7 +84,7 @@ export function checkpointDirFor(storePath: string | undefined): string {
 export function summaryLines(r: TrainResult, config: TrainConfig): string {
   return [
     `run ${r.runId ?? '—'}: ${r.status}${r.divergedAtStep !== undefined ? ` at step ${r.divergedAtStep}` : ''} after ${r.steps} steps (${num(r.epochs, 3)} epochs), ${num(r.stepsPerSec, 3)} steps/s`,
-    `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}`,
+    `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}${config.momentum ? `, momentum ${num(config.momentum)}${config.nesterov ? ' (Nesterov)' : ''}` : ''}`,
     `  train loss ${num(r.final.train_loss)}  train acc ${pct(r.final.train_acc)}  test acc ${pct(r.final.test_acc)}  best test acc ${pct(r.final.best_test_acc)}`,
     `  C_reg ${num(r.final.c_reg)}  ||∇C||² ${num(r.final.grad_norm_sq)}  Γ ${num(r.final.gamma)}${r.final.gamma_exact !== undefined ? ` (exact ${num(r.final.gamma_exact)})` : ''}  ||w|| ${num(r.final.weight_norm)}`,
   ].join('\n');

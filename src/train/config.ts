@@ -2,6 +2,7 @@
 // Rates and λ accept powers of two ("2^-9"), the paper's notation for its grids.
 
 import { SAMPLER_KINDS, PREPROCESS_MODES, DATASET_NAMES, type SamplerKind, type Preprocess, type DatasetName } from '../data/index.ts';
+import type { SgdOptions } from '../optim/index.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -25,6 +26,13 @@ export interface TrainConfig {
   lambda: number;
   regGrad: RegGrad;
   nStep: number;
+  /**
+   * Momentum β of torch.optim.SGD's rule (v ← βv + g, w ← w − εv); absent is 0, the paper's plain
+   * SGD. Absent rather than 0 by default, so that configs and sweep ids from before stay the same.
+   */
+  momentum?: number;
+  /** Nesterov momentum (needs momentum > 0); absent is false. */
+  nesterov?: boolean;
   sampler: SamplerKind;
   dropLast: boolean;
   epochs?: number;
@@ -118,6 +126,11 @@ const str: Validator = (v, key) => {
   if (typeof v !== 'string' || v === '') throw new ConfigError(`${key}: must be a non-empty string`);
   return v;
 };
+const momentumCoefficient: Validator = (v, key) => {
+  const n = parseNumber(v, key);
+  if (!(n >= 0 && n < 1)) throw new ConfigError(`${key}: must be in [0, 1), got ${v}`);
+  return n;
+};
 const fraction: Validator = (v, key) => {
   const n = parseNumber(v, key);
   if (!(n >= 0 && n <= 1)) throw new ConfigError(`${key}: must be in [0, 1], got ${v}`);
@@ -135,6 +148,8 @@ const FIELDS: Record<keyof TrainConfig, Validator> = {
   lambda: nonNegative,
   regGrad: oneOf(['exact', 'fd']),
   nStep: positiveInt,
+  momentum: momentumCoefficient,
+  nesterov: bool,
   sampler: oneOf(SAMPLER_KINDS),
   dropLast: bool,
   epochs: positiveInt,
@@ -168,10 +183,17 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
   }
   const config = out as unknown as TrainConfig;
   if (partial.augment === undefined) config.augment = config.data === 'cifar10';
+  // The defaults stay absent (see TrainConfig.momentum).
+  if (config.momentum === 0) delete config.momentum;
+  if (config.nesterov === false) delete config.nesterov;
+  if (config.nesterov && config.momentum === undefined) throw new ConfigError(`${source}: nesterov needs momentum > 0`);
   if (config.epochs !== undefined && config.steps !== undefined) throw new ConfigError(`${source}: give epochs or steps, not both`);
   if (config.epochs === undefined && config.steps === undefined) config.epochs = 10;
   return config;
 }
+
+/** The optimizer a config names: SGD with its momentum (0 and no Nesterov unless given). */
+export const optimizerOf = (c: TrainConfig): SgdOptions => ({ momentum: c.momentum ?? 0, nesterov: c.nesterov ?? false });
 
 /** The effective learning rate ε (Sec. 4: n-step SGD with bare rate α has ε = nα). */
 export const effectiveLearningRate = (c: TrainConfig): number => c.lr * c.nStep;

@@ -6,9 +6,10 @@ import { loadDataset, makeSampler, preprocessSplit, randomCropFlip, type Dataset
 import { buildModel, type Model } from '../nn/index.ts';
 import { Rng } from '../util/random.ts';
 import type { MetricValues, RunStore } from '../store/index.ts';
-import { effectiveLearningRate, type TrainConfig } from './config.ts';
+import { effectiveLearningRate, optimizerOf, type TrainConfig } from './config.ts';
+import { sgd, type OptState, type SgdOptions } from '../optim/index.ts';
 import { learningRateAt } from './schedule.ts';
-import { batchCost, trainingStep, type StepKind } from './steps.ts';
+import { batchCost, packCarry, trainingStep, unpackCarry, type StepKind } from './steps.ts';
 import { Metrics } from './metrics.ts';
 import { loadParams, saveParams } from './checkpoint.ts';
 
@@ -82,18 +83,19 @@ export function loadTrainingData(config: TrainConfig): { train: Dataset; test?: 
  * `kind` per call on stacked batches {x, y, lr}, with deferred low-rank weight updates
  * (src/graph/defer.ts), since plain small-batch steps are bound by passes over the weights. Same
  * arithmetic up to rounding; the chunking into calls is fixed per epoch, so a resumed run still
- * repeats an uninterrupted one bit for bit.
+ * repeats an uninterrupted one bit for bit. `carry` specifies the Loop's carry (packCarry: the
+ * parameters for plain SGD, { params, opt } with momentum, whose updates are not deferred).
  */
 export function compileTrainingSteps(
   model: Model,
-  params: Tree<TensorSpec>,
-  o: { kind: StepKind; nStep?: number; weightDecay?: number; dtype: FloatDType; batch: number; steps: number },
+  carry: Tree<TensorSpec>,
+  o: { kind: StepKind; nStep?: number; weightDecay?: number; optimizer?: SgdOptions; dtype: FloatDType; batch: number; steps: number },
   options: CompileOptions = {},
 ): Promise<CompiledFunction> {
   const { dtype, batch } = o;
   return compileLoop(
-    trainingStep(model, { kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype }),
-    { carry: params, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
+    trainingStep(model, { kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype, ...(o.optimizer ? { optimizer: o.optimizer } : {}) }),
+    { carry, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
     o.steps,
     { name: `${o.kind}-step`, deferUpdates: true, ...options },
   );
@@ -119,6 +121,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const dtype = config.dtype;
   let params = model.init(root.fork('init'), dtype);
   if (config.init) params = loadParams(config.init, params).params;
+  const optimizer = optimizerOf(config);
+  let opt: OptState<HostTensor> = sgd(config.lr, optimizer).init(params);
 
   const sampler = makeSampler(config.sampler, { n: trainSet.n, batch: config.batch, dropLast: config.dropLast, rng: root.fork('data') });
   const m = sampler.stepsPerEpoch;
@@ -139,8 +143,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   if (runId !== undefined && store) {
     const run = store.getRun(runId);
     if (run.checkpointPath) {
-      const loaded = loadParams(run.checkpointPath, params);
-      params = loaded.params;
+      const loaded = loadParams(run.checkpointPath, params, opt);
+      ({ params, opt } = loaded);
       startEpoch = Number(loaded.metadata.epoch);
       bestTestAcc = Number(loaded.metadata.best_test_acc ?? -Infinity);
       best = JSON.parse(loaded.metadata.best ?? '{}') as MetricValues;
@@ -167,13 +171,14 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   }
 
   const specs = paramSpecs(params);
+  const carrySpecs = paramSpecs(packCarry(params, opt, optimizer));
   const programs = new Map<number, Promise<CompiledFunction>>();
   const kind = stepKind(config);
   const program = (steps: number) => {
     let p = programs.get(steps);
     if (!p) {
       p = compileTrainingSteps(
-        model, specs, { kind, nStep: config.nStep, weightDecay: config.weightDecay, dtype, batch: B, steps },
+        model, carrySpecs, { kind, nStep: config.nStep, weightDecay: config.weightDecay, optimizer, dtype, batch: B, steps },
         config.threads ? { threads: config.threads } : {},
       );
       programs.set(steps, p);
@@ -231,7 +236,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     }
     if (options.checkpointDir && store && runId !== undefined) {
       const path = `${options.checkpointDir}/run-${runId}.safetensors`;
-      saveParams(path, params, { epoch: String(epoch), step: String(step), best_test_acc: String(bestTestAcc), best: JSON.stringify(best), model: config.model });
+      saveParams(path, params, { epoch: String(epoch), step: String(step), best_test_acc: String(bestTestAcc), best: JSON.stringify(best), model: config.model }, opt);
       store.setCheckpoint(runId, path);
     }
     return true;
@@ -264,7 +269,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       }
       const started = performance.now();
       const r = (await (await program(k)).run({
-        carry: params,
+        carry: packCarry(params, opt, optimizer),
         perStep: {
           x: new HostTensor(xs.subarray(0, k * B * exampleSize), [k, B, ...trainSet.shape]),
           y: new HostTensor(stackedY.subarray(0, k * B), [k, B]),
@@ -281,7 +286,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         final = { ...final, train_loss: losses[bad]! };
         return finish('diverged');
       }
-      params = r.carry;
+      ({ params, opt } = unpackCarry(r.carry, optimizer));
       lastLoss = losses[k - 1]!;
       step += k;
       s += k;

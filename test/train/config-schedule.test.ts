@@ -56,6 +56,18 @@ test('bad configs are one-line ConfigErrors naming the key', () => {
   assertConfigError({ exactGamma: 'yes' }, /^exactGamma: must be true or false/);
 });
 
+test('momentum: β in [0, 1); the defaults (0, no Nesterov) stay absent, so older configs resolve as before', () => {
+  assert.equal(resolveConfig({ momentum: '0.9' }).momentum, 0.9);
+  assert.equal(resolveConfig({ momentum: 0.9, nesterov: 'true' }).nesterov, true);
+  const plain = resolveConfig({ momentum: 0, nesterov: false });
+  assert.ok(!('momentum' in plain) && !('nesterov' in plain), 'momentum 0 is stored as a key');
+  assert.deepEqual(plain, resolveConfig({}));
+  assertConfigError({ momentum: 1 }, /^momentum: must be in \[0, 1\), got 1/);
+  assertConfigError({ momentum: -0.5 }, /^momentum: must be in \[0, 1\)/);
+  assertConfigError({ nesterov: true }, /nesterov needs momentum > 0/);
+  assertConfigError({ momentum: 0.9, nesterov: 'maybe' }, /^nesterov: must be true or false/);
+});
+
 test('a minus sign in front of a power of two is a negative rate, not (−2)^k', () => {
   // (−2)^−8 = +2^−8 and (−2)^2 = +4: a naive parse would accept these as positive rates.
   assertConfigError({ lr: '-2^-8' }, /^lr: must be positive/);
