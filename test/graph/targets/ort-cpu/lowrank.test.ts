@@ -4,13 +4,13 @@
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { compile, compileLoop, flatten, placeholder, spec, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
-import { topologicalOrder } from '../../src/graph/autodiff.ts';
-import { reassociateLowRank } from '../../src/graph/lowrank.ts';
-import { buildModel } from '../../src/nn/index.ts';
-import { paramSpecs, trainingStep, type StepKind } from '../../src/train/index.ts';
-import { Rng } from '../../src/util/random.ts';
-import { host64, maxRelDiff } from './helpers.ts';
+import { compile, compileLoop, flatten, placeholder, spec, HostTensor, type Tensor, type Tree } from '../../../../src/graph/index.ts';
+import { topologicalOrder } from '../../../../src/graph/graph-order.ts';
+import { reassociateLowRank } from '../../../../src/graph/targets/ort-cpu/passes/lowrank.ts';
+import { buildModel } from '../../../../src/nn/index.ts';
+import { paramSpecs, trainingStep, type StepKind } from '../../../../src/train/index.ts';
+import { Rng } from '../../../../src/util/random.ts';
+import { host64, maxRelDiff } from '../../helpers.ts';
 
 /** The computed (non-input) tensors of this shape that the outputs depend on. */
 const computedOfShape = (outputs: Tensor[], shape: number[]) =>
