@@ -1,4 +1,4 @@
-// Deferred low-rank weight updates (src/graph/defer.ts): which weights qualify, and K-step loops
+// Deferred low-rank weight updates (src/graph/targets/ort-cpu/passes/defer.ts): which weights qualify, and K-step loops
 // that carry factors agree with the eager loop in float64 for every step kind, across windows.
 
 import assert from 'node:assert/strict';

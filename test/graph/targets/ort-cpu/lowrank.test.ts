@@ -1,4 +1,4 @@
-// Re-association through low-rank operands (src/graph/lowrank.ts): the rewritten programs compute
+// Re-association through low-rank operands (src/graph/targets/ort-cpu/passes/lowrank.ts): the rewritten programs compute
 // the same values in float64, the dense products they replace are gone, and products that would
 // not get cheaper are left alone.
 

@@ -1,5 +1,5 @@
 // The pass that joins NCHWc convolutions with their ReLUs and drops reorder round trips
-// (fuseNchwcChains in src/graph/prims/nchwc.ts): on hand-built node lists (what it must and must
+// (fuseNchwcChains in src/graph/targets/ort-cpu/passes/nchwc-chains.ts): on hand-built node lists (what it must and must
 // not rewrite), and on ReLU conv nets compiled in float32 against the float64 lowering.
 
 import { test } from 'node:test';

@@ -105,3 +105,11 @@ for (const c of cases) {
     });
   });
 }
+
+test('fuse: false leaves the NCHWc chain pass on (it has its own switch, fuseNchwc)', async (t) => {
+  if ((await nchwcBlockSize()) === null) return t.skip('this ONNX Runtime build has no NCHWc kernels');
+  const run = program(reluConvGradient, { x: [2, 16, 8, 8], w1: [32, 16, 3, 3], w2: [32, 32, 3, 3] }, 'float32');
+  const fusedActivation = (model: Uint8Array) => Buffer.from(model).includes('activation');
+  assert.equal(fusedActivation((await run({ fuse: false })).model), true);
+  assert.equal(fusedActivation((await run({ fuse: false, fuseNchwc: false })).model), false);
+});
