@@ -10,9 +10,10 @@
 // compiler would pick), and takes squared norms ||Σ A·B||² through the factors' Gram matrices.
 // defer.ts uses the same term algebra for the deferred weight updates of K-step loops.
 
-import { topologicalOrder } from './autodiff.ts';
-import { constant, opOf, rebound, type Tensor } from './tensor.ts';
-import { sameShape, type DType } from './types.ts';
+import { topologicalOrder } from '../../../graph-order.ts';
+import { constant, opOf, rebound, type Tensor } from '../../../tensor.ts';
+import { sameShape, type DType } from '../../../types.ts';
+import { LOWRANK_MAX_COST_FRACTION, LOWRANK_MAX_GRAM_RATIO, LOWRANK_MIN_DENSE_MACS } from '../tuning.ts';
 
 export const isTranspose2d = (t: Tensor) => opOf(t)?.prim === 'transpose' && t.rank === 2 && opOf(t)!.inputs[0]!.rank === 2;
 
@@ -182,18 +183,13 @@ export class TermBuilder {
   }
 }
 
-/** Re-associate only where it saves at least this fraction of the dense product's FLOPs. */
-export const MAX_COST_FRACTION = 0.25;
-/** Dense products below this many multiply-adds are left alone: the extra nodes would cost more. */
-export const MIN_DENSE_MACS = 1 << 18;
-
 /** The multiply-adds of x·M (x [m, k]) with M = Σ op(a)·op(b) taken as Σ (x·op(a))·op(b). */
 const rightCost = (m: number, ks: LowRankTerm[]) => ks.reduce((s, k) => s + m * termRank(k) * (termRows(k) + termCols(k)), 0);
 
 /**
  * The program's outputs with 2-D matmuls re-associated through low-rank operands and squared
  * norms of low-rank matrices taken through Gram matrices, wherever that costs at most
- * MAX_COST_FRACTION of the dense arithmetic. Equal up to rounding (sums are associated differently).
+ * LOWRANK_MAX_COST_FRACTION of the dense arithmetic. Equal up to rounding (sums are associated differently).
  */
 export function reassociateLowRank(outputs: readonly Tensor[]): Tensor[] {
   const order = topologicalOrder([...outputs]);
@@ -214,13 +210,13 @@ export function reassociateLowRank(outputs: readonly Tensor[]): Tensor[] {
     if (x.rank !== 2 || y.rank !== 2) return undefined;
     const [m, k, n] = [x.shape[0]!, x.shape[1]!, y.shape[1]!];
     const dense = m * k * n;
-    if (dense < MIN_DENSE_MACS) return undefined;
+    if (dense < LOWRANK_MIN_DENSE_MACS) return undefined;
     const right = terms(y);
     const left = terms(x);
     const rightMacs = right ? rightCost(m, right) : Infinity;
     // M·y = (yᵀ·Mᵀ)ᵀ: the same count on the transposed product.
     const leftMacs = left ? rightCost(n, left.map(flip)) : Infinity;
-    if (Math.min(rightMacs, leftMacs) > MAX_COST_FRACTION * dense) return undefined;
+    if (Math.min(rightMacs, leftMacs) > LOWRANK_MAX_COST_FRACTION * dense) return undefined;
     return rightMacs <= leftMacs ? build.timesRight(get(x), right!) : build.timesLeft(left!, get(y));
   };
 
@@ -233,7 +229,7 @@ export function reassociateLowRank(outputs: readonly Tensor[]): Tensor[] {
     const [rows, cols] = p.shape as [number, number];
     const gram = ms.reduce((s, k) => s + ns.reduce((s2, l) => s2 + termRank(k) * termRank(l) * (rows + cols), 0), 0);
     // The dense sum is one memory-bound pass (and forming M, N); the Gram form is GEMM arithmetic.
-    if (rows * cols < MIN_DENSE_MACS || gram > 2 * rows * cols) return undefined;
+    if (rows * cols < LOWRANK_MIN_DENSE_MACS || gram > LOWRANK_MAX_GRAM_RATIO * rows * cols) return undefined;
     let total: Tensor | undefined;
     for (const k of ms) {
       for (const l of ns) {

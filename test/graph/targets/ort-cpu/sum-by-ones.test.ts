@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compile, spec, HostTensor, type Tensor } from '../../src/graph/index.ts';
-import { host64, maxRelDiff, to32 } from './helpers.ts';
+import { compile, spec, HostTensor, type Tensor } from '../../../../src/graph/index.ts';
+import { host64, maxRelDiff, to32 } from '../../helpers.ts';
 
 /** Sum of x [..shape] over `axes` (kept axes in order), in float64. */
 function sumOver(x: Float64Array, shape: number[], axes: number[]): Float64Array {

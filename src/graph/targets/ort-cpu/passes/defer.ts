@@ -1,4 +1,5 @@
-// Deferred low-rank weight updates for K-step loops (compileLoop's `deferUpdates`).
+// Pass of the ort-cpu target: deferred low-rank weight updates for K-step loops (compileLoop's
+// `deferUpdates`).
 //
 // A small-batch SGD update of a matmul weight is low rank: W_{t+1} = W_t − s_t·Σ_k A_k·B_k with
 // inner dimension the batch size. Written out every step it costs four passes over W (ONNX Runtime's
@@ -17,26 +18,14 @@
 // into one Gemm instead of a MatMul, a Sub and a Mul over the [m, n] output. A weight is deferred
 // only when every use of its views is a matmul operand, its new value is a view whose extra terms
 // are the step's update and nothing else uses it, and the window·rank factor rows stay small
-// against the matrix (MAX_ROWS_FRACTION) and their cost small against the passes saved
-// (MAX_TERM_COST).
+// against the matrix (DEFER_MAX_ROWS_FRACTION) and their cost small against the passes saved
+// (DEFER_MAX_TERM_COST).
 
-import { topologicalOrder } from './autodiff.ts';
+import { topologicalOrder } from '../../../graph-order.ts';
 import { byLeftFactor, flip, isTranspose2d, lowRankTerms, merged, negated, tensorsOf, termRank, TermBuilder, type LowRankTerm } from './lowrank.ts';
-import { concat as concatPrimitive } from './prims/shape.ts';
-import { opOf, placeholder, rebound, type Tensor } from './tensor.ts';
-
-/** Defer only while the factor rows R = window·rank are at most this fraction of min(rows, cols) of W. */
-export const MAX_ROWS_FRACTION = 0.5;
-/**
- * Deferring costs, per matmul of a view of W [k, n] with an operand of m rows, m·R·(k + n)
- * multiply-adds for the factor terms (R factor rows); it saves passes over W's k·n entries. Deferred
- * only while m·R·(k + n) ≤ MAX_TERM_COST·k·n. Measured (MLP 784-1024x3-10, plain, K = 64; ms/step
- * deferred vs eager): batch 32, R = 128 (cost 8): 4.72 vs 4.99; batch 64, R = 256 (cost 32): 7.68
- * vs 6.89, R = 128 (16): 7.16 vs 6.89; batch 128, R = 512 (64): 14.9 vs 10.4. (Batch 32: one live
- * session at a time; the others interleaved several sessions in one process, which inflates all
- * times alike: idle sessions' intra-op threads spin.)
- */
-export const MAX_TERM_COST = 8;
+import { concat as concatPrimitive } from '../../../prims/shape.ts';
+import { opOf, placeholder, rebound, type Tensor } from '../../../tensor.ts';
+import { DEFER_DEFAULT_WINDOW, DEFER_MAX_ROWS_FRACTION, DEFER_MAX_TERM_COST, DEFER_MIN_ELEMENTS } from '../tuning.ts';
 
 /** The most rows of the other operand of any matmul with one of the views (m of m·R·(k + n)). */
 function widestOperand(views: Map<number, unknown>, consumers: Map<number, Tensor[]>): number {
@@ -51,20 +40,6 @@ function widestOperand(views: Map<number, unknown>, consumers: Map<number, Tenso
   }
   return m;
 }
-/**
- * Steps between writes of the weights. The low-rank terms cost FLOPs in proportion to the window,
- * the write four passes over W once per window. Measured (batch 16, one live session at a time,
- * medians of 12 calls over 3 rounds), ms/step for windows 2 / 4 / 8 / eager:
- *   MLP 784-1024x3-10, K = 64: plain 3.38 / 3.03 / 3.13 / 4.34, modified-exact 5.42 / 5.36 / 6.19 /
- *   6.53, modified-fd 5.35 / 5.45 / 7.54 / 7.88;
- *   MLP 784-4096x3-10, K = 16: plain 37.7 / 35.1 / 34.4.
- */
-export const DEFAULT_WINDOW = 4;
-/**
- * Smaller weights stay eager: they live in cache, where the extra nodes cost more than the passes
- * saved (MLP 64-256-256-10, batch 8: 1.18 → 1.96 ms/step deferred).
- */
-export const MIN_ELEMENTS = 1 << 19;
 
 export interface DeferOptions {
   window?: number;
@@ -144,8 +119,8 @@ function viewsOf(w: Tensor, index: number, next: Tensor, consumers: Map<number, 
  * updated through low-rank factors; null when no weight qualifies.
  */
 export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor[], outs: readonly Tensor[], steps: number, options: DeferOptions = {}): DeferredBody | null {
-  const window = Math.min(steps, options.window ?? DEFAULT_WINDOW);
-  const minElements = options.minElements ?? MIN_ELEMENTS;
+  const window = Math.min(steps, options.window ?? DEFER_DEFAULT_WINDOW);
+  const minElements = options.minElements ?? DEFER_MIN_ELEMENTS;
   const outputs = [...newCarry, ...outs];
   const order = topologicalOrder(outputs);
   const consumers = new Map<number, Tensor[]>();
@@ -168,8 +143,8 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
     if (!found) return;
     const rows = window * byLeftFactor(found.get(next.id)!.extra).reduce((sum, g) => sum + termRank(g[0]!), 0);
     const [k, n] = w.shape as [number, number];
-    if (rows === 0 || rows > MAX_ROWS_FRACTION * Math.min(k, n)) return;
-    if (widestOperand(found, consumers) * rows * (k + n) > MAX_TERM_COST * k * n) return;
+    if (rows === 0 || rows > DEFER_MAX_ROWS_FRACTION * Math.min(k, n)) return;
+    if (widestOperand(found, consumers) * rows * (k + n) > DEFER_MAX_TERM_COST * k * n) return;
     for (const [id, v] of found) views.set(id, v);
     deferred.set(index, {
       index, rows, next,

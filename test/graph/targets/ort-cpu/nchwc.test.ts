@@ -1,13 +1,15 @@
 // The pass that joins NCHWc convolutions with their ReLUs and drops reorder round trips
-// (fuseNchwcChains in src/graph/prims/nchwc.ts): on hand-built node lists (what it must and must
+// (fuseNchwcChains in src/graph/targets/ort-cpu/passes/nchwc-chains.ts): on hand-built node lists (what it must and must
 // not rewrite), and on ReLU conv nets compiled in float32 against the float64 lowering.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { conv2d, globalAvgPool, type Tensor } from '../../src/graph/index.ts';
-import { fuseNchwcChains, nchwcBlockSize, NCHWC_DOMAIN } from '../../src/graph/prims/nchwc.ts';
-import type { NodeProto } from '../../src/graph/lower.ts';
-import { checkThreeConvNet, type ThreeConvParams } from './helpers.ts';
+import { conv2d, globalAvgPool, type Tensor } from '../../../../src/graph/index.ts';
+import { fuseNchwcChains } from '../../../../src/graph/targets/ort-cpu/passes/nchwc-chains.ts';
+import { NCHWC_DOMAIN } from '../../../../src/graph/targets/ort-cpu/nchwc.ts';
+import { nchwcBlockSize } from '../../../../src/graph/targets/ort-cpu/probe.ts';
+import type { NodeProto } from '../../../../src/graph/lower.ts';
+import { checkThreeConvNet, type ThreeConvParams } from '../../helpers.ts';
 
 const node = (opType: string, input: string[], output: string, domain?: string, attribute: NodeProto['attribute'] = []): NodeProto =>
   ({ opType, input, output: [output], name: output, attribute, ...(domain ? { domain } : {}) });

@@ -1,13 +1,13 @@
 // a·Wᵀ with few rows in a against a large W lowers as (W·aᵀ)ᵀ, the large matrix on the left (MLAS
-// packs the right operand of every product; see prims/linalg.ts); other products stay one MatMul.
+// packs the right operand of every product; see targets/ort-cpu/matmul.ts); other products stay one MatMul.
 // Both forms agree with products taken here in float64.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import onnxProto from 'onnx-proto';
-import { compile, spec, HostTensor, type Tensor } from '../../src/graph/index.ts';
-import { FEW_ROWS, LARGE_MATRIX } from '../../src/graph/prims/linalg.ts';
-import { host64, maxRelDiff, to32 } from './helpers.ts';
+import { compile, spec, HostTensor, type Tensor } from '../../../../src/graph/index.ts';
+import { FEW_ROWS, LARGE_MATRIX } from '../../../../src/graph/targets/ort-cpu/tuning.ts';
+import { host64, maxRelDiff, to32 } from '../../helpers.ts';
 
 /** a [m, k] times wᵀ (w [n, k]), or times w (w [k, n]) when !transposed, in float64. */
 function product(a: Float64Array, w: Float64Array, m: number, k: number, n: number, transposed: boolean): Float64Array {

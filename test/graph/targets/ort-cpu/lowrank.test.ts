@@ -1,16 +1,16 @@
-// Re-association through low-rank operands (src/graph/lowrank.ts): the rewritten programs compute
+// Re-association through low-rank operands (src/graph/targets/ort-cpu/passes/lowrank.ts): the rewritten programs compute
 // the same values in float64, the dense products they replace are gone, and products that would
 // not get cheaper are left alone.
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { compile, compileLoop, flatten, placeholder, spec, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
-import { topologicalOrder } from '../../src/graph/autodiff.ts';
-import { reassociateLowRank } from '../../src/graph/lowrank.ts';
-import { buildModel } from '../../src/nn/index.ts';
-import { paramSpecs, trainingStep, type StepKind } from '../../src/train/index.ts';
-import { Rng } from '../../src/util/random.ts';
-import { host64, maxRelDiff } from './helpers.ts';
+import { compile, compileLoop, flatten, placeholder, spec, HostTensor, type Tensor, type Tree } from '../../../../src/graph/index.ts';
+import { topologicalOrder } from '../../../../src/graph/graph-order.ts';
+import { reassociateLowRank } from '../../../../src/graph/targets/ort-cpu/passes/lowrank.ts';
+import { buildModel } from '../../../../src/nn/index.ts';
+import { paramSpecs, trainingStep, type StepKind } from '../../../../src/train/index.ts';
+import { Rng } from '../../../../src/util/random.ts';
+import { host64, maxRelDiff } from '../../helpers.ts';
 
 /** The computed (non-input) tensors of this shape that the outputs depend on. */
 const computedOfShape = (outputs: Tensor[], shape: number[]) =>

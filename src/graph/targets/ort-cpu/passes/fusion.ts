@@ -1,12 +1,15 @@
-// Fusions that ONNX Runtime does not find by itself, planned on the traced program before lowering.
+// Pass of the ort-cpu target: fusions that ONNX Runtime does not find by itself, planned on the
+// traced program and lowered in place of the sub-expressions they cover.
 // The main one is the SGD update of a matmul's weight, W − s·Σ_k A_k·B_k: as a chain of Gemm nodes
 // it writes W' directly instead of materialising ∇W, scaling it and subtracting (three passes over
 // the parameters less per step, which is what bounds small-batch steps: they are memory bound).
 // The other is Σ x², the squared gradient norm of the fd step and of weight decay, as one
 // ReduceSumSquare pass instead of a Mul that writes x² and a ReduceSum that reads it back.
 
-import { opOf as op, type Tensor } from './tensor.ts';
-import { sameShape } from './types.ts';
+import type { FusedNode } from '../../../lower.ts';
+import type { LowerCtx } from '../../../primitives.ts';
+import { opOf as op, type Tensor } from '../../../tensor.ts';
+import { sameShape } from '../../../types.ts';
 
 export interface GemmTerm {
   a: Tensor;
@@ -115,4 +118,31 @@ export function planFusions(order: readonly Tensor[], outputs: readonly Tensor[]
     if (square) plan.set(t.id, { kind: 'squareSum', square });
   }
   return plan;
+}
+
+/** The plan as the lowering driver reads it: each fused node with its inputs and its ONNX nodes. */
+export function fusedNodes(order: readonly Tensor[], outputs: readonly Tensor[]): Map<number, FusedNode> {
+  const nodes = new Map<number, FusedNode>();
+  for (const [id, f] of planFusions(order, outputs)) {
+    nodes.set(id, { inputs: fusionInputs(f), lower: (ctx, name) => (f.kind === 'gemmUpdate' ? lowerGemmUpdate(ctx, f.update, name) : lowerSquareSum(ctx, f.square, name)) });
+  }
+  return nodes;
+}
+
+/** Opset 17's ReduceSumSquare takes its axes as an attribute. */
+function lowerSquareSum(ctx: LowerCtx, { x, axes, keepdims }: SquareSum, name: (t: Tensor) => string): string {
+  return ctx.node('ReduceSumSquare', [name(x)], { axes, keepdims: keepdims ? 1 : 0 });
+}
+
+/** base − s·Σ A_k·B_k as chained Gemm(A, s·B, C, alpha = −1, beta = 1), scaling the smaller operand. */
+function lowerGemmUpdate(ctx: LowerCtx, u: GemmUpdate, name: (t: Tensor) => string): string {
+  const s = name(u.scale);
+  let acc = name(u.base);
+  for (const k of u.terms) {
+    let [a, b] = [name(k.a), name(k.b)];
+    if (k.a.size <= k.b.size) a = ctx.node('Mul', [a, s]);
+    else b = ctx.node('Mul', [b, s]);
+    acc = ctx.node('Gemm', [a, b, acc], { alpha: { float: -1 }, beta: { float: 1 }, transA: k.transA ? 1 : 0, transB: k.transB ? 1 : 0 });
+  }
+  return acc;
 }

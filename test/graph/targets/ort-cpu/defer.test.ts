@@ -1,14 +1,14 @@
-// Deferred low-rank weight updates (src/graph/defer.ts): which weights qualify, and K-step loops
+// Deferred low-rank weight updates (src/graph/targets/ort-cpu/passes/defer.ts): which weights qualify, and K-step loops
 // that carry factors agree with the eager loop in float64 for every step kind, across windows.
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { compileLoop, flatten, placeholder, spec, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
-import { deferUpdates } from '../../src/graph/defer.ts';
-import { buildModel } from '../../src/nn/index.ts';
-import { FD_RADIUS, paramSpecs, trainingStep, type StepKind } from '../../src/train/index.ts';
-import { Rng } from '../../src/util/random.ts';
-import { maxRelDiff } from './helpers.ts';
+import { compileLoop, flatten, placeholder, spec, HostTensor, type Tensor, type Tree } from '../../../../src/graph/index.ts';
+import { deferUpdates } from '../../../../src/graph/targets/ort-cpu/passes/defer.ts';
+import { buildModel } from '../../../../src/nn/index.ts';
+import { FD_RADIUS, paramSpecs, trainingStep, type StepKind } from '../../../../src/train/index.ts';
+import { Rng } from '../../../../src/util/random.ts';
+import { maxRelDiff } from '../../helpers.ts';
 
 const model = buildModel('mlp:64x2', [12], 5);
 const BATCH = 3;

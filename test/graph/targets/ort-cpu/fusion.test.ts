@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import onnxProto from 'onnx-proto';
-import { compile, grad, valueAndGrad, vdot, oneHot, spec, HostTensor, type Tensor } from '../../src/graph/index.ts';
-import { host64, maxRelDiff } from './helpers.ts';
+import { compile, grad, valueAndGrad, vdot, oneHot, spec, HostTensor, type Tensor } from '../../../../src/graph/index.ts';
+import { host64, maxRelDiff } from '../../helpers.ts';
 
 interface P { w1: Tensor; w2: Tensor }
 const loss = (p: P, x: Tensor, y: Tensor) => x.matmul(p.w1).tanh().matmul(p.w2).logSoftmax(-1).mul(oneHot(y, 3, 'float64')).sum(-1).mean().neg();
