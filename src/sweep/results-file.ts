@@ -12,7 +12,7 @@ import type { RunStore, RunRecord } from '../store/index.ts';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/index.ts';
 import { provenance, type Provenance } from '../util/provenance.ts';
 import { SpecError, type Sweep, type Trial } from './spec.ts';
-import { encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './queue.ts';
+import { encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './trial-result.ts';
 
 export const RESULTS_FORMAT = 'sgdlab-trial/1';
 
