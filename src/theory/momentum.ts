@@ -57,7 +57,7 @@ export function withinEpochCorrelation(beta: number, batchCount: number): number
  * momentum run (rate ε, momentum β, m batches) adds to mimic its implicit one, matched on the ||∇C||²
  * part (Eq. 2's first term): λ = ε(1+β)/(1−β)² = η(1+β)/(1−β), which is ε for β = 0 (the paper's case)
  * and does not depend on m. It over-weights the batch-noise part Σ_k||∇Ĉ_k − ∇C||², whose implicit
- * weight is only η(1−ρ)/4m (see `momentumModifiedLoss` and docs/theory.md §M5).
+ * weight is only η(1−ρ)/4m (see `momentumModifiedLoss` and docs/theory.md §M7).
  */
 export function momentumRegularizerCoefficient(epsilon: number, beta: number, batchCount: number): number {
   const { fullGradientWeight, batchGradientWeight } = momentumModifiedLoss(epsilon, beta, batchCount);
