@@ -42,7 +42,7 @@ const COMPARISON_NAMES: Record<string, string> = {
   unamplified: 'vs C + (η/4)||∇C||² (no momentum factor)',
   scaledSgd: 'vs (1+β)/(1−β) × C̃_SGD at rate η',
   fromRest: 'from rest (v₀ = 0) vs modified flow',
-  fromRestCorrected: 'from rest, less the initial layer, vs modified flow',
+  fromRestCorrected: 'from rest, shifted back by Eq. M11',
 };
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
