@@ -123,7 +123,7 @@ function checkPanel(check: TheoryCheckJson): VegaLiteSpec {
 const CAPTION =
   'Points: measured distance ||w_discrete − w_flow|| between the discrete iterate and the flow after the same time. Dashed: the power law with the fitted slope. Backward error analysis predicts slope 2 against the flow of C and slope 3 against the modified flow.';
 const MOMENTUM_CAPTION =
-  'Points: measured distance between the momentum-free point z = w − ηβv of the heavy-ball iterate and the flow after the same time (η = ε/(1−β) per step), started on the slow manifold v₀ = ∇C/(1−β) unless marked "from rest". Dashed: the power law with the fitted slope. docs/theory.md predicts slope 2 against the flow of C and slope 3 against the momentum modified flow.';
+  'Points: measured distance between the momentum-free point z = w − ηβv (heavy ball) or w − ηβ²v (Nesterov) of the iterate and the flow after the same time (η = ε/(1−β) per step), started on the slow manifold v₀ = ∇C/(1−β) unless marked "from rest". Dashed: the power law with the fitted slope. docs/theory.md predicts slope 2 against the flow of C and slope 3 against the momentum modified flow.';
 
 /** A check's figure: its name with n (n-step) or β (momentum), and an ASCII id for the file names. */
 function figureKey(check: TheoryCheckJson): { key: string; id: string } {

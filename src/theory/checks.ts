@@ -8,7 +8,10 @@ import type { ModelPrograms } from './programs.ts';
 import { epochInOrder, forwardThenReversed, gradientDescentStep, identityOrder, meanOverAllOrders } from './sgd.ts';
 import { combine, distance, squaredNorm } from './vectors.ts';
 
-export const CHECK_NAMES = ['gd', 'sgd-epoch', 'reversal', 'n-step', 'appendix-a', 'breakdown', 'gd-momentum', 'sgd-epoch-momentum'] as const;
+export const CHECK_NAMES = [
+  'gd', 'sgd-epoch', 'reversal', 'n-step', 'appendix-a', 'breakdown',
+  'gd-momentum', 'sgd-epoch-momentum', 'gd-nesterov-momentum', 'sgd-epoch-nesterov-momentum',
+] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 export function isCheckName(name: string): name is CheckName {
@@ -47,7 +50,7 @@ export interface CheckSettings {
   stepCounts: number[];
   /** Number of ε values of the breakdown sweep (doubling up from the asymptotic range). */
   breakdownCount: number;
-  /** β values of the heavy-ball momentum checks (docs/theory.md). */
+  /** β values of the momentum checks (docs/theory.md); the Nesterov checks skip β = 0, which is plain SGD for both. */
   momentumBetas: number[];
 }
 

@@ -11,7 +11,9 @@ import { ModelPrograms, type Batching } from './programs.ts';
 
 export { CHECK_NAMES, isCheckName, type CheckName, type CheckResult, type CheckSettings } from './checks.ts';
 export { MODEL_NAMES, isModelName, type ModelName } from './models.ts';
-export { momentumModifiedLoss, momentumRegularizerCoefficient, withinEpochCorrelation, type MomentumModifiedLoss } from './momentum.ts';
+export {
+  MOMENTUM_KINDS, momentumModifiedLoss, momentumRegularizerCoefficient, velocityEcho, withinEpochCorrelation, type MomentumKind, type MomentumModifiedLoss,
+} from './momentum.ts';
 
 export interface VerifyOptions {
   checks?: readonly CheckName[];
@@ -32,6 +34,7 @@ export async function runVerify(options: VerifyOptions = {}): Promise<CheckResul
   const batching = options.batching ?? DEFAULT_BATCHING;
   if (batching.batchCount < 2 || batching.batchCount > 7) throw new RangeError(`verify: m = ${batching.batchCount} batches (need 2..7: all m! orders are enumerated)`);
   const settings = { ...DEFAULT_CHECK_SETTINGS, ...options.settings };
+  const nesterovBetas = settings.momentumBetas.filter((beta) => beta > 0);
   const results: CheckResult[] = [];
   const emit = (r: CheckResult) => {
     results.push(r);
@@ -51,6 +54,8 @@ export async function runVerify(options: VerifyOptions = {}): Promise<CheckResul
           case 'breakdown': emit(await checkBreakdown(programs, settings)); break;
           case 'gd-momentum': for (const beta of settings.momentumBetas) emit(await checkMomentumGradientDescent(programs, settings, beta)); break;
           case 'sgd-epoch-momentum': for (const beta of settings.momentumBetas) emit(await checkMomentumSgdEpoch(programs, settings, beta)); break;
+          case 'gd-nesterov-momentum': for (const beta of nesterovBetas) emit(await checkMomentumGradientDescent(programs, settings, beta, 'nesterov')); break;
+          case 'sgd-epoch-nesterov-momentum': for (const beta of nesterovBetas) emit(await checkMomentumSgdEpoch(programs, settings, beta, { kind: 'nesterov' })); break;
         }
       }
     } finally {

@@ -119,3 +119,19 @@ for (const model of MODEL_NAMES) {
     assert.deepEqual(columns(zero.points), columns(sgd.points));
   });
 }
+
+for (const model of MODEL_NAMES) {
+  test(`${model}: Nesterov momentum follows the same losses with the echo β² (Eq. M13), GD and the mean epoch, to O(η³)`, async () => {
+    const results = await resultsFor(model);
+    for (const beta of REDUCED.settings.momentumBetas.filter((b) => b > 0)) {
+      for (const name of ['gd-nesterov-momentum', 'sgd-epoch-nesterov-momentum']) {
+        const r = find(results, name, undefined, beta);
+        assertNear(r.slopes!.plain!, 2, `${name} β=${beta} plain flow`);
+        assertNear(r.slopes!.modified!, 3, `${name} β=${beta} modified flow`);
+        assertNear(r.slopes!.fromRestCorrected!, 3, `${name} β=${beta} from rest less its initial layer`);
+        assert.ok(r.pass, r.verdict);
+      }
+    }
+    assert.ok(!results.some((r) => r.name.includes('nesterov') && r.beta === 0), 'β = 0 is plain SGD: not repeated for Nesterov');
+  });
+}
