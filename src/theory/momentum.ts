@@ -23,7 +23,7 @@ export function velocityEcho(beta: number, kind: MomentumKind): number {
  *   C̃(w) = C(w) + fullGradientWeight·||∇C||² + batchGradientWeight·Σ_k ||∇Ĉ_k||²,
  *
  * as gradient flow ż = −∇C̃(z) in the time η = ε/(1−β) per step, for the momentum-free point
- * z = w − ηβv. m = 1 is full-batch GD with momentum: C + η(1+β)/(4(1−β))·||∇C||² in total
+ * z = w − ηβv (w − ηβ²v for Nesterov). m = 1 is full-batch GD with momentum: C + η(1+β)/(4(1−β))·||∇C||² in total
  * (split here between the two weights, which then multiply the same ||∇C||²). β = 0 gives the
  * paper's C̃_SGD = C + (ε/4m)Σ_k||∇Ĉ_k||² (Eq. 20). Nesterov: β → β² in the echo terms (Eq. M13).
  */
