@@ -19,7 +19,7 @@ const CONFIG_FLAGS: [flag: string, help: string][] = [
   ['--model <spec>', `${MODEL_SYNTAX}; default mlp:256x2`],
   ['--batch <B>', 'batch size (default 16)'],
   ['--lr <eps>', 'learning rate ε, e.g. 0.03 or 2^-5; with --n-step, the bare rate α'],
-  ['--lambda <λ>', 'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0)'],
+  ['--lambda <λ>', 'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0); "implicit": the λ matching the run\'s own implicit regularizer, ε(1+β)/(1−β)² with --momentum β (docs/theory.md)'],
   ['--reg-grad <how>', 'exact (double backprop, default) | fd (finite-difference Hessian-vector product)'],
   ['--n-step <n>', 'n updates per batch (n-step SGD, ε = nα; default 1)'],
   ['--momentum <β>', 'momentum β in [0, 1), torch.optim.SGD\'s rule v ← βv + g, w ← w − εv (default 0: plain SGD)'],

@@ -3,6 +3,7 @@
 
 import { SAMPLER_KINDS, PREPROCESS_MODES, DATASET_NAMES, type SamplerKind, type Preprocess, type DatasetName } from '../data/index.ts';
 import type { SgdOptions } from '../optim/index.ts';
+import { momentumRegularizerCoefficient } from '../theory/momentum.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -145,7 +146,9 @@ const FIELDS: Record<keyof TrainConfig, Validator> = {
   model: str,
   batch: positiveInt,
   lr: positive,
-  lambda: nonNegative,
+  // A number, or "implicit": the λ whose λ·C_reg matches the ||∇C||² weight of the run's own implicit
+  // regularizer (docs/theory.md §M7: ε(1+β)/(1−β)² for heavy-ball momentum, ε for plain SGD), set below.
+  lambda: (v, key) => (v === 'implicit' ? v : nonNegative(v, key)),
   regGrad: oneOf(['exact', 'fd']),
   nStep: positiveInt,
   momentum: momentumCoefficient,
@@ -187,6 +190,10 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
   if (config.momentum === 0) delete config.momentum;
   if (config.nesterov === false) delete config.nesterov;
   if (config.nesterov && config.momentum === undefined) throw new ConfigError(`${source}: nesterov needs momentum > 0`);
+  if ((config.lambda as unknown) === 'implicit') {
+    // The coefficient does not depend on the number of batches m (docs/theory.md §M7); with n-step SGD the bare rate α governs.
+    config.lambda = momentumRegularizerCoefficient(config.lr, config.momentum ?? 0, 1, config.nesterov ? 'nesterov' : 'heavy-ball');
+  }
   if (config.epochs !== undefined && config.steps !== undefined) throw new ConfigError(`${source}: give epochs or steps, not both`);
   if (config.epochs === undefined && config.steps === undefined) config.epochs = 10;
   return config;
