@@ -77,6 +77,8 @@ async function deferLoop(options: CompileOptions) {
 
 const cases: Case[] = [
   { name: 'the ort-cpu target against the reference lowering', off: { target: 'reference' }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
+  { name: 'the ort-cpu target against the reference lowering (convolutions)', off: { target: 'reference' }, dtype: 'float32', run: program(convGradients(1), convShapes(2, 16, 16, 32), 'float32') },
+  { name: 'the ort-cpu target against the reference lowering (strided convolutions)', off: { target: 'reference' }, dtype: 'float64', run: program(convGradients(2), { x: [4, 8, 9, 9], w: [8, 8, 3, 3], g: [4, 8, 5, 5] }, 'float64') },
   { name: 'pass reassociate (low-rank re-association)', off: { reassociate: false }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
   { name: 'pass deferUpdates', off: { deferUpdates: false }, dtype: 'float64', run: (o) => deferLoop({ deferUpdates: true, ...o }) },
   { name: 'pass fuse (Gemm updates, ReduceSumSquare)', off: { fuse: false }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
