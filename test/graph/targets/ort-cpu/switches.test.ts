@@ -115,3 +115,9 @@ test('fuse: false leaves the NCHWc chain pass on (it has its own switch, fuseNch
   assert.equal(fusedActivation((await run({ fuse: false })).model), true);
   assert.equal(fusedActivation((await run({ fuse: false, fuseNchwc: false })).model), false);
 });
+
+test('an unknown target or override is a one-line error naming it', async () => {
+  const f = ({ x }: { x: Tensor }) => x.sum();
+  await assert.rejects(compile(f, { x: spec([2]) }, { target: 'gpu' as never }), /compile: unknown target 'gpu' \(known: reference, ort-cpu\)/);
+  await assert.rejects(compile(f, { x: spec([2]) }, { overrides: { winograd: false } as never }), /compile: unknown override 'winograd' \(known: nchwc, /);
+});
