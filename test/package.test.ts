@@ -22,7 +22,7 @@ export function readmeTypeScript(): string[] {
 }
 
 const typedProgram = `
-import { compile, grad, hvp, spec, HostTensor, nn, train, resolveConfig, type Tensor } from 'sgdlab';
+import { compile, compileLoop, grad, hvp, spec, HostTensor, nn, train, resolveConfig, type Tensor } from 'sgdlab';
 
 const f = await compile(({ w, x }) => ({ loss: x.matmul(w).square().mean(), g: grad((v: Tensor) => x.matmul(v).square().mean())(w) }), { w: spec([3, 2]), x: spec([4, 3]) });
 const out = await f.run({ w: new HostTensor(new Float32Array(6), [3, 2]), x: new HostTensor(new Float32Array(12), [4, 3]) });
@@ -30,10 +30,16 @@ const loss: number = out.loss.item();
 const shape: readonly number[] = out.g.shape;
 // @ts-expect-error: an input the specs do not have
 await f.run({ w: new HostTensor(new Float32Array(6), [3, 2]), z: new HostTensor(new Float32Array(12), [4, 3]) });
+const loop = await compileLoop((c, x) => ({ carry: { w: c.w.sub(x.g) }, out: { n: c.w.sum() } }), { carry: { w: spec([3]) }, perStep: { g: spec([3]) } }, 4);
+const stacked = (n: number, k: number) => new HostTensor(new Float32Array(n * k), [k, n]);
+const steps = await loop.run({ carry: { w: new HostTensor(new Float32Array(3), [3]) }, perStep: { g: stacked(3, 4) }, shared: {} });
+const norms: HostTensor = steps.out.n;
+// @ts-expect-error: a carry the specs do not have
+await loop.run({ carry: { q: new HostTensor(new Float32Array(3), [3]) }, perStep: { g: stacked(3, 4) }, shared: {} });
 const model: nn.Model = nn.buildModel('mlp:8x1', [64], 10);
 const result = await train(resolveConfig({ model: 'mlp:8x1', epochs: 1 }));
 const status: 'finished' | 'diverged' | 'stopped' = result.status;
-void [loss, shape, model, status, hvp];
+void [loss, shape, norms, model, status, hvp];
 `;
 
 const plainJavaScript = `

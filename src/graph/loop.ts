@@ -45,7 +45,7 @@ interface StepsPlan {
  * Trace `step` and lower K = `steps` applications of it for the options' target. run() of the
  * compiled program takes {carry, perStep (stacked), shared} and returns {carry (final), out (stacked)}.
  */
-export function lowerLoop(step: LoopStep<never, never, never, unknown>, specs: LoopSpecs, steps: number, options: CompileOptions, nchwcBlock: number | null): LoweredProgram {
+export function lowerLoop(step: LoopStep<never, never, never, unknown>, specs: LoopSpecs, steps: number, options: CompileOptions = {}, nchwcBlock: number | null = null): LoweredProgram {
   const name = options.name ?? (step.name || 'loop');
   if (!Number.isInteger(steps) || steps < 1) throw new GraphError(`compileLoop ${name}: steps must be a positive integer, got ${steps}`);
   const traced = traceBody(step, specs, name);

@@ -41,7 +41,7 @@ export function nameOutputs(g: GraphLowering, names: string[], leaves: readonly 
  * Trace `fn` on placeholders with the given specs and lower it for the options' target.
  * `nchwcBlock`: ONNX Runtime's NCHWc channel block where it will run, or null.
  */
-export function lowerFunction(fn: (inputs: never) => unknown, specs: unknown, options: CompileOptions, nchwcBlock: number | null): LoweredProgram {
+export function lowerFunction(fn: (inputs: never) => unknown, specs: unknown, options: CompileOptions = {}, nchwcBlock: number | null = null): LoweredProgram {
   const name = options.name ?? (fn.name || 'function');
   const target = resolveTarget(options, nchwcBlock);
   const ins = placeholders(specs, '');

@@ -103,8 +103,13 @@ export async function compile<S, O>(fn: (inputs: Traced<S>) => O, specs: S, opti
  * the stacked inputs (Gather on the iteration number) and carries the state. run() takes
  * {carry, perStep (stacked), shared} and returns {carry (final), out (stacked per iteration)}.
  */
-export async function compileLoop<C, X, S, O>(step: LoopStep<C, X, S, O>, specs: LoopSpecs, steps: number, options: CompileOptions = {}): Promise<CompiledFunction> {
-  const program = lowerLoop(step as unknown as LoopStep<never, never, never, unknown>, specs, steps, options, await nchwcBlock(options));
+export async function compileLoop<CS, XS, O, SS = Record<string, never>>(
+  step: LoopStep<Traced<CS>, Traced<XS>, Traced<SS>, O>,
+  specs: { carry: CS; perStep: XS; shared?: SS },
+  steps: number,
+  options: CompileOptions = {},
+): Promise<CompiledFunction<{ carry: HostOf<CS>; perStep: HostOf<XS>; shared: HostOf<SS> }, { carry: HostOf<CS>; out: HostOf<O> }>> {
+  const program = lowerLoop(step as unknown as LoopStep<never, never, never, unknown>, specs as LoopSpecs, steps, options, await nchwcBlock(options));
   return CompiledFunction.create(program, options);
 }
 

@@ -31,3 +31,19 @@ test('src/graph/core.ts reaches no Node built-in and no onnxruntime-node; index.
   assert.ok(core.some((l) => l.endsWith(': onnx-proto')), 'the walk reaches the lowering (onnx-proto)');
   assert.ok(external('index.ts').some(nodeOnly), 'the walk finds the session module from index.ts');
 });
+
+test('lowerFunction with the reference target: model bytes of plain ONNX, no ONNX Runtime operator sets', async () => {
+  const { lowerFunction, spec, grad, conv2d } = await import('../../src/graph/core.ts');
+  type P = { x: import('../../src/graph/core.ts').Tensor; w: import('../../src/graph/core.ts').Tensor };
+  const program = lowerFunction(
+    (inputs: P) => grad((p: P) => conv2d(p.x, p.w, { padding: 1 }).relu().square().mean())(inputs),
+    { x: spec([2, 16, 8, 8]), w: spec([32, 16, 3, 3]) },
+    { target: 'reference' },
+    16, // even with an NCHWc block at hand, the reference target does not use it
+  );
+  const bytes = Buffer.from(program.model);
+  assert.ok(bytes.length > 0 && bytes.includes('Conv') && bytes.includes('ConvTranspose'));
+  assert.equal(bytes.includes('com.microsoft'), false);
+  assert.deepEqual(program.inputs.names, ['x', 'w']);
+  assert.deepEqual(program.outputs.names, ['x_out', 'w_out']); // output names that inputs took get a suffix
+});

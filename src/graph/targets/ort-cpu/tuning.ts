@@ -33,16 +33,16 @@ export const WEIGHT_GRAD_PER_EXAMPLE_MAX_RATIO = 8;
 
 // --- Pass: low-rank re-association (passes/lowrank.ts) ---
 
-/** Re-associate only where it saves at least this fraction of the dense product's FLOPs (chosen, not tuned: a 4× saving covers the extra nodes). */
+/** Re-associate only where it saves at least this fraction of the dense product's FLOPs (chosen, not tuned: a 4× saving leaves room for the extra nodes). */
 export const LOWRANK_MAX_COST_FRACTION = 0.25;
-/** Dense products below this many multiply-adds are left alone: the extra nodes would cost more (tiny MLPs measured no gain). */
+/** Dense products below this many multiply-adds are left alone, where the extra nodes would cost more (chosen, not tuned). */
 export const LOWRANK_MIN_DENSE_MACS = 1 << 18;
-/** A squared norm goes through Gram matrices only while their arithmetic is at most this multiple of the dense entries (one memory-bound pass against GEMM work). */
+/** A squared norm goes through Gram matrices only while their arithmetic is at most this multiple of the dense entries (chosen, not tuned: the dense sum is one memory-bound pass, the Gram form GEMM work). */
 export const LOWRANK_MAX_GRAM_RATIO = 2;
 
 // --- Pass: deferred weight updates (passes/defer.ts) ---
 
-/** Defer only while the factor rows R = window·rank are at most this fraction of min(rows, cols) of W. */
+/** Defer only while the factor rows R = window·rank are at most this fraction of min(rows, cols) of W (chosen, not tuned: keeps the factors low rank). */
 export const DEFER_MAX_ROWS_FRACTION = 0.5;
 /**
  * Defer only while the factor terms' m·R·(k + n) multiply-adds stay within this multiple of W's k·n

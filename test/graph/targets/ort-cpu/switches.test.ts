@@ -77,6 +77,8 @@ async function deferLoop(options: CompileOptions) {
 
 const cases: Case[] = [
   { name: 'the ort-cpu target against the reference lowering', off: { target: 'reference' }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
+  { name: 'the ort-cpu target against the reference lowering (convolutions)', off: { target: 'reference' }, dtype: 'float32', run: program(convGradients(1), convShapes(2, 16, 16, 32), 'float32') },
+  { name: 'the ort-cpu target against the reference lowering (strided convolutions)', off: { target: 'reference' }, dtype: 'float64', run: program(convGradients(2), { x: [4, 8, 9, 9], w: [8, 8, 3, 3], g: [4, 8, 5, 5] }, 'float64') },
   { name: 'pass reassociate (low-rank re-association)', off: { reassociate: false }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
   { name: 'pass deferUpdates', off: { deferUpdates: false }, dtype: 'float64', run: (o) => deferLoop({ deferUpdates: true, ...o }) },
   { name: 'pass fuse (Gemm updates, ReduceSumSquare)', off: { fuse: false }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
@@ -112,4 +114,10 @@ test('fuse: false leaves the NCHWc chain pass on (it has its own switch, fuseNch
   const fusedActivation = (model: Uint8Array) => Buffer.from(model).includes('activation');
   assert.equal(fusedActivation((await run({ fuse: false })).model), true);
   assert.equal(fusedActivation((await run({ fuse: false, fuseNchwc: false })).model), false);
+});
+
+test('an unknown target or override is a one-line error naming it', async () => {
+  const f = ({ x }: { x: Tensor }) => x.sum();
+  await assert.rejects(compile(f, { x: spec([2]) }, { target: 'gpu' as never }), /compile: unknown target 'gpu' \(known: reference, ort-cpu\)/);
+  await assert.rejects(compile(f, { x: spec([2]) }, { overrides: { winograd: false } as never }), /compile: unknown override 'winograd' \(known: nchwc, /);
 });

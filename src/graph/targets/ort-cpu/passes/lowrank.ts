@@ -1,4 +1,4 @@
-// Low-rank structure in traced programs, and the rewrite that exploits it.
+// Pass of the ort-cpu target: low-rank structure in traced programs, and the rewrite that exploits it.
 //
 // A weight's gradient on a batch of B examples is Σ xᵀ·δ: a [in, out] matrix of rank ≤ B. Double
 // backprop multiplies such matrices into activations again — the modified loss's H·∇Ĉ holds
