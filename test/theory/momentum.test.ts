@@ -13,6 +13,8 @@ import { DEFAULT_CHECK_SETTINGS, SLOPE_TOLERANCE } from '../../src/theory/checks
 import { ModelPrograms } from '../../src/theory/programs.ts';
 import { meanOverAllOrders } from '../../src/theory/sgd.ts';
 import { axpy, combine, distance, norm } from '../../src/theory/vectors.ts';
+import { compile, spec, HostTensor, type Tensor } from '../../src/graph/index.ts';
+import { applyUpdates, sgd } from '../../src/optim/index.ts';
 
 const close = (a: number, b: number, rel = 1e-14) => assert.ok(Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b)), `${a} vs ${b}`);
 
@@ -77,6 +79,31 @@ test("Nesterov step in PyTorch's convention, and z = w − ηβ²v moves by −�
   const eta = 0.1 / (1 - beta);
   const moved = combine([[1, momentumFreePoint(next, 0.1, beta, 'nesterov')], [-1, momentumFreePoint(state, 0.1, beta, 'nesterov')]]);
   assert.ok(distance(moved, combine([[-eta, g]])) < 1e-14 * norm(g) * eta);
+});
+
+test("the theory's step is the trainer's optimizer: src/optim's sgd with momentum, heavy ball and Nesterov, float64", async () => {
+  const w = Float64Array.of(0.3, -1.2, 2);
+  const v = Float64Array.of(0.5, 0.25, -4);
+  const g = Float64Array.of(1.5, -0.5, 0.125);
+  const epsilon = 0.05;
+  const beta = 0.9;
+  for (const nesterov of [false, true]) {
+    const optimizer = sgd(epsilon, { momentum: beta, nesterov });
+    const vec = spec([3], 'float64');
+    const step = await compile(
+      ({ w: params, v: velocity, g: grads }: { w: Tensor; v: Tensor; g: Tensor }) => {
+        const { updates, state } = optimizer.update(grads, { velocity }, params);
+        return { w: applyUpdates(params, updates) as Tensor, v: state.velocity as Tensor };
+      },
+      { w: vec, v: vec, g: vec },
+      { threads: 1, name: 'optimizerStep' },
+    );
+    const out = (await step.run({ w: new HostTensor(w, [3]), v: new HostTensor(v, [3]), g: new HostTensor(g, [3]) })) as Record<'w' | 'v', HostTensor>;
+    const theory = momentumStep({ w, v }, g, epsilon, beta, nesterov ? 'nesterov' : 'heavy-ball');
+    assert.ok(distance(out.v.data as Float64Array, theory.v) <= 1e-15 * norm(theory.v), `velocity, nesterov=${nesterov}`);
+    assert.ok(distance(out.w.data as Float64Array, theory.w) <= 1e-15 * norm(theory.w), `parameters, nesterov=${nesterov}`);
+    await step.release();
+  }
 });
 
 test('bad ε, β or m are RangeErrors naming the value', () => {
