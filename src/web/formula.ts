@@ -34,8 +34,8 @@ export function modifiedLoss(run: RunSettings, sampler: SamplerKind, m: number, 
   const notes: string[] = [];
   if (run.lambda > 0) notes.push(`trains on C_mod = C + λ·C_reg (${run.regGrad === 'exact' ? 'double backprop' : 'finite-difference Hessian-vector product'}); SGD adds its own ε·C_reg`);
   if (sampler === 'full') notes.push('full batch: m = 1, C_reg = ‖∇C‖²/4 (Eq. 11)');
-  else if (run.nStep > 1) notes.push(`n-step SGD: the regularizer scales with α = ε/n, not ε (Eq. 39), m = ${m}`);
-  else notes.push(`m = ${m} batches per epoch (Eq. 20)`);
+  else if (run.nStep > 1) notes.push(`n-step SGD: the regularizer scales with α = ε/n, not ε (Eq. 39)${Number.isFinite(m) ? `, m = ${m}` : ''}`);
+  else notes.push(`${Number.isFinite(m) ? `m = ${m}` : 'm ='} batches per epoch (Eq. 20)`);
   if (sampler === 'with-replacement') notes.push('Eq. 20 assumes every example once per epoch; batches drawn with replacement add noise it leaves out');
   if (sampler === 'fixed') notes.push('one fixed batch order: the order-dependent O(ε²) term is not averaged away');
   return { symbolic, numeric, value, note: notes.join('; ') };

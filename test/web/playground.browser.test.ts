@@ -186,3 +186,49 @@ test('the default comparison trains to 20 epochs; curves and numbers update whil
   assert.deepEqual(offOrigin, []);
   assert.deepEqual(problems, []);
 });
+
+test('the theory view runs the GD check live and draws it; a 2-D set draws its boundary; a dropped CSV is validated', { skip }, async () => {
+  const page = await open('?data=moons&epochs=2&b.enabled=false&c.enabled=false&a.lr=2%5E-3');
+  // Theory: one GD step against the flows of C and C̃_GD, float64 in the worker (as `sgdlab verify gd --model linear`).
+  await page.click('#tab-theory');
+  await page.selectOption('#theory-check', 'gd');
+  await page.selectOption('#theory-model', 'linear');
+  await page.click('#theory-run');
+  await page.waitForFunction(() => /^(PASS|FAIL)/.test(document.getElementById('theory-verdict')?.textContent ?? ''), null, { timeout: 120_000 });
+  const verdict = await page.textContent('#theory-verdict') ?? '';
+  const slopes = [...verdict.matchAll(/slope (\d\.\d\d) \(theory (\d)\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  assert.match(verdict, /^PASS/);
+  assert.deepEqual(slopes.map(([, theory]) => theory), [2, 3]);
+  for (const [slope, theory] of slopes) assert.ok(Math.abs(slope! - theory!) < 0.1, verdict);
+  assert.ok(await page.$$eval('#theory-chart circle', (c) => c.length) >= 2 * 6, 'measured points drawn');
+  assert.equal(await page.$$eval('#theory-chart path', (p) => p.length), 2, 'one fitted line per error');
+  // A 2-D set: its boundary is drawn once the run has evaluated.
+  await page.click('#tab-training');
+  await page.evaluate(() => window.sgdlab.start());
+  const status = await waitUntilDone(page, 60_000);
+  assert.equal(status.runs[0]!.state, 'finished');
+  assert.ok(status.runs[0]!.trainAcc! > 0.8, `moons train accuracy ${status.runs[0]!.trainAcc}`);
+  assert.equal(await page.isVisible('#run-a canvas.boundary'), true);
+  const colours = await page.$eval('#run-a canvas.boundary', (c) => {
+    const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+    return new Set(Array.from({ length: d.length / 4 }, (_, i) => `${d[4 * i]},${d[4 * i + 1]},${d[4 * i + 2]}`)).size;
+  });
+  assert.ok(colours >= 4, `the boundary canvas has ${colours} colours (two regions and two kinds of points at least)`);
+  const shot = join(dir, 'moons.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  // CSV: a bad file is one line naming it; a good one becomes the data set.
+  await page.setInputFiles('#csv-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y,label\n1,2,0\n3,oops,1\n5,6,0\n7,8,1\n') });
+  await page.waitForFunction(() => document.getElementById('message')?.className === 'error');
+  assert.equal(await page.textContent('#message'), "bad.csv: line 3: column 'y' 'oops' is not a number");
+  const rows = Array.from({ length: 200 }, (_, i) => `${Math.cos(i)},${Math.sin(i)},${i % 3 === 0 ? 'a' : 'b'}`).join('\n');
+  await page.setInputFiles('#csv-file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(`u,v,label\n${rows}\n`) });
+  await page.waitForFunction(() => /^Loaded good\.csv/.test(document.getElementById('message')?.textContent ?? ''));
+  assert.equal(await page.inputValue('#shared-data'), 'csv');
+  await page.evaluate(() => window.sgdlab.start());
+  const csvStatus = await waitUntilDone(page, 60_000);
+  assert.equal(csvStatus.runs[0]!.state, 'finished');
+  assert.equal(csvStatus.runs[0]!.steps, 2 * Math.floor(160 / 16));
+  await page.close();
+  assert.deepEqual(offOrigin, []);
+  assert.deepEqual(problems, []);
+});
