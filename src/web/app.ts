@@ -37,7 +37,7 @@ interface RunView {
 
 const { settings: initial, errors: urlErrors } = settingsFromQuery(location.search);
 let settings: PlaygroundSettings = initial;
-let dataCache = new Map<string, PlaygroundData>();
+const dataCache = new Map<string, PlaygroundData>();
 let csvData: PlaygroundData | undefined;
 let runtimeLine = '';
 let dirty = false;
@@ -368,6 +368,8 @@ function render(): void {
   $('runtime').textContent = runtimeLine;
   const anyActive = views.some((v) => v.status.state === 'running' || v.status.state === 'compiling');
   $<HTMLButtonElement>('stop').disabled = !anyActive;
+  // Start resumes stopped runs while their settings stand; after a change it starts afresh.
+  $('start').textContent = !dirty && views.some((v) => v.worker && v.status.state === 'stopped') ? 'Resume' : 'Start';
 }
 
 function renderRun(view: RunView, i: number): void {
