@@ -146,11 +146,17 @@ function buildRunCards(): void {
   });
 }
 
+/** The settings into the address bar (no history entry per change), so the link reproduces them. */
+function writeUrl(): void {
+  const query = settingsToQuery(settings);
+  history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}`);
+}
+
 function updateSetting(input: HTMLInputElement, apply: () => void): void {
   try {
     apply();
     input.removeAttribute('aria-invalid');
-    history.replaceState(null, '', `${location.pathname}${settingsToQuery(settings) ? `?${settingsToQuery(settings)}` : ''}`);
+    writeUrl();
     const running = views.some((v) => v.worker);
     dirty = running;
     message(running ? 'Settings changed: press Start to run them (the runs shown used the earlier settings).' : '');
@@ -189,6 +195,8 @@ async function acceptCsv(file: File): Promise<void> {
     csvData = parseCsvData(await file.text(), file.name);
     settings.shared.data = 'csv';
     $<HTMLSelectElement>('shared-data').value = 'csv';
+    writeUrl();
+    dirty = views.some((v) => v.worker);
     $('csv-name').textContent = csvData.name;
     message(`Loaded ${csvData.name}. Press Start to train on it.`);
     render();

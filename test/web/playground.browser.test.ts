@@ -229,6 +229,7 @@ test('the theory view runs the GD check live and draws it; stop and resume; a 2-
   await page.setInputFiles('#csv-file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(`u,v,label\n${rows}\n`) });
   await page.waitForFunction(() => /^Loaded good\.csv/.test(document.getElementById('message')?.textContent ?? ''));
   assert.equal(await page.inputValue('#shared-data'), 'csv');
+  assert.match(page.url(), /[?&]data=csv/);
   await page.evaluate(() => window.sgdlab.start());
   const csvStatus = await waitUntilDone(page, 60_000);
   assert.equal(csvStatus.runs[0]!.state, 'finished');
