@@ -1,25 +1,23 @@
 // The playground page: controls, up to three runs side by side (one Web Worker each), live curves,
 // the modified loss with its live terms, the theory view, exports, URL state, and `window.sgdlab`.
 
-import { CHECK_NAMES, MODEL_NAMES, type CheckName, type CheckResult, type ModelName } from '../theory/index.ts';
+import type { CheckName, CheckResult } from '../theory/checks.ts';
+import type { ModelName } from '../theory/models.ts';
 import { SAMPLER_KINDS } from '../data/samplers.ts';
 import { drawChart, type Series } from './charts.ts';
 import { digitsFromGzip, parseCsvData, planeData, CsvError, type PlaygroundData } from './datasets.ts';
 import type { Evaluation, RunStatus } from './engine.ts';
-import { GRID } from './engine.ts';
 import { parametersFile, runRecord } from './export.ts';
 import { modifiedLoss } from './formula.ts';
 import type { FromWorker, ParameterTensor, ToWorker } from './protocol.ts';
 import {
-  DATA_KINDS, LABELS, PLANE_KINDS, RUN_COUNT, RUN_FIELDS, RUN_LETTERS, RUNTIMES, SHARED_FIELDS, SettingsError,
+  DATA_KINDS, GRID, LABELS, RUN_COUNT, THEORY_CHECKS, THEORY_MODELS, RUN_FIELDS, RUN_LETTERS, RUNTIMES, SHARED_FIELDS, SettingsError,
   describeRun, formatSetting, settingsFromQuery, settingsToQuery, type PlaygroundSettings, type RunSettings, type SharedSettings,
 } from './settings.ts';
 
 const COLORS = ['#0072b2', '#d55e00', '#009e73'];
 const CLASS_TINTS = ['#cfe3f3', '#f6d9c4', '#cdebdc', '#eadcf0', '#f3efc4', '#dcdcdc'];
 const CLASS_DOTS = ['#0b4f80', '#a64400', '#00704f', '#6a3d8f', '#8a7c00', '#444444'];
-/** Checks the theory view offers: those with an ε grid and fitted slopes. */
-const THEORY_CHECKS: CheckName[] = CHECK_NAMES.filter((c) => c === 'gd' || c === 'sgd-epoch' || c === 'reversal');
 
 interface RunView {
   index: number;
@@ -455,7 +453,7 @@ let theoryWorker: Worker | undefined;
 function buildTheoryControls(): void {
   const box = $('theory-fields');
   box.append(control('theory-check', 'check', 'select', 'gd', THEORY_CHECKS));
-  box.append(control('theory-model', 'model', 'select', 'logistic', MODEL_NAMES));
+  box.append(control('theory-model', 'model', 'select', 'logistic', THEORY_MODELS));
   box.append(control('theory-points', 'ε values', 'number', '6', [], 'points on the halving ε grid (4–8)'));
   $('theory-run').addEventListener('click', runTheory);
 }

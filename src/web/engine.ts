@@ -9,15 +9,13 @@ import type { Dataset } from '../data/dataset.ts';
 import { batchCost, trainingStep, type StepKind } from '../train/steps.ts';
 import { Metrics } from '../train/metrics.ts';
 import { Rng } from '../util/random.ts';
-import type { SharedSettings, RunSettings } from './settings.ts';
+import { GRID, type SharedSettings, type RunSettings } from './settings.ts';
 
 type HostParams = Tree<HostTensor>;
 export type MetricValues = Record<string, number>;
 
 /** Most updates per runtime call: a whole epoch when it is short, so the page still updates often. */
 export const MAX_STEPS_PER_CALL = 128;
-/** The decision-boundary grid of the 2-D sets: GRID × GRID points. */
-export const GRID = 64;
 
 export interface RunStatus {
   state: 'idle' | 'compiling' | 'running' | 'finished' | 'diverged' | 'stopped' | 'failed';

@@ -3,6 +3,8 @@
 
 import { parseNumber } from '../train/config.ts';
 import { SAMPLER_KINDS, type SamplerKind } from '../data/samplers.ts';
+import type { CheckName } from '../theory/checks.ts';
+import type { ModelName } from '../theory/models.ts';
 
 export const DATA_KINDS = ['digits', 'moons', 'circles', 'xor', 'spirals', 'csv'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
@@ -40,6 +42,17 @@ export interface PlaygroundSettings {
   shared: SharedSettings;
   runs: RunSettings[];
 }
+
+/** The decision-boundary grid of the 2-D sets: GRID × GRID points. */
+export const GRID = 64;
+
+/**
+ * The theory view's choices: the checks with an ε grid and fitted slopes, and `sgdlab verify`'s
+ * models (src/theory/models.ts MODEL_NAMES, listed here so the page does not load the compiler;
+ * test/web/settings.test.ts keeps the two equal).
+ */
+export const THEORY_CHECKS: readonly CheckName[] = ['gd', 'sgd-epoch', 'reversal'];
+export const THEORY_MODELS: readonly ModelName[] = ['linear', 'logistic', 'mlp'];
 
 export const RUN_COUNT = 3;
 export const RUN_LETTERS = ['a', 'b', 'c'] as const;

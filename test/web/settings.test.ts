@@ -10,6 +10,8 @@ import {
   DATA_KINDS, DEFAULT_RUNS, DEFAULT_SHARED, RUNTIMES, describeRun, formatSetting, settingsFromQuery, settingsToQuery, type PlaygroundSettings,
 } from '../../src/web/settings.ts';
 import { modifiedLoss } from '../../src/web/formula.ts';
+import { CHECK_NAMES, MODEL_NAMES } from '../../src/theory/index.ts';
+import { THEORY_CHECKS, THEORY_MODELS } from '../../src/web/settings.ts';
 
 test('the default comparison is sgdlab demo\'s: small ε, small ε + λ, large ε on digits with mlp:256x2, B = 16', () => {
   assert.equal(`mlp:${DEFAULT_SHARED.width}x${DEFAULT_SHARED.depth}`, DEMO_BASE.model);
@@ -77,4 +79,9 @@ test('the modified loss: C + (α + λ)·C_reg with α = ε, or ε/n for n-step S
   assert.equal(nStep.value, 1 + 2 ** -6, 'the bare rate α, not ε = nα');
   assert.match(nStep.symbolic, /\(ε\/4mn\)/);
   assert.match(modifiedLoss({ ...DEFAULT_RUNS[0]! }, 'full', 1, {}).symbolic, /\(ε\/4\)‖∇C‖²/);
+});
+
+test('the theory view offers every model of sgdlab verify and only checks that fit slopes', () => {
+  assert.deepEqual(THEORY_MODELS, MODEL_NAMES);
+  for (const c of THEORY_CHECKS) assert.ok(CHECK_NAMES.includes(c));
 });
