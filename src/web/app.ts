@@ -486,16 +486,16 @@ function showTheory(r: CheckResult, seconds: number): void {
   const resolved = r.points.filter((p) => p.resolved === 1);
   const series: Series[] = keys.flatMap((key, j) => {
     const color = COLORS[j % COLORS.length]!;
-    const measured: Series = { label: key, color, dots: true, points: r.points.map((p) => [p.epsilon!, p[key]!]) };
+    const measured: Series = { label: key, color, dots: true, rings: j > 0, points: r.points.map((p) => [p.epsilon!, p[key]!]) };
     // The fitted law error = c·ε^slope, through the resolved points (the ones the slope was fitted on).
     const slope = r.slopes![key]!;
     const logC = resolved.reduce((s, p) => s + Math.log(p[key]!) - slope * Math.log(p.epsilon!), 0) / Math.max(1, resolved.length);
     const eps = r.points.map((p) => p.epsilon!);
-    const fitted: Series = { label: `${key} fit`, color, points: [Math.min(...eps), Math.max(...eps)].map((e) => [e, Math.exp(logC) * e ** slope]) };
+    const fitted: Series = { label: `${key} fit`, color, dashed: j > 1, points: [Math.min(...eps), Math.max(...eps)].map((e) => [e, Math.exp(logC) * e ** slope]) };
     return [measured, fitted];
   });
   drawChart($('theory-chart') as unknown as SVGSVGElement, { title: `${r.name} · ${r.model}: error against ε (log-log)`, xLabel: 'ε', yLabel: 'error', logX: true, logY: true, series });
-  $('theory-legend').innerHTML = keys.map((k, j) => `<li><span class="swatch" style="background:${COLORS[j % COLORS.length]}"></span>${k}: slope ${r.slopes![k]!.toFixed(2)}${THEORY_SLOPES[k] !== undefined ? ` (theory ${THEORY_SLOPES[k]})` : ''}</li>`).join('');
+  $('theory-legend').innerHTML = keys.map((k, j) => `<li><span class="swatch${j > 0 ? ' ring' : ''}" style="--run-color:${COLORS[j % COLORS.length]}"></span>${k}: slope ${r.slopes![k]!.toFixed(2)}${THEORY_SLOPES[k] !== undefined ? ` (theory ${THEORY_SLOPES[k]})` : ''}</li>`).join('');
   $('theory-verdict').textContent = `${r.pass ? 'PASS' : 'FAIL'} (${seconds.toFixed(1)} s): ${r.verdict}`;
   $('theory-verdict').className = r.pass ? 'pass' : 'fail';
 }

@@ -7,6 +7,8 @@ export interface Series {
   dashed?: boolean;
   /** Drawn as dots instead of a line (measured points next to a fitted line). */
   dots?: boolean;
+  /** Dots as rings, so that a series lying on another stays visible. */
+  rings?: boolean;
   points: [number, number][];
 }
 
@@ -40,7 +42,16 @@ function ticks(lo: number, hi: number, log: boolean): number[] {
     const out: number[] = [];
     const step = Math.max(1, Math.ceil((Math.floor(hi) - Math.ceil(lo) + 1) / 6));
     for (let p = Math.ceil(lo); p <= Math.floor(hi); p += step) out.push(p);
-    return out;
+    if (out.length >= 3) return out;
+    // Less than three decades: 1-2-5 steps within them.
+    const fine: number[] = [];
+    for (let p = Math.floor(lo); p <= Math.ceil(hi); p++) {
+      for (const m of [1, 2, 5]) {
+        const v = p + Math.log10(m);
+        if (v >= lo && v <= hi) fine.push(v);
+      }
+    }
+    return fine;
   }
   const span = hi - lo || 1;
   const raw = span / 5;
@@ -52,7 +63,11 @@ function ticks(lo: number, hi: number, log: boolean): number[] {
 }
 
 const formatTick = (v: number, log: boolean): string => {
-  if (log) return `1e${v}`;
+  if (log) {
+    const p = Math.floor(v + 1e-9);
+    const m = Math.round(10 ** (v - p));
+    return `${m}e${p}`;
+  }
   if (v === 0) return '0';
   const a = Math.abs(v);
   return a >= 1e4 || a < 1e-3 ? v.toExponential(0) : String(Number(v.toPrecision(3)));
@@ -101,8 +116,8 @@ export function drawChart(svg: SVGSVGElement, spec: ChartSpec): void {
     const pts = s.points.filter(usable);
     if (pts.length === 0) continue;
     if (s.dots) {
-      const g = el('g', { fill: s.color });
-      for (const [x, y] of pts) g.append(el('circle', { cx: px(x).toFixed(1), cy: py(y).toFixed(1), r: 3 }));
+      const g = el('g', s.rings ? { fill: 'none', stroke: s.color, 'stroke-width': 1.5 } : { fill: s.color });
+      for (const [x, y] of pts) g.append(el('circle', { cx: px(x).toFixed(1), cy: py(y).toFixed(1), r: s.rings ? 5 : 3 }));
       svg.append(g);
       continue;
     }
