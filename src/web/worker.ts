@@ -74,7 +74,7 @@ async function start(m: StartMessage): Promise<void> {
   engine = await PlaygroundEngine.create(m.shared, m.run, m.data);
   await engine.prepare();
   await evaluateAndDraw(engine, plane);
-  paused = false;
+  // A pause that arrived while compiling holds: the loop reports 'stopped' before its first call.
   await loop(engine, plane);
 }
 
