@@ -1,21 +1,20 @@
 // The playground page: controls, up to three runs side by side (one Web Worker each), live curves,
 // the modified loss with its live terms, the theory view, exports, URL state, and `window.sgdlab`.
 
-import type { CheckName, CheckResult } from '../theory/checks.ts';
-import type { ModelName } from '../theory/models.ts';
 import { SAMPLER_KINDS } from '../data/samplers.ts';
 import { drawChart, type Series } from './charts.ts';
+import { $, COLORS, control, message, type FieldKind } from './dom.ts';
 import { digitsFromGzip, parseCsvData, planeData, CsvError, type PlaygroundData } from './datasets.ts';
 import type { Evaluation, RunStatus } from './engine.ts';
 import { parametersFile, runRecord } from './export.ts';
 import { modifiedLoss } from './formula.ts';
+import { setUpTheoryView } from './theory-view.ts';
 import type { FromWorker, ParameterTensor, ToWorker } from './protocol.ts';
 import {
-  DATA_KINDS, GRID, LABELS, RUN_COUNT, THEORY_CHECKS, THEORY_MODELS, RUN_FIELDS, RUN_LETTERS, RUNTIMES, SHARED_FIELDS, SettingsError,
-  describeRun, formatSetting, settingsFromQuery, settingsToQuery, type PlaygroundSettings, type RunSettings, type SharedSettings,
+  DATA_KINDS, GRID, LABELS, RUN_COUNT, RUN_FIELDS, RUN_LETTERS, RUNTIMES, SHARED_FIELDS, SettingsError,
+  describeRun, formatSetting, settingsFromQuery, settingsToQuery, type RunSettings, type SharedSettings,
 } from './settings.ts';
 
-const COLORS = ['#0072b2', '#d55e00', '#009e73'];
 const CLASS_TINTS = ['#cfe3f3', '#f6d9c4', '#cdebdc', '#eadcf0', '#f3efc4', '#dcdcdc'];
 const CLASS_DOTS = ['#0b4f80', '#a64400', '#00704f', '#6a3d8f', '#8a7c00', '#444444'];
 
@@ -33,8 +32,7 @@ interface RunView {
   parameterRequests: ((t: { tensors: ParameterTensor[]; step: number }) => void)[];
 }
 
-const { settings: initial, errors: urlErrors } = settingsFromQuery(location.search);
-let settings: PlaygroundSettings = initial;
+const { settings, errors: urlErrors } = settingsFromQuery(location.search);
 const dataCache = new Map<string, PlaygroundData>();
 let csvData: PlaygroundData | undefined;
 let runtimeLine = '';
@@ -45,44 +43,7 @@ function freshView(index: number): RunView {
   return { index, status: { state: 'idle', steps: 0, epoch: 0, totalSteps: 0, losses: [], stepsPerSecond: 0 }, history: [], losses: [], createdAt: new Date().toISOString(), parameterRequests: [] };
 }
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-const message = (text: string, kind: 'info' | 'error' = 'info') => {
-  const m = $('message');
-  m.textContent = text;
-  m.className = kind;
-};
-
 // ---------------------------------------------------------------- controls
-
-type FieldKind = 'select' | 'text' | 'number' | 'checkbox';
-
-function control(id: string, label: string, kind: FieldKind, value: string | boolean, options: readonly string[] = [], help = ''): HTMLElement {
-  const wrap = document.createElement('div');
-  wrap.className = `field field-${kind}`;
-  const l = document.createElement('label');
-  l.htmlFor = id;
-  l.textContent = label;
-  let input: HTMLInputElement | HTMLSelectElement;
-  if (kind === 'select') {
-    const s = document.createElement('select');
-    for (const o of options) s.append(new Option(o, o));
-    s.value = String(value);
-    input = s;
-  } else {
-    const i = document.createElement('input');
-    i.type = kind;
-    if (kind === 'checkbox') i.checked = Boolean(value);
-    else i.value = String(value);
-    if (kind === 'text') i.spellcheck = false;
-    input = i;
-  }
-  input.id = id;
-  input.name = id;
-  if (help) input.title = help;
-  if (kind === 'checkbox') wrap.append(input, l);
-  else wrap.append(l, input);
-  return wrap;
-}
 
 /** Rates show as powers of two where they are ("2^-8"); counts as plain integers. */
 const shown = (v: unknown, rate = false): string => (typeof v === 'number' && rate ? formatSetting(v) : String(v));
@@ -446,60 +407,6 @@ function renderCharts(): void {
   $('legend').innerHTML = active.map((v) => `<li><span class="swatch" style="background:${COLORS[v.index]}"></span>${label(v)}</li>`).join('');
 }
 
-// ---------------------------------------------------------------- theory view
-
-let theoryWorker: Worker | undefined;
-
-function buildTheoryControls(): void {
-  const box = $('theory-fields');
-  box.append(control('theory-check', 'check', 'select', 'gd', THEORY_CHECKS));
-  box.append(control('theory-model', 'model', 'select', 'logistic', THEORY_MODELS));
-  box.append(control('theory-points', 'ε values', 'number', '6', [], 'points on the halving ε grid (4–8)'));
-  $('theory-run').addEventListener('click', runTheory);
-}
-
-function runTheory(): void {
-  const check = $<HTMLSelectElement>('theory-check').value as CheckName;
-  const model = $<HTMLSelectElement>('theory-model').value as ModelName;
-  const points = Number($<HTMLInputElement>('theory-points').value);
-  if (!Number.isInteger(points) || points < 4 || points > 8) return message(`theory: ε values must be an integer in 4..8, got ${$<HTMLInputElement>('theory-points').value}`, 'error');
-  theoryWorker?.terminate();
-  theoryWorker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'theory' });
-  $('theory-verdict').textContent = `running ${check} on the ${model} model in float64…`;
-  $<HTMLButtonElement>('theory-run').disabled = true;
-  theoryWorker.onmessage = (e: MessageEvent<FromWorker>) => {
-    const m = e.data;
-    $<HTMLButtonElement>('theory-run').disabled = false;
-    if (m.type === 'theory') showTheory(m.result, m.seconds);
-    else if (m.type === 'error') {
-      $('theory-verdict').textContent = '';
-      message(`theory: ${m.message}`, 'error');
-    }
-  };
-  theoryWorker.postMessage({ type: 'theory', check, model, epsilonCount: points, wasmBase: new URL('ort/', location.href).href } satisfies ToWorker);
-}
-
-const THEORY_SLOPES: Record<string, number> = { plain: 2, modified: 3, singleOrder: 2 };
-
-function showTheory(r: CheckResult, seconds: number): void {
-  const keys = Object.keys(r.slopes ?? {});
-  const resolved = r.points.filter((p) => p.resolved === 1);
-  const series: Series[] = keys.flatMap((key, j) => {
-    const color = COLORS[j % COLORS.length]!;
-    const measured: Series = { label: key, color, dots: true, rings: j > 0, points: r.points.map((p) => [p.epsilon!, p[key]!]) };
-    // The fitted law error = c·ε^slope, through the resolved points (the ones the slope was fitted on).
-    const slope = r.slopes![key]!;
-    const logC = resolved.reduce((s, p) => s + Math.log(p[key]!) - slope * Math.log(p.epsilon!), 0) / Math.max(1, resolved.length);
-    const eps = r.points.map((p) => p.epsilon!);
-    const fitted: Series = { label: `${key} fit`, color, dashed: j > 1, points: [Math.min(...eps), Math.max(...eps)].map((e) => [e, Math.exp(logC) * e ** slope]) };
-    return [measured, fitted];
-  });
-  drawChart($('theory-chart') as unknown as SVGSVGElement, { title: `${r.name} · ${r.model}: error against ε (log-log)`, xLabel: 'ε', yLabel: 'error', logX: true, logY: true, series });
-  $('theory-legend').innerHTML = keys.map((k, j) => `<li><span class="swatch${j > 0 ? ' ring' : ''}" style="--run-color:${COLORS[j % COLORS.length]}"></span>${k}: slope ${r.slopes![k]!.toFixed(2)}${THEORY_SLOPES[k] !== undefined ? ` (theory ${THEORY_SLOPES[k]})` : ''}</li>`).join('');
-  $('theory-verdict').textContent = `${r.pass ? 'PASS' : 'FAIL'} (${seconds.toFixed(1)} s): ${r.verdict}`;
-  $('theory-verdict').className = r.pass ? 'pass' : 'fail';
-}
-
 // ---------------------------------------------------------------- page
 
 function showView(name: 'training' | 'theory'): void {
@@ -547,7 +454,7 @@ declare global {
 function main(): void {
   buildSharedControls();
   buildRunCards();
-  buildTheoryControls();
+  setUpTheoryView();
   setUpDrop();
   $('start').addEventListener('click', () => void start());
   $('stop').addEventListener('click', stop);
