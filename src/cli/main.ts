@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   report: () => import('./report.ts'),
   sweep: () => import('./sweep.ts'),
   worker: () => import('./worker.ts'),
+  playground: () => import('./playground.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@
 
 export { DataError } from './errors.ts';
 export { checkDataset, classCounts, exampleSize, subset, balancedSubset, type Dataset, type DataSplit } from './dataset.ts';
-export { loadDigits, loadAllDigits, parseDigitsCsv, DIGITS_ROWS, DIGITS_DEFAULT_TRAIN_SIZE, type DigitsOptions } from './digits.ts';
+export { loadDigits, loadAllDigits, parseDigitsCsv, splitDigits, DIGITS_ROWS, DIGITS_DEFAULT_TRAIN_SIZE, type DigitsOptions } from './digits.ts';
 export { makeSynthetic, corruptLabels, type SyntheticKind, type SyntheticOptions } from './synthetic.ts';
 export { loadFashionMnist, loadIdxPair, parseIdxImages, parseIdxLabels, FASHION_MNIST_FILES, type IdxImages } from './fashion-mnist.ts';
 export { loadCifar10, decodeCifar10Records, CIFAR10_RECORD_BYTES, CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE } from './cifar10.ts';
