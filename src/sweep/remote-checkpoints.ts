@@ -244,7 +244,13 @@ export class RemoteCheckpoints {
     if (envelope.byteLength <= this.limit) {
       const key = redisCheckpointKey(this.options.queueName, c.jobId);
       const temporary = `${key}:tmp:${randomBytes(8).toString('hex')}`;
-      await this.client.multi().hset(temporary, 'step', String(c.step), 'envelope', envelope).pexpire(temporary, TEMPORARY_TTL_MS).exec();
+      // A transaction's command errors (e.g. Redis at maxmemory) come back as values, not as a rejection.
+      const replies = await this.client.multi().hset(temporary, 'step', String(c.step), 'envelope', envelope).pexpire(temporary, TEMPORARY_TTL_MS).exec();
+      const failed = replies === null ? new Error('transaction aborted') : replies.find(([error]) => error)?.[0];
+      if (failed) {
+        await this.client.del(temporary).catch(() => undefined);
+        throw failed;
+      }
       await this.client.eval(RENAME_UNLESS_LATER, 2, temporary, key, String(c.step));
       return { location: 'redis', bytes: envelope.byteLength };
     }

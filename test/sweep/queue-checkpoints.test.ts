@@ -142,6 +142,17 @@ test('checkpoints in Redis: atomic replacement, never by an older step, the shar
     // No temporary keys are left behind.
     assert.deepEqual(await client.keys(`sgdlab:${queueName}:*`), [redisCheckpointKey(queueName, JOB.jobId)]);
 
+    // A write Redis refuses (here: no memory left) fails loudly and leaves the last checkpoint as it was.
+    const [, maxmemory] = (await client.config('GET', 'maxmemory')) as [string, string];
+    await client.config('SET', 'maxmemory', '1');
+    try {
+      await assert.rejects(checkpoints.save(checkpointAt(60, 6)), /OOM|EXECABORT/);
+    } finally {
+      await client.config('SET', 'maxmemory', maxmemory);
+    }
+    assert.equal((await checkpoints.load(JOB, (r) => rejected.push(r)))!.checkpoint.step, 30);
+    assert.deepEqual(await client.keys(`sgdlab:${queueName}:*`), [redisCheckpointKey(queueName, JOB.jobId)]);
+
     // Bytes corrupted in Redis are refused (and reported), not loaded.
     const key = redisCheckpointKey(queueName, JOB.jobId);
     const bytes = (await client.hgetBuffer(key, 'envelope'))!;
