@@ -39,7 +39,8 @@ export function register(program: Command): void {
     .option('--stalled-interval <ms>', `how often to look for jobs of dead workers (default ${DEFAULT_STALL_SETTINGS.stalledIntervalMs})`)
     .option('--max-stalled <n>', `times a job may lose its worker before it fails (default ${DEFAULT_STALL_SETTINGS.maxStalledCount})`)
     .option('--max-jobs <n>', 'exit after this many trials')
-    .option('--checkpoint-dir <dir>', `a directory all workers share (NFS, …) for trial checkpoints above ${REDIS_CHECKPOINT_LIMIT / 2 ** 20} MB; smaller ones live in Redis`)
+    .option('--checkpoint-dir <dir>', 'a directory all workers share (NFS, …) for trial checkpoints too big for Redis')
+    .option('--checkpoint-redis-limit <MB>', `largest trial checkpoint kept in Redis, 0 to 512 (default ${REDIS_CHECKPOINT_LIMIT / 2 ** 20}; Redis values stop at 512)`)
     .action(async (opts: Record<string, string | undefined>) => {
       const url = opts.queue ?? process.env.SGDLAB_QUEUE;
       if (!url) throw new UsageError('worker: give --queue redis://HOST:PORT or set SGDLAB_QUEUE');
@@ -51,6 +52,10 @@ export function register(program: Command): void {
       const threads = positiveInteger(opts.threads, '--threads');
       const maxJobs = positiveInteger(opts.maxJobs, '--max-jobs');
       const checkpointDir = sharedDirectory(opts.checkpointDir);
+      const redisLimitMb = opts.checkpointRedisLimit === undefined ? undefined : Number(opts.checkpointRedisLimit);
+      if (redisLimitMb !== undefined && !(Number.isInteger(redisLimitMb) && redisLimitMb >= 0 && redisLimitMb <= 512)) {
+        throw new UsageError(`--checkpoint-redis-limit ${opts.checkpointRedisLimit}: must be a whole number of MB from 0 to 512`);
+      }
       const abort = new AbortController();
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
@@ -63,6 +68,7 @@ export function register(program: Command): void {
         ...(maxJobs !== undefined ? { maxJobs } : {}),
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
         ...(checkpointDir !== undefined ? { checkpointDir } : {}),
+        ...(redisLimitMb !== undefined ? { redisCheckpointLimitBytes: redisLimitMb * 2 ** 20 } : {}),
         stall: { ...(lockDurationMs !== undefined ? { lockDurationMs } : {}), ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}), ...(maxStalledCount !== undefined ? { maxStalledCount } : {}) },
         signal: abort.signal,
         onLog: (line) => process.stderr.write(`${line}\n`),

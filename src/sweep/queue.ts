@@ -299,7 +299,7 @@ export interface QueueWorkerOptions {
    * REDIS_CHECKPOINT_LIMIT); smaller ones go to Redis, which every worker reaches anyway.
    */
   checkpointDir?: string;
-  /** Largest checkpoint kept in Redis, in bytes (tests). */
+  /** Largest checkpoint kept in Redis, in bytes (default REDIS_CHECKPOINT_LIMIT). */
   redisCheckpointLimitBytes?: number;
   onLog?: (line: string) => void;
   signal?: AbortSignal;

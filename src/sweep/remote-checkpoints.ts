@@ -22,6 +22,8 @@ import type { RedisTarget } from './queue.ts';
 
 /** Largest envelope kept in Redis: below its 512 MB value limit (proto-max-bulk-len) with room to spare. */
 export const REDIS_CHECKPOINT_LIMIT = 400 * 2 ** 20;
+/** Largest value Redis holds; what a reader accepts, whatever limit the writer had. */
+const REDIS_VALUE_MAX = 512 * 2 ** 20;
 
 const MAGIC = Buffer.from('SGDLCKP1', 'latin1');
 const MAX_META_BYTES = 64 * 2 ** 20;
@@ -270,7 +272,7 @@ export class RemoteCheckpoints {
     const key = redisCheckpointKey(this.options.queueName, job.jobId);
     try {
       const size = await this.client.hstrlen(key, 'envelope');
-      if (size > this.limit) onRejected(`redis ${key}: ${mb(size)} exceeds the ${mb(this.limit)} limit`);
+      if (size > REDIS_VALUE_MAX) onRejected(`redis ${key}: ${mb(size)} exceeds the ${mb(REDIS_VALUE_MAX)} a Redis value can hold`);
       else if (size > 0) {
         const bytes = await this.client.hgetBuffer(key, 'envelope');
         if (bytes) found.push({ checkpoint: decodeTrialCheckpoint(bytes, job, `redis ${key}`), location: 'redis' });

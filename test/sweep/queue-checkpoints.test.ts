@@ -4,7 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { RunStore, encodeSafetensors, type MetricRecord } from '../../src/store/index.ts';
@@ -31,13 +32,17 @@ test('a worker SIGKILLed after a checkpoint: the other worker resumes from it, a
   const trial = sweep.trials[0]!;
   const key = redisCheckpointKey(QUEUE_NAME, jobIdFor(sweep.id, trial.key));
   const store = join(dir, 'runs.sqlite');
+  const shared = join(dir, 'shared');
+  mkdirSync(shared);
   const workerArgs = ['worker', '--queue', redis.url, '--queue-name', QUEUE_NAME, '--lock-duration', '1500', '--stalled-interval', '500'];
   const coordinator = startSgdlab(['sweep', 'run', spec, '--queue', redis.url, '--queue-name', QUEUE_NAME, '--store', store, '--json']);
   const doomed = startSgdlab(workerArgs);
   let survivor: ReturnType<typeof startSgdlab> | undefined;
   try {
     await doomed.waitFor(/trial \S+ of sweep \S+ started/);
-    survivor = startSgdlab(workerArgs);
+    // The survivor keeps its own checkpoints in a shared directory (as for a model too big for Redis),
+    // and still finds the dead worker's in Redis.
+    survivor = startSgdlab([...workerArgs, '--checkpoint-dir', shared, '--checkpoint-redis-limit', '0']);
     // Kill the worker right after its third checkpoint reached Redis, mid-trial.
     const logged = Number((await doomed.waitFor(/checkpoint at step (\d+) \(epoch 3\) saved to redis/))[1]);
     doomed.child.kill('SIGKILL');
@@ -57,7 +62,11 @@ test('a worker SIGKILLed after a checkpoint: the other worker resumes from it, a
     // At most one checkpoint interval recomputed: the survivor's first step is the one after the
     // checkpoint, and the dead worker never got past the next checkpoint (each one is in Redis before training goes on).
     assert.equal(Number(ended[1]), checkpointed + 1);
+    assert.match(survivor.stderr(), /checkpoint at step \d+ \(epoch 10\) saved to directory/);
     assert.equal(await client.exists(key), 0, 'the checkpoint is deleted once the job completed');
+    // The survivor deletes its file when BullMQ confirms the completion, which may come just after the coordinator saw it.
+    for (let i = 0; i < 100 && readdirSync(shared).length > 0; i++) await sleep(50);
+    assert.deepEqual(readdirSync(shared), []);
 
     // The same trial, uninterrupted, in this process.
     const reference = RunStore.open(join(dir, 'reference.sqlite'));
