@@ -1,8 +1,9 @@
 // `sgdlab worker --queue redis://HOST:PORT`: take sweep trials from a BullMQ queue, train them
 // and hand the results back to the coordinator. Thin over src/sweep/queue.ts.
 
+import { accessSync, constants, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { runQueueWorker, parseRedisUrl, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS } from '../sweep/index.ts';
+import { runQueueWorker, parseRedisUrl, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS, REDIS_CHECKPOINT_LIMIT } from '../sweep/index.ts';
 import { UsageError } from './errors.ts';
 
 function positiveInteger(value: string | undefined, flag: string): number | undefined {
@@ -10,6 +11,19 @@ function positiveInteger(value: string | undefined, flag: string): number | unde
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value}: must be a positive integer`);
   return n;
+}
+
+/** The shared checkpoint directory must exist and be writable before any trial counts on it. */
+function sharedDirectory(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--checkpoint-dir ${dir}: not a directory`);
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--checkpoint-dir ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : 'not writable'}`);
+  }
+  return dir;
 }
 
 export function register(program: Command): void {
@@ -25,6 +39,8 @@ export function register(program: Command): void {
     .option('--stalled-interval <ms>', `how often to look for jobs of dead workers (default ${DEFAULT_STALL_SETTINGS.stalledIntervalMs})`)
     .option('--max-stalled <n>', `times a job may lose its worker before it fails (default ${DEFAULT_STALL_SETTINGS.maxStalledCount})`)
     .option('--max-jobs <n>', 'exit after this many trials')
+    .option('--checkpoint-dir <dir>', 'a directory all workers share (NFS, …) for trial checkpoints too big for Redis')
+    .option('--checkpoint-redis-limit <MB>', `largest trial checkpoint kept in Redis, 0 to 512 (default ${REDIS_CHECKPOINT_LIMIT / 2 ** 20}; Redis values stop at 512)`)
     .action(async (opts: Record<string, string | undefined>) => {
       const url = opts.queue ?? process.env.SGDLAB_QUEUE;
       if (!url) throw new UsageError('worker: give --queue redis://HOST:PORT or set SGDLAB_QUEUE');
@@ -35,6 +51,11 @@ export function register(program: Command): void {
       const concurrency = positiveInteger(opts.concurrency, '--concurrency');
       const threads = positiveInteger(opts.threads, '--threads');
       const maxJobs = positiveInteger(opts.maxJobs, '--max-jobs');
+      const checkpointDir = sharedDirectory(opts.checkpointDir);
+      const redisLimitMb = opts.checkpointRedisLimit === undefined ? undefined : Number(opts.checkpointRedisLimit);
+      if (redisLimitMb !== undefined && !(Number.isInteger(redisLimitMb) && redisLimitMb >= 0 && redisLimitMb <= 512)) {
+        throw new UsageError(`--checkpoint-redis-limit ${opts.checkpointRedisLimit}: must be a whole number of MB from 0 to 512`);
+      }
       const abort = new AbortController();
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
@@ -46,6 +67,8 @@ export function register(program: Command): void {
         ...(threads !== undefined ? { threads } : {}),
         ...(maxJobs !== undefined ? { maxJobs } : {}),
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        ...(checkpointDir !== undefined ? { checkpointDir } : {}),
+        ...(redisLimitMb !== undefined ? { redisCheckpointLimitBytes: redisLimitMb * 2 ** 20 } : {}),
         stall: { ...(lockDurationMs !== undefined ? { lockDurationMs } : {}), ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}), ...(maxStalledCount !== undefined ? { maxStalledCount } : {}) },
         signal: abort.signal,
         onLog: (line) => process.stderr.write(`${line}\n`),

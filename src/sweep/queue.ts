@@ -4,8 +4,10 @@
 //
 // A worker killed mid-trial stops renewing its job lock; BullMQ's stalled-job check (run by the
 // other workers every stalledInterval) moves the job back to waiting and another worker trains it
-// from the start. The coordinator records a trial only from a completed job's return value, and
-// never a trial key that is already recorded, so no trial is counted twice.
+// from the job's last checkpoint, which workers keep in Redis or a shared directory
+// (remote-checkpoints.ts), so at most one checkpoint interval is trained again. The coordinator
+// records a trial only from a completed job's return value, and never a trial key that is already
+// recorded, so no trial is counted twice.
 //
 // Everything that crosses Redis is data and is validated like user input: job payloads go through
 // resolveConfig, results through validateTrialResult; nothing is evaluated. A Redis URL's
@@ -27,6 +29,7 @@ import { scoringValue } from './aggregate.ts';
 import type { SweepEvent } from './progress.ts';
 import type { ChildProcess } from 'node:child_process';
 import { QueueError, encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './trial-result.ts';
+import { RemoteCheckpoints, captureCheckpoint, jobDigest, redisCheckpointKey, restoreCheckpoint, tensorDigest, type JobIdentity } from './remote-checkpoints.ts';
 
 export { QueueError, encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './trial-result.ts';
 
@@ -229,6 +232,8 @@ export async function runQueueSweep(sweep: Sweep, options: QueueSweepOptions): P
         const recorded = recordTrialResult(store, sweep.id, trial, result);
         pending.delete(jobId);
         await job.remove().catch(() => undefined);
+        // Workers delete a completed job's checkpoint; this also covers jobs that failed for good.
+        await (await queue.backend.client).del(redisCheckpointKey(queueName, jobId)).catch(() => undefined);
         lastCompletion = Date.now();
         if (!recorded) continue;
         report.ran++;
@@ -289,6 +294,13 @@ export interface QueueWorkerOptions {
   threads?: number;
   /** Exit after this many jobs (tests, batch schedulers). */
   maxJobs?: number;
+  /**
+   * A directory every worker mounts, for trial checkpoints too big for Redis (above
+   * REDIS_CHECKPOINT_LIMIT); smaller ones go to Redis, which every worker reaches anyway.
+   */
+  checkpointDir?: string;
+  /** Largest checkpoint kept in Redis, in bytes (default REDIS_CHECKPOINT_LIMIT). */
+  redisCheckpointLimitBytes?: number;
   onLog?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -302,6 +314,13 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
   const all: Trainer[] = [];
   let jobs = 0;
   const name = `${hostname()}:${process.pid}`;
+  const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+  const checkpoints = new RemoteCheckpoints({
+    redis: options.queue,
+    queueName,
+    ...(options.checkpointDir !== undefined ? { directory: options.checkpointDir } : {}),
+    ...(options.redisCheckpointLimitBytes !== undefined ? { redisLimitBytes: options.redisCheckpointLimitBytes } : {}),
+  });
   let finishedAll: () => void = () => undefined;
   const allDone = new Promise<void>((resolve) => (finishedAll = resolve));
 
@@ -314,19 +333,50 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
       all.push(trainer);
     }
     const dir = mkdtempSync(join(tmpdir(), 'sgdlab-worker-'));
-    const storePath = join(dir, 'runs.sqlite');
+    let storePath = join(dir, 'runs.sqlite');
+    const checkpointDir = join(dir, 'checkpoints');
+    const identity: JobIdentity = { jobId: String(job.id), trialKey: payload.trialKey, jobDigest: jobDigest(payload) };
     const started = Date.now();
     log(`trial ${payload.trialKey} of sweep ${payload.sweepId} started (job ${job.id})`);
     try {
+      // A job that another worker began (it died, or its trainer did) goes on from its last checkpoint.
+      let resumeRunId: number | undefined;
+      let firstStep = 1;
+      const saved = await checkpoints.load(identity, (reason) => log(`trial ${payload.trialKey}: ignoring a checkpoint: ${reason}`));
+      if (saved) {
+        const { checkpoint, location } = saved;
+        try {
+          resumeRunId = restoreCheckpoint(checkpoint, storePath, checkpointDir, payload.sweepId, config);
+          firstStep = checkpoint.step + 1;
+          log(`trial ${payload.trialKey} resumes from the checkpoint at step ${checkpoint.step} (epoch ${checkpoint.epoch}) in ${location}, written by ${checkpoint.writer}`);
+        } catch (e) {
+          // Its history did not fit a run store: start over in a store that holds none of it.
+          log(`trial ${payload.trialKey}: ignoring the checkpoint in ${location}: ${(e as Error).message.split('\n')[0]}`);
+          storePath = join(dir, 'runs-from-scratch.sqlite');
+        }
+      }
+      let unsaved = false;
+      const onCheckpoint = async (written: { path: string; step: number; epoch: number }) => {
+        try {
+          const where = await checkpoints.save(captureCheckpoint(storePath, written, identity, name));
+          if (where.location) log(`trial ${payload.trialKey} checkpoint at step ${written.step} (epoch ${written.epoch}) saved to ${where.location} (${(where.bytes / 2 ** 20).toFixed(1)} MB)`);
+          else if (!unsaved) log(`trial ${payload.trialKey}: checkpoints stay on this machine: ${where.reason}`);
+          unsaved ||= where.location === undefined;
+        } catch (e) {
+          log(`trial ${payload.trialKey}: checkpoint at step ${written.step} not saved: ${(e as Error).message.split('\n')[0]}`);
+        }
+      };
       let lastReport = 0;
-      const outcome = await trainer.run({ storePath, sweepId: payload.sweepId, trialKey: payload.trialKey, config: config as unknown as Record<string, unknown> }, (step, totalSteps) => {
+      const request = { storePath, checkpointDir, sweepId: payload.sweepId, trialKey: payload.trialKey, config: config as unknown as Record<string, unknown>, ...(resumeRunId !== undefined ? { resumeRunId } : {}) };
+      const outcome = await trainer.run(request, (step, totalSteps) => {
         if (Date.now() - lastReport < 1000) return;
         lastReport = Date.now();
         void job.updateProgress({ step, totalSteps }).catch(() => undefined);
-      });
+      }, onCheckpoint);
       if (!trainer.alive) throw new Error(outcome.error ?? 'trainer process died');
       const store = RunStore.open(storePath);
       let result: TrialResult;
+      let trained = '';
       try {
         const run = outcome.runId !== undefined ? store.getRun(outcome.runId) : undefined;
         const status = run && run.status !== 'running' ? run.status : 'failed';
@@ -341,11 +391,16 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
           seconds: (Date.now() - started) / 1000,
           worker: name,
         };
+        // Which steps this worker trained, and a fingerprint of the final parameters and optimizer
+        // state, so that a resumed trial can be checked against an uninterrupted run.
+        const lastStep = result.history.at(-1)?.step;
+        const digest = status === 'finished' && run?.checkpointPath ? `; tensors sha256 ${tensorDigest(run.checkpointPath)}` : '';
+        if (lastStep !== undefined) trained = ` (steps ${firstStep}..${lastStep} trained here${digest})`;
       } finally {
         store.close();
       }
       idle.push(trainer);
-      log(`trial ${payload.trialKey} ${result.status} in ${result.seconds.toFixed(1)}s`);
+      log(`trial ${payload.trialKey} ${result.status} in ${result.seconds.toFixed(1)}s${trained}`);
       return encodeResult(result);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -354,7 +409,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
     }
   };
 
-  const worker = new Worker(options.queueName ?? DEFAULT_QUEUE_NAME, processor, {
+  const worker = new Worker(queueName, processor, {
     connection: connectionOptions(options.queue, true),
     concurrency,
     lockDuration: stall.lockDurationMs,
@@ -367,18 +422,21 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
     if (!connectionError) log(`queue ${options.queue.display}: ${(e as { code?: string }).code ?? 'error'}; retrying`);
     connectionError = e;
   });
+  // Only the worker holding the job's lock sees it complete: a stale worker never deletes a live checkpoint.
+  worker.on('completed', (job) => void checkpoints.delete(String(job.id)).catch((e: Error) => log(`job ${job.id}: checkpoint not deleted: ${e.message}`)));
   worker.on('failed', (job, e) => log(`job ${job?.id ?? '?'} failed: ${e.message.split('\n')[0]}`));
   try {
     await worker.waitUntilReady();
   } catch (e) {
     throw connectionFailure(options.queue, e);
   }
-  log(`worker ${name} takes trials from ${options.queueName ?? DEFAULT_QUEUE_NAME} at ${options.queue.display} (lock ${stall.lockDurationMs} ms, stalled check every ${stall.stalledIntervalMs} ms)`);
+  log(`worker ${name} takes trials from ${queueName} at ${options.queue.display} (lock ${stall.lockDurationMs} ms, stalled check every ${stall.stalledIntervalMs} ms)`);
   options.signal?.addEventListener('abort', () => finishedAll(), { once: true });
   void worker.run();
   await allDone;
   // Close without waiting for a running trial: its lock expires and another worker takes it.
   await worker.close(options.signal?.aborted === true);
   await Promise.all(all.map((t) => t.stop()));
+  await checkpoints.close();
   return { jobs };
 }

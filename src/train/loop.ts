@@ -33,6 +33,8 @@ export interface TrainOptions {
   checkpointDir?: string;
   onProgress?: (p: Progress) => void;
   onEvaluation?: (epoch: number, step: number, metrics: MetricValues) => void;
+  /** Called after each checkpoint is written; training waits for it (a queue worker copies the file to Redis). */
+  onCheckpoint?: (info: { path: string; step: number; epoch: number }) => void | Promise<void>;
   /** Stop after this many epochs of this call (tests use it to simulate a killed run). */
   stopAfterEpochs?: number;
   sweep?: { id: string; trialKey: string };
@@ -238,6 +240,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       const path = `${options.checkpointDir}/run-${runId}.safetensors`;
       saveParams(path, params, { epoch: String(epoch), step: String(step), best_test_acc: String(bestTestAcc), best: JSON.stringify(best), model: config.model }, opt);
       store.setCheckpoint(runId, path);
+      await options.onCheckpoint?.({ path, step, epoch });
     }
     return true;
   };
