@@ -106,6 +106,8 @@ export interface TrialResult {
   history: ({ step: number; epoch: number } & MetricValues)[];
   seconds: number;
   worker: string;
+  /** The provenance the worker's run recorded (sgdlab version, git commit, Node, ONNX Runtime, threads, CPU). */
+  provenance?: Record<string, unknown> | null;
 }
 
 const ID_PATTERN = /^[a-z0-9-]{1,80}$/;
@@ -146,6 +148,20 @@ function decodeMetrics(raw: unknown, what: string, allowNull: boolean): MetricVa
   return out;
 }
 
+/** A worker's provenance: a flat object of short one-line strings, finite numbers, booleans and nulls. */
+function decodeProvenance(raw: unknown, what: string): Record<string, unknown> | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new QueueError(`${what}: not an object`);
+  const entries = Object.entries(raw);
+  if (entries.length > 32) throw new QueueError(`${what}: more than 32 facts`);
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z][A-Za-z0-9]{0,39}$/.test(name)) throw new QueueError(`${what}: '${name.slice(0, 40)}' is not a fact name`);
+    const ok = value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= 200 && !/[\n\r]/.test(value));
+    if (!ok) throw new QueueError(`${what}: '${name}' is not a short string, number, boolean or null`);
+  }
+  return Object.fromEntries(entries);
+}
+
 /** A job's return value (a string of JSON from Redis), checked field by field before it reaches the store. */
 export function validateTrialResult(raw: unknown, expectedKey: string): TrialResult {
   let parsed: unknown = raw;
@@ -184,6 +200,7 @@ export function validateTrialResult(raw: unknown, expectedKey: string): TrialRes
     history,
     seconds: typeof r.seconds === 'number' && Number.isFinite(r.seconds) ? r.seconds : 0,
     worker: typeof r.worker === 'string' ? r.worker.slice(0, 100) : 'unknown',
+    provenance: decodeProvenance(r.provenance, `${what}: provenance`),
   };
 }
 
@@ -199,6 +216,7 @@ export function recordTrialResult(store: RunStore, sweepId: string, trial: Trial
   if (existing) {
     runId = existing.id;
     store.reopenRun(runId);
+    if (result.provenance) store.noteResumedBy(runId, result.provenance);
     store.deleteMetricsAfter(runId, 0);
     after = store.metrics(runId).at(-1)?.step ?? -1;
   } else {
@@ -209,6 +227,7 @@ export function recordTrialResult(store: RunStore, sweepId: string, trial: Trial
       name: `${trial.config.model} ${trial.config.data} lr=${trial.config.lr} λ=${trial.config.lambda}`,
       sweepId,
       trialKey: trial.key,
+      ...(result.provenance ? { provenance: result.provenance } : {}),
     });
   }
   for (const row of result.history) if (row.step > after) store.appendMetrics(runId, row);
@@ -448,6 +467,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
           history: run ? store.metrics(run.id) : [],
           seconds: (Date.now() - started) / 1000,
           worker: name,
+          provenance: run?.provenance ?? null,
         };
       } finally {
         store.close();

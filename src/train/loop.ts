@@ -5,6 +5,7 @@ import { compileLoop, flatten, spec, HostTensor, TensorSpec, type CompiledFuncti
 import { loadDataset, makeSampler, preprocessSplit, randomCropFlip, type Dataset } from '../data/index.ts';
 import { buildModel, type Model } from '../nn/index.ts';
 import { Rng } from '../util/random.ts';
+import { runProvenance } from '../util/provenance.ts';
 import type { MetricValues, RunStore } from '../store/index.ts';
 import { effectiveLearningRate, optimizerOf, type TrainConfig } from './config.ts';
 import { sgd, type OptState, type SgdOptions } from '../optim/index.ts';
@@ -161,12 +162,14 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       store.deleteMetricsAfter(runId, 0);
     }
     store.reopenRun(runId);
+    store.noteResumedBy(runId, { ...runProvenance(config.threads) });
   } else if (store) {
     runId = store.createRun({
       config: { ...config, effectiveLr: effectiveLearningRate(config) },
       seed: config.seed,
       name: `${config.model} ${config.data} lr=${config.lr} λ=${config.lambda}`,
       ...(options.sweep ? { sweepId: options.sweep.id, trialKey: options.sweep.trialKey } : {}),
+      provenance: { ...runProvenance(config.threads) },
     });
   }
 
