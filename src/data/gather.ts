@@ -14,10 +14,13 @@ export function gatherRows(x: FloatBuffer, rowSize: number, indices: ArrayLike<n
   for (let r = 0; r < count; r++) {
     const row = indices[r]!;
     if (!(row >= 0 && row < rows)) throw new RangeError(`gatherRows: index ${row} out of range 0..${rows - 1}`);
-    let src = row * rowSize;
+    const src = row * rowSize;
+    if (x.constructor === out.constructor) {
+      out.set(x.subarray(src, src + rowSize), r * rowSize); // a memcpy
+      continue;
+    }
     const end = src + rowSize;
-    let dst = r * rowSize;
-    while (src < end) out[dst++] = x[src++]!;
+    for (let i = src, dst = r * rowSize; i < end; ) out[dst++] = x[i++]!;
   }
 }
 

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { RunStore, type MetricValues, type RunRecord } from '../store/index.ts';
-import { effectiveLearningRate, resolveConfig, type TrainConfig } from '../train/index.ts';
+import { newRunRecord, resolveConfig, type TrainConfig } from '../train/index.ts';
 import type { Sweep, Trial } from './spec.ts';
 import { SweepLock } from './lock.ts';
 import { lockPathFor, planTrials, type SweepRunReport } from './local.ts';
@@ -220,15 +220,8 @@ export function recordTrialResult(store: RunStore, sweepId: string, trial: Trial
     store.deleteMetricsAfter(runId, 0);
     after = store.metrics(runId).at(-1)?.step ?? -1;
   } else {
-    runId = store.createRun({
-      // The same record train() makes: the coordinator's own config for the trial, never the worker's.
-      config: { ...trial.config, effectiveLr: effectiveLearningRate(trial.config) },
-      seed: trial.config.seed,
-      name: `${trial.config.model} ${trial.config.data} lr=${trial.config.lr} λ=${trial.config.lambda}`,
-      sweepId,
-      trialKey: trial.key,
-      ...(result.provenance ? { provenance: result.provenance } : {}),
-    });
+    // The record train() makes: the coordinator's own config for the trial, never the worker's.
+    runId = store.createRun(newRunRecord(trial.config, { sweep: { id: sweepId, trialKey: trial.key }, ...(result.provenance ? { provenance: result.provenance } : {}) }));
   }
   for (const row of result.history) if (row.step > after) store.appendMetrics(runId, row);
   store.finishRun(runId, {
