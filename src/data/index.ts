@@ -16,10 +16,10 @@ export { loadFashionMnist, loadIdxPair, parseIdxImages, parseIdxLabels, FASHION_
 export { loadCifar10, decodeCifar10Records, CIFAR10_RECORD_BYTES, CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE } from './cifar10.ts';
 export { fetchDataset, downloadVerified, md5OfFile, DATASET_SOURCES, type DownloadableDataset, type FetchDatasetOptions, type FetchDatasetResult, type DownloadProgress } from './download.ts';
 export { parseTar, extractTarEntries, type TarEntry } from './tar.ts';
-export { preprocess, preprocessSplit, standardizePerImage, scaleToUnit, flatten, flattenSplit, PREPROCESS_MODES, type Preprocess } from './pipeline.ts';
+export { preprocess, preprocessSplit, standardizePerImage, scaleToUnit, flatten, PREPROCESS_MODES, type Preprocess } from './pipeline.ts';
 export { randomCropFlip, type ImageShape } from './augment.ts';
-export { makeSampler, stepsPerEpoch, SAMPLER_KINDS, reshuffleSampler, fixedSampler, reversedPairsSampler, withReplacementSampler, fullBatchSampler, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';
-export { gatherRows, gatherLabels, gatherOneHot, gatherBatch, allocateBatch, type FloatBuffer } from './gather.ts';
+export { makeSampler, stepsPerEpoch, SAMPLER_KINDS, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';
+export { gatherRows, gatherLabels, type FloatBuffer } from './gather.ts';
 
 export type DatasetName = 'digits' | 'synthetic' | 'fashion-mnist' | 'cifar10';
 export const DATASET_NAMES: readonly DatasetName[] = ['digits', 'synthetic', 'fashion-mnist', 'cifar10'];

@@ -5,6 +5,6 @@ export { Tensor, constant, placeholder, zerosLike, onesLike, type HostArray, typ
 export { grad, valueAndGrad, vjp, jvp, hvp, vdot, backward } from './autodiff.ts';
 export { compile, compileLoop, jit, spec, TensorSpec, HostTensor, CompiledFunction, type CompileOptions, type LoopStep, type HostTree } from './compile.ts';
 export * from './ops.ts';
-export { flatten, mapTree, type Tree } from './pytree.ts';
+export { flatten, type Tree } from './pytree.ts';
 export { GraphError, type DType, type FloatDType, type Shape, isFloat } from './types.ts';
 export { printProgram } from './print.ts';

@@ -8,10 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { loadTrainingData, resolveConfig, loadParams, Metrics } from '../../src/train/index.ts';
-import { buildModel } from '../../src/nn/index.ts';
-import { Rng } from '../../src/util/random.ts';
-import { compile, spec, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
+import { loadTrainingData, resolveConfig } from '../../src/train/index.ts';
 
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-cli-'));
