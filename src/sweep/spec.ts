@@ -83,8 +83,8 @@ const FORBIDDEN_KEYS: Record<string, string> = {
   init: 'a queue worker on another machine cannot read a local file',
 };
 
-const NUMERIC_KEYS = new Set(['batch', 'lr', 'lambda', 'nStep', 'epochs', 'steps', 'weightDecay', 'evalEvery', 'stepsPerCall', 'trainSize', 'testSize', 'labelNoise', 'threads', ...Object.keys(DERIVED_AXES)]);
-const BOOLEAN_KEYS = new Set(['augment', 'dropLast', 'exactGamma']);
+const NUMERIC_KEYS = new Set(['batch', 'lr', 'lambda', 'nStep', 'momentum', 'epochs', 'steps', 'weightDecay', 'evalEvery', 'stepsPerCall', 'trainSize', 'testSize', 'labelNoise', 'threads', ...Object.keys(DERIVED_AXES)]);
+const BOOLEAN_KEYS = new Set(['augment', 'dropLast', 'exactGamma', 'nesterov']);
 const STRING_KEYS = new Set(['data', 'dataDir', 'preprocess', 'model', 'regGrad', 'sampler', 'schedule', 'dtype']);
 const TOP_LEVEL_KEYS = ['name', 'description', 'base', 'axes', 'zip', 'scoring'];
 const SCORING_KEYS = ['metric', 'best', 'of', 'order', 'diverged'];
