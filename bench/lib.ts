@@ -4,8 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { compile, flatten, placeholder, spec, HostTensor, type CompiledFunction, type HostTree, type Tensor, type Tree } from '../src/graph/index.ts';
-import type { GraphOptimization } from '../src/graph/compile.ts';
-import { topologicalOrder } from '../src/graph/autodiff.ts';
+import type { GraphOptimization } from '../src/graph/options.ts';
+import { topologicalOrder } from '../src/graph/graph-order.ts';
 import { buildModel, type Model } from '../src/nn/index.ts';
 import { compileTrainingSteps, paramSpecs, trainingStep, type StepKind } from '../src/train/index.ts';
 import { Rng } from '../src/util/random.ts';

@@ -8,3 +8,4 @@ export { runLocalSweep, planTrials, lockPathFor, defaultCheckpointDir, type Loca
 export { runQueueSweep, runQueueWorker, parseRedisUrl, jobIdFor, validateTrialJob, validateTrialResult, recordTrialResult, encodeResult, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS, QueueError, type RedisTarget, type StallSettings, type TrialJob, type TrialResult } from './queue.ts';
 export { SweepProgress, formatSeconds, type SweepEvent } from './progress.ts';
 export { summaryTable } from './table.ts';
+export { readResultsFile, importResults, exportSweepResults, exportRun, appendResult, sameTrialConfig, RESULTS_FORMAT, type ExportedTrial } from './results-file.ts';

@@ -1,14 +1,15 @@
 // A training run's configuration: one validated object, built from CLI flags or a --config file.
 // Rates and λ accept powers of two ("2^-9"), the paper's notation for its grids.
 
-import { SAMPLER_KINDS, PREPROCESS_MODES, type SamplerKind, type Preprocess } from '../data/index.ts';
+import { SAMPLER_KINDS, PREPROCESS_MODES, DATASET_NAMES, type SamplerKind, type Preprocess, type DatasetName } from '../data/index.ts';
 import type { SgdOptions } from '../optim/index.ts';
+import { momentumRegularizerCoefficient } from '../theory/momentum.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type DataName = 'digits' | 'synthetic' | 'fashion-mnist' | 'cifar10';
+export type DataName = DatasetName;
 export type RegGrad = 'exact' | 'fd';
 export type Schedule = 'constant' | 'paper';
 
@@ -92,8 +93,6 @@ export function parseNumber(value: unknown, option: string): number {
   return n;
 }
 
-const DATA_NAMES: readonly DataName[] = ['digits', 'synthetic', 'fashion-mnist', 'cifar10'];
-
 type Validator = (v: unknown, key: string) => unknown;
 const oneOf = (allowed: readonly string[]): Validator => (v, key) => {
   if (typeof v !== 'string' || !allowed.includes(v)) throw new ConfigError(`${key}: '${v}' is not one of ${allowed.join(', ')}`);
@@ -140,14 +139,16 @@ const fraction: Validator = (v, key) => {
 };
 
 const FIELDS: Record<keyof TrainConfig, Validator> = {
-  data: oneOf(DATA_NAMES),
+  data: oneOf(DATASET_NAMES),
   dataDir: str,
   preprocess: oneOf(PREPROCESS_MODES),
   augment: bool,
   model: str,
   batch: positiveInt,
   lr: positive,
-  lambda: nonNegative,
+  // A number, or "implicit": the λ whose λ·C_reg matches the ||∇C||² weight of the run's own implicit
+  // regularizer (docs/theory.md §M7: ε(1+β)/(1−β)² for heavy-ball momentum, ε for plain SGD), set below.
+  lambda: (v, key) => (v === 'implicit' ? v : nonNegative(v, key)),
   regGrad: oneOf(['exact', 'fd']),
   nStep: positiveInt,
   momentum: momentumCoefficient,
@@ -189,11 +190,12 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
   if (config.momentum === 0) delete config.momentum;
   if (config.nesterov === false) delete config.nesterov;
   if (config.nesterov && config.momentum === undefined) throw new ConfigError(`${source}: nesterov needs momentum > 0`);
+  if ((config.lambda as unknown) === 'implicit') {
+    // The coefficient does not depend on the number of batches m (docs/theory.md §M7); with n-step SGD the bare rate α governs.
+    config.lambda = momentumRegularizerCoefficient(config.lr, config.momentum ?? 0, 1, config.nesterov ? 'nesterov' : 'heavy-ball');
+  }
   if (config.epochs !== undefined && config.steps !== undefined) throw new ConfigError(`${source}: give epochs or steps, not both`);
   if (config.epochs === undefined && config.steps === undefined) config.epochs = 10;
-  if ((config.data === 'fashion-mnist' || config.data === 'cifar10') && !config.dataDir) {
-    throw new ConfigError(`data ${config.data}: needs --data-dir (fetch it with: sgdlab data fetch ${config.data} --dir DIR)`);
-  }
   return config;
 }
 

@@ -21,7 +21,7 @@ test('bad input gives one line on stderr naming the input, and exit code 2', asy
     [['train', '--batch', '7'], /^sgdlab: batch 7 does not divide the 1200 training examples; pass --drop-last/],
     [['train', '--model', 'resnet'], /^sgdlab: --model resnet: unknown model/],
     [['train', '--sampler', 'random'], /^sgdlab: sampler: 'random' is not one of reshuffle, fixed, reversed-pairs, with-replacement, full\n$/],
-    [['train', '--data', 'fashion-mnist'], /^sgdlab: data fashion-mnist: needs --data-dir/],
+    [['train', '--data', 'fashion-mnist', '--train-size', '70000'], /^sgdlab: fashion-mnist\/train: train size 70000 must be an integer in 1\.\.60000\n$/],
     [['train', '--data', 'fashion-mnist', '--data-dir', dir], /^sgdlab: fashion-mnist: no train-images-idx3-ubyte/],
     [['train', '--data', 'synthetic', '--model', 'wrn:16-4'], /^sgdlab: --model wrn:16-4: needs image data \[C,H,W\]; this data set has examples of shape \[32\]\n$/],
     [['train', '--config', join(dir, 'missing.json')], /^sgdlab: --config .*missing.json: cannot read the file\n$/],

@@ -51,8 +51,6 @@ test('bad configs are one-line ConfigErrors naming the key', () => {
   assertConfigError({ batch: 0 }, /^batch: must be a positive integer/);
   assertConfigError({ batch: 2.5 }, /^batch: must be a positive integer/);
   assertConfigError({ epochs: 2, steps: 100 }, /epochs or steps, not both/);
-  assertConfigError({ data: 'fashion-mnist' }, /fashion-mnist.*--data-dir/);
-  assertConfigError({ data: 'cifar10' }, /cifar10.*--data-dir/);
   assertConfigError({ data: 'imagenet' }, /^data: 'imagenet' is not one of/);
   assertConfigError({ labelNoise: 1.5 }, /^labelNoise: must be in \[0, 1\]/);
   assertConfigError({ exactGamma: 'yes' }, /^exactGamma: must be true or false/);
@@ -134,4 +132,16 @@ test("the loop applies the 'paper' schedule to its updates: epochs 1–5 at ε, 
   // The recorded rate at the end of a paper run is ε/32.
   const full = await train(resolveConfig({ ...base, epochs: 10, schedule: 'paper', evalEvery: 1 }));
   assert.deepEqual(full.history.map((h) => h.metrics.lr), [1, 1, 1, 1, 1, 1 / 2, 1 / 4, 1 / 8, 1 / 16, 1 / 32].map((f) => f * 2 ** -4));
+});
+
+test('lambda "implicit" is the λ whose λ·C_reg matches the run\'s own implicit regularizer (docs/theory.md §M7)', () => {
+  // Plain SGD: the paper's C_reg weight ε (Eq. 1 with λ = ε).
+  assert.equal(resolveConfig({ lr: '2^-9', lambda: 'implicit' }).lambda, 2 ** -9);
+  // Heavy ball: ε(1+β)/(1−β)², here 2^-9 · 1.5 / 0.25 = 6 · 2^-9.
+  assert.equal(resolveConfig({ lr: '2^-9', momentum: 0.5, lambda: 'implicit' }).lambda, 6 * 2 ** -9);
+  const beta = 0.9;
+  assert.ok(Math.abs(resolveConfig({ lr: 0.01, momentum: beta, lambda: 'implicit' }).lambda - (0.01 * (1 + beta)) / (1 - beta) ** 2) < 1e-15);
+  // Nesterov: ε(1−β+2β²)/(1−β)².
+  assert.ok(Math.abs(resolveConfig({ lr: 0.01, momentum: 0.5, nesterov: true, lambda: 'implicit' }).lambda - (0.01 * (1 - 0.5 + 2 * 0.25)) / 0.25) < 1e-15);
+  assert.throws(() => resolveConfig({ lambda: 'auto' }), /^ConfigError: lambda: 'auto' is not a number/);
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { flatten, placeholder, type HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
-import { deferUpdates } from '../../src/graph/defer.ts';
+import { deferUpdates } from '../../src/graph/targets/ort-cpu/passes/defer.ts';
 import { buildModel } from '../../src/nn/index.ts';
 import { resolveConfig, train, trainingStep, type TrainResult } from '../../src/train/index.ts';
 import { Rng } from '../../src/util/random.ts';
