@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { isUserError } from './errors.ts';
+import { describeProvenance, provenance } from '../util/provenance.ts';
 
 type Register = (program: Command) => void;
 
@@ -24,7 +25,13 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('sgdlab')
     .description('A laboratory for the implicit regularization of SGD (Smith, Dherin, Barrett & De, ICLR 2021)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // The facts a run records (git is asked only when the flag is given).
+    .option('-V, --version', 'print the sgdlab version and the facts every run records (git commit, Node, ONNX Runtime, CPU)')
+    .on('option:version', () => {
+      process.stdout.write(`${describeProvenance(provenance()).join('\n')}\n`);
+      throw new CommanderError(0, 'sgdlab.version', '');
+    });
   for (const load of Object.values(COMMANDS)) (await load()).register(program);
   try {
     await program.parseAsync(argv);

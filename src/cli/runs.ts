@@ -5,6 +5,7 @@ import { DEFAULT_RUN_STORE_PATH, type RunRecord } from '../store/index.ts';
 import { openStore } from './train.ts';
 import { num, pct, table } from './format.ts';
 import { UsageError } from './errors.ts';
+import { describeProvenance, type RunProvenance } from '../util/provenance.ts';
 
 const cfg = (r: RunRecord) => r.config as Record<string, unknown>;
 
@@ -54,6 +55,7 @@ export function register(program: Command): void {
         }
         process.stdout.write(`run ${run.id} (${run.status}${run.divergedAtStep !== null ? ` at step ${run.divergedAtStep}` : ''})  created ${run.createdAt}\n`);
         process.stdout.write(`config ${JSON.stringify(run.config)}\n`);
+        process.stdout.write(`${provenanceLines(run.provenance).join('\n')}\n`);
         if (run.checkpointPath) process.stdout.write(`checkpoint ${run.checkpointPath}\n`);
         if (run.error) process.stdout.write(`error ${run.error}\n`);
         process.stdout.write(`${table(
@@ -64,4 +66,14 @@ export function register(program: Command): void {
         store.close();
       }
     });
+}
+
+/** A run's provenance as `runs show` prints it: the creating process, then any that resumed it. */
+export function provenanceLines(recorded: Record<string, unknown> | null): string[] {
+  if (recorded === null) return ['provenance not recorded (a run from before sgdlab recorded it)'];
+  const { resumedBy, ...own } = recorded as Record<string, unknown> & { resumedBy?: unknown[] };
+  const lines = Object.keys(own).length > 0 ? describeProvenance(own as unknown as RunProvenance).map((l) => `  ${l}`) : ['  not recorded'];
+  const out = ['provenance', ...lines];
+  for (const p of Array.isArray(resumedBy) ? resumedBy : []) out.push('resumed by', ...describeProvenance(p as RunProvenance).map((l) => `  ${l}`));
+  return out;
 }

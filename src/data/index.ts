@@ -11,9 +11,9 @@ export { fetchDataset, downloadVerified, md5OfFile, DATASET_SOURCES, type Downlo
 export { locateDataDir, dataDirCandidates, SYSTEM_DATA_DIRS, type FileDataset, type LocateOptions } from './locate.ts';
 export { verifyOfficialFile, checksumCachePath, DECOMPRESSED_SHA256 } from './integrity.ts';
 export { parseTar, extractTarEntries, type TarEntry } from './tar.ts';
-export { preprocess, preprocessSplit, standardizePerImage, scaleToUnit, flatten, flattenSplit, PREPROCESS_MODES, type Preprocess } from './pipeline.ts';
+export { preprocess, preprocessSplit, standardizePerImage, scaleToUnit, flatten, PREPROCESS_MODES, type Preprocess } from './pipeline.ts';
 export { randomCropFlip, type ImageShape } from './augment.ts';
-export { makeSampler, stepsPerEpoch, SAMPLER_KINDS, reshuffleSampler, fixedSampler, reversedPairsSampler, withReplacementSampler, fullBatchSampler, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';
-export { gatherRows, gatherLabels, gatherOneHot, gatherBatch, allocateBatch, type FloatBuffer } from './gather.ts';
+export { makeSampler, stepsPerEpoch, SAMPLER_KINDS, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';
+export { gatherRows, gatherLabels, type FloatBuffer } from './gather.ts';
 
 export { DATASETS, DATASET_NAMES, loadDataset, type DatasetName, type DatasetEntry, type LoadDatasetOptions } from './registry.ts';

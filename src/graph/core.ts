@@ -11,6 +11,6 @@ export type { LoopStep, LoopSpecs } from './loop.ts';
 export { lowerFunction, type LoweredProgram } from './program.ts';
 export { lowerLoop } from './loop.ts';
 export * from './ops.ts';
-export { flatten, mapTree, type Tree } from './pytree.ts';
+export { flatten, type Tree } from './pytree.ts';
 export { GraphError, type DType, type FloatDType, type Shape, isFloat } from './types.ts';
 export { printProgram } from './print.ts';

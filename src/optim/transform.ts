@@ -39,6 +39,3 @@ export function zerosLikeHost(params: Tree<HostTensor>): Tree<HostTensor> {
   const flat = flatten<HostTensor>(params);
   return flat.unflatten(flat.leaves.map((t) => new HostTensor(new (t.data.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(t.data.length), t.shape))) as Tree<HostTensor>;
 }
-
-/** True when the state holds no tensor at all (plain SGD): nothing to carry or checkpoint. */
-export const isEmptyState = <L>(state: OptState<L>): boolean => Object.keys(state).every((k) => flatten(state[k]!).leaves.length === 0);

@@ -390,6 +390,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
           history: run ? store.metrics(run.id) : [],
           seconds: (Date.now() - started) / 1000,
           worker: name,
+          provenance: run?.provenance ?? null,
         };
         // Which steps this worker trained, and a fingerprint of the final parameters and optimizer
         // state, so that a resumed trial can be checked against an uninterrupted run.

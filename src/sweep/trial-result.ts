@@ -3,7 +3,7 @@
 // run store exactly once.
 
 import { RunStore, type MetricValues } from '../store/index.ts';
-import { effectiveLearningRate } from '../train/index.ts';
+import { newRunRecord } from '../train/index.ts';
 import type { Trial } from './spec.ts';
 
 /** Bad queue input (URL, payload, result): named UsageError so the CLI prints it as one line. */
@@ -21,6 +21,8 @@ export interface TrialResult {
   history: ({ step: number; epoch: number } & MetricValues)[];
   seconds: number;
   worker: string;
+  /** The provenance the worker's run recorded (sgdlab version, git commit, Node, ONNX Runtime, threads, CPU). */
+  provenance?: Record<string, unknown> | null;
 }
 
 
@@ -43,6 +45,20 @@ function decodeMetrics(raw: unknown, what: string, allowNull: boolean): MetricVa
     out[name] = n;
   }
   return out;
+}
+
+/** A worker's provenance: a flat object of short one-line strings, finite numbers, booleans and nulls. */
+function decodeProvenance(raw: unknown, what: string): Record<string, unknown> | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new QueueError(`${what}: not an object`);
+  const entries = Object.entries(raw);
+  if (entries.length > 32) throw new QueueError(`${what}: more than 32 facts`);
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z][A-Za-z0-9]{0,39}$/.test(name)) throw new QueueError(`${what}: '${name.slice(0, 40)}' is not a fact name`);
+    const ok = value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= 200 && !/[\n\r]/.test(value));
+    if (!ok) throw new QueueError(`${what}: '${name}' is not a short string, number, boolean or null`);
+  }
+  return Object.fromEntries(entries);
 }
 
 /** A job's return value (a string of JSON from Redis), checked field by field before it reaches the store. */
@@ -83,6 +99,7 @@ export function validateTrialResult(raw: unknown, expectedKey: string): TrialRes
     history,
     seconds: typeof r.seconds === 'number' && Number.isFinite(r.seconds) ? r.seconds : 0,
     worker: typeof r.worker === 'string' ? r.worker.slice(0, 100) : 'unknown',
+    provenance: decodeProvenance(r.provenance, `${what}: provenance`),
   };
 }
 
@@ -98,17 +115,12 @@ export function recordTrialResult(store: RunStore, sweepId: string, trial: Trial
   if (existing) {
     runId = existing.id;
     store.reopenRun(runId);
+    if (result.provenance) store.noteResumedBy(runId, result.provenance);
     store.deleteMetricsAfter(runId, 0);
     after = store.metrics(runId).at(-1)?.step ?? -1;
   } else {
-    runId = store.createRun({
-      // The same record train() makes: the coordinator's own config for the trial, never the worker's.
-      config: { ...trial.config, effectiveLr: effectiveLearningRate(trial.config) },
-      seed: trial.config.seed,
-      name: `${trial.config.model} ${trial.config.data} lr=${trial.config.lr} λ=${trial.config.lambda}`,
-      sweepId,
-      trialKey: trial.key,
-    });
+    // The record train() makes: the coordinator's own config for the trial, never the worker's.
+    runId = store.createRun(newRunRecord(trial.config, { sweep: { id: sweepId, trialKey: trial.key }, ...(result.provenance ? { provenance: result.provenance } : {}) }));
   }
   for (const row of result.history) if (row.step > after) store.appendMetrics(runId, row);
   store.finishRun(runId, {

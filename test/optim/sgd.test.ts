@@ -54,6 +54,18 @@ test('plain SGD through the optimizer lowers to byte-identical ONNX models, defe
   }
 });
 
+test('a momentum step carries { params, opt.velocity } and keeps its weight updates eager (a dense velocity is not low rank)', async () => {
+  const model = buildModel('mlp:64x2', [32], 10);
+  const params = model.init(new Rng(0), 'float32');
+  const optimizer = { momentum: 0.9, nesterov: false };
+  const carry = paramSpecs(packCarry(params, sgd(0.1, optimizer).init(params), optimizer));
+  const program = await compileTrainingSteps(model, carry, { kind: 'plain', optimizer, dtype: 'float32', batch: 4, steps: 9 }, { threads: 1, deferUpdates: { minElements: 1 } });
+  const bytes = Buffer.from(program.model);
+  assert.ok(bytes.includes('carry.opt.velocity.layers.0.weight') && bytes.includes('carry.params.layers.0.weight'));
+  assert.ok(!bytes.includes('windows'), 'a momentum weight was deferred');
+  await program.release();
+});
+
 // A tiny float64 problem: one Loop over `steps` copies of the same batch.
 const tiny = tinyModel(8, 1);
 const params = tinyParams(tiny);
