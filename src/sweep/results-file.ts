@@ -145,7 +145,8 @@ export function exportRun(store: RunStore, sweep: Sweep, trial: Trial, run: RunR
     },
     startedAt: run.createdAt,
     endedAt: run.updatedAt,
-    provenance: provenance(),
+    // The process that trained the run (the store keeps it since schema 3), else this one: the same checkout.
+    provenance: (run.provenance as unknown as Provenance | null) ?? provenance(),
     exportedAt: new Date().toISOString(),
   };
 }
