@@ -231,6 +231,7 @@ ${findings.map((f) => `| ${f.claim} | ${f.paper} | ${f.here} | ${f.verdict} | ${
 The verdicts are mechanical (\`build-doc.ts\`): an optimum "matches" when it is the paper's power of two;
 "governed by X" compares the spread of scores across the other variable at equal X with the spread across X.
 With 3–5 seeds the standard deviations are a few tenths of a point: read differences below that as ties.
+${trialsDone < trialsPlanned ? `**Preliminary:** ${trialsPlanned - trialsDone} trials are still to run, and a point with fewer runs than its scoring rule averages the runs it has (± 0.00% is a single run). One image of the test set is 0.01 points.` : ''}
 
 ## Fig. 6a: learning rate against the explicit regularizer
 
