@@ -33,8 +33,9 @@ export function streamBufferBytes(): number {
 // ORT's ReduceSum over the last axis of [rows, n/rows] parallelises over rows (a reduction to a
 // scalar runs on one thread), so every intra-op thread streams its share. Each pass of a call is a
 // different node (row count, keepdims), so that no common-subexpression pass merges two reads of the
-// same buffer: 16 variants, all the same contiguous row-wise reduction.
-const VIEWS = [2, 4, 8, 16, 32, 64, 128, 256].flatMap((rows) => [false, true].map((keepdims) => ({ rows, keepdims })));
+// same buffer: 16 variants, all the same contiguous row-wise reduction (the first, which a single
+// pass uses, with enough rows for many threads).
+const VIEWS = [64, 128, 256, 32, 16, 8, 4, 2].flatMap((rows) => [false, true].map((keepdims) => ({ rows, keepdims })));
 const ALIGN = 256 * 64;
 
 function readPass(x: Tensor, n: number, i: number): Tensor {
