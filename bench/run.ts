@@ -222,8 +222,8 @@ async function peer(system: PeerSystem, c: Config, kind: StepKind, r: Omit<PeerR
 // above (PyTorch's did not), which would make the comparison depend on what ran before it.
 
 interface HeadToHead { model: BenchModel['name']; batch: number; kind: StepKind; rounds: { sgdlab: number; pytorch: number }[]; speedup: number | null }
-// Five rounds: PyTorch's WRN blocks alone ranged over ±20% within one run.
-const HEAD_TO_HEAD_ROUNDS = 5;
+// Five rounds: PyTorch's WRN blocks alone ranged over ±20% within one run (two in a --quick smoke run).
+const HEAD_TO_HEAD_ROUNDS = quick ? 2 : 5;
 // Two warm-up calls: sgdlab's WRN-16-4 step (one per call, no Loop) is steady from its third call
 // only (see its config above); with one, a block's first timed call ran 569–869 ms against a steady
 // 357–407 and its median of 3 was the slower of the other two. PyTorch gets the same two.
