@@ -50,6 +50,11 @@ export interface Bandwidth {
   readGBps: number;
   /** STREAM copy convention: (bytes read + bytes written) / time of the copy alone; null when not measured. */
   copyGBps: number | null;
+  /**
+   * A cross-check outside ONNX Runtime: one thread's memmove (V8's TypedArray copyWithin) of the
+   * buffer's first half onto its second, STREAM copy convention; null when not measured.
+   */
+  memmoveGBps: number | null;
   msPerPass: number;
 }
 
@@ -96,7 +101,13 @@ export async function measureBandwidth(o: { bytes: number; threads: number; reps
     const copyMs = c.median - msPerPass;
     copyGBps = copyMs > 0 ? (8 * n) / (copyMs * 1e6) : null;
   }
-  return { bytes: 4 * n, passes, readGBps, copyGBps, msPerPass };
+  let memmoveGBps: number | null = null;
+  if (o.copy) {
+    const half = n / 2;
+    const m = await timeCalls(async () => { x.data.copyWithin(half, 0, half); }, 1, o.reps);
+    memmoveGBps = (8 * half) / (m.median * 1e6);
+  }
+  return { bytes: 4 * n, passes, readGBps, copyGBps, memmoveGBps, msPerPass };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -163,8 +174,8 @@ export interface Roofline {
 }
 
 /**
- * max(FLOPs / MatMul peak, bytes / bandwidth). Every byte is charged at the read bandwidth, the
- * fastest stream measured, so the byte bound is a lower bound on time (writes cost at least as much).
+ * max(FLOPs / MatMul peak, bytes / bandwidth). The caller passes the fastest rate measured (reads in
+ * ORT, the memmove cross-check), and every byte, written ones too, is charged at it: a lower bound.
  */
 export function roofline(o: { flops: number; peakGflops: number; bytes: StepBytes; bandwidthGBps: number }): Roofline {
   const flopBoundMs = o.flops / (o.peakGflops * 1e6);

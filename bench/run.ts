@@ -90,7 +90,7 @@ await measurePeak('start', quick ? 2 : 20);
 // figure and the big buffer's: cache-resident weights stream faster than memory).
 const streamBytes = quick ? 64 << 20 : streamBufferBytes();
 const bandwidth: Bandwidth = await measureBandwidth({ bytes: streamBytes, threads: args.threads, reps: quick ? 2 : 10, passes: 1, copy: true });
-log(`bandwidth over ${(bandwidth.bytes / 2 ** 20).toFixed(0)} MiB: read ${bandwidth.readGBps.toFixed(1)} GB/s, copy ${bandwidth.copyGBps?.toFixed(1) ?? '—'} GB/s`);
+log(`bandwidth over ${(bandwidth.bytes / 2 ** 20).toFixed(0)} MiB: read ${bandwidth.readGBps.toFixed(1)} GB/s, copy ${bandwidth.copyGBps?.toFixed(1) ?? '—'} GB/s, one-thread memmove ${bandwidth.memmoveGBps?.toFixed(1) ?? '—'} GB/s`);
 const modelBandwidth = new Map<string, Bandwidth>();
 
 // ---------------------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ function rooflineOf(r: Row): Roofline {
     flops: flopsOf(m, r.batch, r.kind),
     peakGflops: (r.peak ?? peak).gflops,
     bytes: stepBytes(buildModel(m.spec, m.inputShape, 10), r.batch, r.kind, stepsPerCallOf(r)),
-    bandwidthGBps: Math.max(bandwidth.readGBps, modelBandwidth.get(r.model)?.readGBps ?? 0),
+    bandwidthGBps: Math.max(bandwidth.readGBps, bandwidth.memmoveGBps ?? 0, modelBandwidth.get(r.model)?.readGBps ?? 0),
   });
 }
 const roofs = new Map(rows.map((r) => [r, rooflineOf(r)]));
@@ -415,7 +415,7 @@ const full = {
   machine: { cpu: cpu.model, cores: cpu.cores, threads: args.threads, started: started.toISOString(), finished: finished.toISOString(), quick, loadAverage1m: { before: loadBefore, after: loadAfter } },
   bandwidth: {
     method: 'ONNX Runtime ReduceSum passes over a float32 buffer (read); y = x·s then one pass over y, less one read pass (copy); same process and intra-op threads as sgdlab',
-    stream: { bytes: bandwidth.bytes, readGBps: round(bandwidth.readGBps, 2), copyGBps: bandwidth.copyGBps === null ? null : round(bandwidth.copyGBps, 2) },
+    stream: { bytes: bandwidth.bytes, readGBps: round(bandwidth.readGBps, 2), copyGBps: bandwidth.copyGBps === null ? null : round(bandwidth.copyGBps, 2), memmoveGBps: bandwidth.memmoveGBps === null ? null : round(bandwidth.memmoveGBps, 2) },
     byModel: [...modelBandwidth].map(([model, b]) => ({ model, bytes: b.bytes, passes: b.passes, readGBps: round(b.readGBps, 2) })),
   },
   roofline: rows.map((r) => ({ system: r.system, model: r.model, batch: r.batch, kind: r.kind, stepsPerCall: stepsPerCallOf(r), ...roofs.get(r)! })),
@@ -520,7 +520,7 @@ const md = [
   `- Threads: ${args.threads} everywhere. sgdlab: ONNX Runtime intraOpNumThreads = ${args.threads}. PyTorch: torch.set_num_threads(${args.threads}). jax-js: its wasm backend spreads kernels over a Web Worker pool sized by navigator.hardwareConcurrency; Node 20 has neither, so bench/peers/jaxjs.ts supplies a worker_threads shim and hardwareConcurrency = ${args.threads}. tfjs: wasm backend with setThreadsCount(${args.threads}), but in Node getThreadsCount() stays 1 (its threaded build needs browser workers); tfjs-backend-wasm 4.22 lacks the Conv2DBackpropFilter kernel, so the WRN rows run on the tfjs cpu backend (plain JS, 1 thread).`,
   `- Memory: ${memoryNote()}`,
   `- MatMul limit: compiled float32 2048×2048 \`a.matmul(b)\` in ONNX Runtime, same process and threads: **${peak.gflops.toFixed(1)} GFLOP/s** (${peak.ms.toFixed(1)} ms, includes ORT's 16 MB output copy; fastest call ${peak.bestGflops.toFixed(1)} GFLOP/s), the median of ${peaks.length} measurements: ${peaks.map((p) => `${p.at} ${p.peak.gflops.toFixed(0)}`).join(', ')} GFLOP/s (each a median of its calls). The machine's speed drifts over a run, so each sgdlab row's "% of peak" is against the measurement just before its model; peer rows use the median.`,
-  `- Memory bandwidth (the roofline's byte bound): ONNX Runtime, same process and threads: ReduceSum over a float32 buffer of ${(bandwidth.bytes / 2 ** 20).toFixed(0)} MiB (4 × the ${(lastLevelCache() / 2 ** 20).toFixed(0)} MiB last-level cache the OS reports, within 512 MiB–2 GiB): **read ${bandwidth.readGBps.toFixed(1)} GB/s**, copy ${bandwidth.copyGBps === null ? '—' : `${bandwidth.copyGBps.toFixed(1)} GB/s`} (STREAM convention: bytes read + written); reads over each model's parameters: ${[...modelBandwidth].map(([m, b]) => `${m} (${(b.bytes / 2 ** 20).toFixed(1)} MiB) ${b.readGBps.toFixed(1)} GB/s`).join(', ')}. bench/README.md: how the roofline is computed.`,
+  `- Memory bandwidth (the roofline's byte bound): ONNX Runtime, same process and threads: ReduceSum over a float32 buffer of ${(bandwidth.bytes / 2 ** 20).toFixed(0)} MiB (${quick ? '--quick: a small buffer' : `4 × the ${(lastLevelCache() / 2 ** 20).toFixed(0)} MiB last-level cache the OS reports, within 512 MiB–2 GiB`}): **read ${bandwidth.readGBps.toFixed(1)} GB/s**, copy ${bandwidth.copyGBps === null ? '—' : `${bandwidth.copyGBps.toFixed(1)} GB/s`} (STREAM convention: bytes read + written); cross-check outside ORT, one thread's memmove of half the buffer onto the other half: ${bandwidth.memmoveGBps === null ? '—' : `${bandwidth.memmoveGBps.toFixed(1)} GB/s`} (same convention); reads over each model's parameters: ${[...modelBandwidth].map(([m, b]) => `${m} (${(b.bytes / 2 ** 20).toFixed(1)} MiB) ${b.readGBps.toFixed(1)} GB/s`).join(', ')}. bench/README.md: how the roofline is computed.`,
   `- PyTorch: ${torchNote}.`,
   ...(quick ? [`- **--quick: a smoke run of the bench itself (2 repetitions, small rows); these numbers are not a measurement, and nothing is written.** Skipped: ${skippedQuick.map((c) => `${c.model.name} batch ${c.batch}`).join(', ')} (all systems), the jax-js and tfjs WRN rows, the eager fallback of jax-js, diagnostics.`] : []),
   '',
