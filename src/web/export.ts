@@ -17,7 +17,7 @@ export function runConfig(shared: SharedSettings, run: RunSettings, data: string
 }
 
 /** `{...RunRecord, metrics}` as `sgdlab runs show --json` prints it (src/cli/runs.ts). */
-export function runRecord(o: { index: number; shared: SharedSettings; run: RunSettings; data: string; status: RunStatus; history: Evaluation[]; createdAt: string }) {
+export function runRecord(o: { index: number; shared: SharedSettings; run: RunSettings; data: string; status: RunStatus; history: Evaluation[]; createdAt: string; threads?: number }) {
   const history = o.history;
   const final = history.at(-1)?.metrics ?? null;
   let best: Record<string, number> | null = null;
@@ -41,6 +41,16 @@ export function runRecord(o: { index: number; shared: SharedSettings; run: RunSe
     best,
     sweepId: null,
     trialKey: null,
+    // What the store records for a run (src/util/provenance.ts), as far as a page can know it.
+    provenance: {
+      sgdlab: 'playground',
+      gitCommit: null,
+      gitDirty: null,
+      node: null,
+      onnxruntime: 'onnxruntime-web',
+      cpu: typeof navigator === 'undefined' ? 'unknown' : navigator.userAgent,
+      threads: o.threads ?? null,
+    },
     metrics: history.map((h) => ({ step: h.step, epoch: h.epoch, ...h.metrics })),
   };
 }
