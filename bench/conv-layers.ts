@@ -5,7 +5,7 @@
 // convolution_backward (oneDNN on this build), through bench/peer_torch.py.
 
 import { compile, constant, conv2d, HostTensor, spec, vjp, type CompiledFunction, type Tensor } from '../src/graph/index.ts';
-import { weightGradPlan } from '../src/graph/prims/conv.ts';
+import { weightGradPlan } from '../src/graph/targets/ort-cpu/conv.ts';
 import { Rng } from '../src/util/random.ts';
 import { randomFloat32, table, timeCalls } from './lib.ts';
 import { runTorchScript } from './peers.ts';
@@ -50,7 +50,7 @@ async function sgdlabConvLayer(l: ConvLayer, threads: number, reps = 15): Promis
   const rng = new Rng(3);
   const host = Object.fromEntries(Object.entries(shapes).map(([key, s]) => [key, new HostTensor(randomFloat32(rng.fork(key), s.reduce((p, q) => p * q, 1)), s)]));
   const specs = Object.fromEntries(Object.entries(shapes).map(([key, s]) => [key, spec(s)]));
-  type In = { x: Tensor; w: Tensor; g: Tensor; a: Tensor; b: Tensor };
+  type In = Record<string, Tensor>;
   // ones[1, N]·[N, m·n], the batch sum sumLeadingAxes emits in the lowering.
   const sumOverBatch = (t: Tensor) => constant(new Array<number>(batch).fill(1), [1, batch]).matmul(t.reshape([batch, m * n]));
   // One live session at a time: idle sessions' spinning intra-op threads would slow the timed one.

@@ -4,8 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { compile, flatten, placeholder, spec, HostTensor, type CompiledFunction, type HostTree, type Tensor, type Tree } from '../src/graph/index.ts';
-import type { GraphOptimization } from '../src/graph/compile.ts';
-import { topologicalOrder } from '../src/graph/autodiff.ts';
+import type { GraphOptimization } from '../src/graph/options.ts';
+import { topologicalOrder } from '../src/graph/graph-order.ts';
 import { buildModel, type Model } from '../src/nn/index.ts';
 import { compileTrainingSteps, paramSpecs, trainingStep, type StepKind } from '../src/train/index.ts';
 import { Rng } from '../src/util/random.ts';
@@ -25,13 +25,15 @@ export const BENCH_MODELS: Record<BenchModel['name'], BenchModel> = {
 export interface BenchArgs {
   json: boolean;
   quick: boolean;
+  /** The trial-level benchmark (bench/trials.ts) instead of the step benchmark. */
+  trials: boolean;
   threads: number;
   /** Steps per call of the K-step rows. */
   loopSteps: number;
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { json: false, quick: false, threads: availableParallelism(), loopSteps: 64 };
+  const args: BenchArgs = { json: false, quick: false, trials: false, threads: availableParallelism(), loopSteps: 64 };
   if (argv.includes('--quick')) Object.assign(quietGate, { maxSeconds: 3, budgetSeconds: 15 });
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -42,10 +44,11 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     };
     if (a === '--json') args.json = true;
     else if (a === '--quick') args.quick = true;
+    else if (a === '--trials') args.trials = true;
     else if (a === '--threads') args.threads = value();
     else if (a === '--steps-per-call') args.loopSteps = value();
     else if (a === '--max-wait') quietGate.maxSeconds = value();
-    else throw new Error(`unknown option '${a}' (known: --json, --quick, --threads N, --steps-per-call K, --max-wait SECONDS)`);
+    else throw new Error(`unknown option '${a}' (known: --json, --quick, --trials, --threads N, --steps-per-call K, --max-wait SECONDS)`);
   }
   return args;
 }

@@ -2,7 +2,7 @@
 // compiled K-step program on pre-stacked batches; plus the diagnostics that bound the engine rows.
 
 import { compile, spec, HostTensor, type HostTree, type Tensor } from '../src/graph/index.ts';
-import type { GraphOptimization } from '../src/graph/compile.ts';
+import type { GraphOptimization } from '../src/graph/options.ts';
 import { buildModel } from '../src/nn/index.ts';
 import { compileTrainingSteps, loadTrainingData, paramSpecs, resolveConfig, train, type TrainConfig } from '../src/train/index.ts';
 import { stepsPerCall as loopStepsPerCall } from '../src/train/loop.ts';

@@ -42,6 +42,47 @@ def median_ms(f, warmup, reps):
     return s[(len(s) - 1) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
 
 
+def blas_libraries():
+    """The BLAS shared objects mapped into this process (realpaths from /proc/self/maps): what really
+    runs, whatever torch.__config__.show() says about the build (Debian's torch: BLAS_INFO=generic,
+    i.e. whatever libblas.so.3 the alternatives system points at)."""
+    found = []
+    try:
+        with open('/proc/self/maps') as f:
+            for line in f:
+                path = line.split()[-1] if len(line.split()) >= 6 else ''
+                name = path.rsplit('/', 1)[-1]
+                if ('blas' in name or 'mkl' in name or 'blis' in name) and path not in found:
+                    found.append(path)
+    except OSError:
+        pass
+    return found
+
+
+def blas_kind(libraries):
+    joined = ' '.join(libraries)
+    if 'openblas' in joined:
+        return 'OpenBLAS'
+    if 'mkl' in joined:
+        return 'MKL'
+    if 'blis' in joined:
+        return 'BLIS'
+    if 'libblas' in joined:
+        return 'reference BLAS (netlib)'
+    return 'no BLAS library mapped'
+
+
+def blas_probe(torch, request):
+    """Which BLAS torch runs on, and float32 1024² GEMM GFLOP/s (median of the timed products)."""
+    n = 1024
+    a = torch.randn(n, n)
+    b = torch.randn(n, n)
+    ms = median_ms(lambda: torch.mm(a, b), 2, int(request.get('reps', 10)))
+    libraries = blas_libraries()
+    return {'blas': blas_kind(libraries), 'libraries': libraries, 'gemmGflops': 2 * n ** 3 / (ms * 1e6), 'gemmMs': ms,
+            'threads': torch.get_num_threads(), 'torch': torch.__version__, 'python': sys.executable}
+
+
 def conv_layers(torch, request):
     """Median ms of aten's conv2d and convolution_backward (input, weight) for 3×3 layers, padding 1."""
     import torch.nn.functional as F
@@ -78,14 +119,16 @@ def main():
     torch.manual_seed(0)
     if 'convLayers' in request:
         finish(conv_layers(torch, request))
+    if request.get('probe') == 'blas':
+        finish(blas_probe(torch, request))
     B = int(request['batch'])
     kind = request['kind']
     spec = request['model']
     note = (f'PyTorch {torch.__version__} ({sys.executable}), float32, torch.set_num_threads({threads}) → '
             f'{torch.get_num_threads()}, eager autograd')
-    blas = [part.split('=', 1)[1] for part in torch.__config__.show().replace(',', ' ').split() if part.startswith('BLAS_INFO=')]
-    if blas:
-        note += f', BLAS_INFO={blas[0]}'
+    # The BLAS that runs is known only once it is mapped: a first product loads it if import did not.
+    torch.mm(torch.ones(2, 2), torch.ones(2, 2))
+    note += f', BLAS at run time: {blas_kind(blas_libraries())}'
 
     def normal(shape, std):
         return (torch.randn(*shape) * std).requires_grad_()

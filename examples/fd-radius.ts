@@ -3,12 +3,9 @@
 // same start, compared with r = 2^-20 (the float64 default). Run: npx tsx examples/fd-radius.ts
 // (about 20 s on 2 cores). The numbers are in the README under "Optimizers".
 
-import { compileLoop, flatten, spec, HostTensor, type Tree } from '../src/graph/index.ts';
-import { buildModel } from '../src/nn/index.ts';
-import { paramSpecs, trainingStep } from '../src/train/index.ts';
-import { Rng } from '../src/util/random.ts';
+import { compileLoop, flatten, nn, paramSpecs, spec, trainingStep, HostTensor, Rng, type Tree } from '../src/index.ts'; // 'sgdlab' when installed
 
-const model = buildModel('mlp:1024x3', [784], 10);
+const model = nn.buildModel('mlp:1024x3', [784], 10);
 const [BATCH, STEPS] = [16, 48];
 
 /** Final parameters after STEPS fd steps with radius r, and the initial ones. */

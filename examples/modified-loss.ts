@@ -3,7 +3,7 @@
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compile, grad, valueAndGrad, vdot, spec, HostTensor, type Tensor } from '../src/graph/index.ts';
+import { compile, grad, valueAndGrad, vdot, spec, HostTensor, type Tensor } from '../src/index.ts'; // 'sgdlab' when installed
 
 const lambda = 0.5;
 const cost = (w: Tensor, x: Tensor, y: Tensor) => x.matmul(w).logSoftmax(-1).mul(y).sum(-1).mean().neg();
@@ -13,13 +13,13 @@ const modified = (w: Tensor, x: Tensor, y: Tensor) => {
 };
 
 const step = await compile(
-  ({ w, x, y }: { w: Tensor; x: Tensor; y: Tensor }) => ({ loss: modified(w, x, y), grad: grad((v: Tensor) => modified(v, x, y))(w) }),
+  ({ w, x, y }) => ({ loss: modified(w, x, y), grad: grad((v: Tensor) => modified(v, x, y))(w) }),
   { w: spec([64, 10]), x: spec([16, 64]), y: spec([16, 10]) },
 );
 const x = Float32Array.from({ length: 16 * 64 }, (_, i) => Math.sin(i));
 const y = Float32Array.from({ length: 16 * 10 }, (_, i) => (i % 10 === Math.floor(i / 10) % 10 ? 1 : 0));
 const w = Float32Array.from({ length: 64 * 10 }, (_, i) => 0.01 * Math.cos(i));
-const out = (await step.run({ w: new HostTensor(w, [64, 10]), x: new HostTensor(x, [16, 64]), y: new HostTensor(y, [16, 10]) })) as { loss: HostTensor; grad: HostTensor };
+const out = await step.run({ w: new HostTensor(w, [64, 10]), x: new HostTensor(x, [16, 64]), y: new HostTensor(y, [16, 10]) });
 const gradNorm = Math.sqrt((out.grad.data as Float32Array).reduce((s, v) => s + v * v, 0));
 const file = join(tmpdir(), 'modified-loss.onnx');
 await step.save(file);

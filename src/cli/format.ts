@@ -11,12 +11,6 @@ export function table(header: string[], rows: (string | number)[][]): string {
 export const pct = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
 export const num = (x: number | undefined, digits = 4): string => (x === undefined || Number.isNaN(x) ? '—' : Number(x.toPrecision(digits)).toString());
 
-/** "2^-5" for exact powers of two, the number otherwise. */
-export function powerOfTwo(x: number): string {
-  const e = Math.log2(x);
-  return Number.isInteger(e) ? `2^${e}` : num(x);
-}
-
 export function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '—';
   if (seconds < 60) return `${seconds.toFixed(0)}s`;

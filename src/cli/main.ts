@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { CommandStopped, isUserError } from './errors.ts';
 import { printable } from '../util/printable.ts';
+import { describeProvenance, provenance } from '../util/provenance.ts';
 
 type Register = (program: Command) => void;
 
@@ -18,13 +19,20 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   report: () => import('./report.ts'),
   sweep: () => import('./sweep.ts'),
   worker: () => import('./worker.ts'),
+  playground: () => import('./playground.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('sgdlab')
     .description('A laboratory for the implicit regularization of SGD (Smith, Dherin, Barrett & De, ICLR 2021)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // The facts a run records (git is asked only when the flag is given).
+    .option('-V, --version', 'print the sgdlab version and the facts every run records (git commit, Node, ONNX Runtime, CPU)')
+    .on('option:version', () => {
+      process.stdout.write(`${describeProvenance(provenance()).join('\n')}\n`);
+      throw new CommanderError(0, 'sgdlab.version', '');
+    });
   for (const load of Object.values(COMMANDS)) (await load()).register(program);
   try {
     await program.parseAsync(argv);

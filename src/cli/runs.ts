@@ -6,6 +6,7 @@ import { num, pct, table } from './format.ts';
 import { UsageError } from './errors.ts';
 import { printable } from '../util/printable.ts';
 import { describeValue } from '../util/describe.ts';
+import { describeProvenance, type RunProvenance } from '../util/provenance.ts';
 
 const cfg = (r: RunRecord) => (typeof r.config === 'object' && r.config !== null ? r.config : {}) as Record<string, unknown>;
 // A store is a file: print its values without trusting their type.
@@ -58,6 +59,7 @@ export function register(program: Command): void {
         }
         process.stdout.write(`run ${run.id} (${run.status}${run.divergedAtStep !== null ? ` at step ${run.divergedAtStep}` : ''})  created ${run.createdAt}\n`);
         process.stdout.write(`config ${printable(JSON.stringify(run.config))}\n`);
+        process.stdout.write(`${printable(provenanceLines(run.provenance).join('\n'), true)}\n`);
         if (run.checkpointPath) process.stdout.write(`checkpoint ${printable(run.checkpointPath)}\n`);
         if (run.error) process.stdout.write(`error ${printable(run.error)}\n`);
         process.stdout.write(`${printable(table(
@@ -68,4 +70,14 @@ export function register(program: Command): void {
         store.close();
       }
     });
+}
+
+/** A run's provenance as `runs show` prints it: the creating process, then any that resumed it. */
+export function provenanceLines(recorded: Record<string, unknown> | null): string[] {
+  if (recorded === null) return ['provenance not recorded (a run from before sgdlab recorded it)'];
+  const { resumedBy, ...own } = recorded as Record<string, unknown> & { resumedBy?: unknown[] };
+  const lines = Object.keys(own).length > 0 ? describeProvenance(own as unknown as RunProvenance).map((l) => `  ${l}`) : ['  not recorded'];
+  const out = ['provenance', ...lines];
+  for (const p of Array.isArray(resumedBy) ? resumedBy : []) out.push('resumed by', ...describeProvenance(p as RunProvenance).map((l) => `  ${l}`));
+  return out;
 }

@@ -18,6 +18,9 @@ import {
   type Trial,
   type SweepEvent,
   type SweepRunReport,
+  readResultsFile,
+  importResults,
+  exportSweepResults,
 } from '../sweep/index.ts';
 import { ProgressLine } from './format.ts';
 import { CommandStopped, UsageError } from './errors.ts';
@@ -82,12 +85,15 @@ export function register(program: Command): void {
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
     .option('--queue [url]', 'redis://HOST:PORT: put the trials on a BullMQ queue for `sgdlab worker`s (--queue alone: the URL in $SGDLAB_QUEUE, which keeps a password out of ps)')
     .option('--queue-name <name>', `BullMQ queue name (default ${DEFAULT_QUEUE_NAME})`)
+    .option('--results <file>', 'a results file (JSON lines, meant to be committed): its trials count as done, and each trial that ends is appended')
     .option('--json', 'print the run report and the aggregated summary as JSON')
-    .action(async (specPath: string, opts: { workers?: string; store?: string; queue?: string | true; queueName?: string; json?: boolean }) => {
+    .action(async (specPath: string, opts: { workers?: string; store?: string; queue?: string | true; queueName?: string; json?: boolean; results?: string }) => {
       const storePath = opts.store ?? DEFAULT_RUN_STORE_PATH;
       const sweepSpec = loadSweepSpec(specPath);
       const queueUrl = opts.queue === true ? process.env.SGDLAB_QUEUE : opts.queue;
       if (opts.queue === true && !queueUrl) throw new UsageError('--queue without a URL needs SGDLAB_QUEUE=redis://HOST:PORT');
+      if (queueUrl && opts.results) throw new UsageError('--results works with local workers only; run `sgdlab sweep export` after a --queue sweep');
+      if (opts.results) readResultsFile(opts.results); // a bad file is refused before anything runs
       const workers = opts.workers === undefined ? undefined : opts.workers === '0' && queueUrl ? 0 : positiveInteger(opts.workers, '--workers', MAX_WORKERS);
       const target = queueUrl ? parseRedisUrl(queueUrl) : undefined;
       // Trials that run here must fit this machine; queue workers check their own limit (--max-memory).
@@ -103,7 +109,7 @@ export function register(program: Command): void {
       try {
         report = target
           ? await runQueueSweep(sweepSpec, { storePath, queue: target, queueName: opts.queueName ?? DEFAULT_QUEUE_NAME, workers: workers ?? 0, onEvent, signal: abort.signal })
-          : await runLocalSweep(sweepSpec, { storePath, ...(workers !== undefined ? { workers } : {}), onEvent, signal: abort.signal });
+          : await runLocalSweep(sweepSpec, { storePath, ...(workers !== undefined ? { workers } : {}), ...(opts.results ? { resultsFile: opts.results } : {}), onEvent, signal: abort.signal });
       } finally {
         process.off('SIGINT', interrupt);
       }
@@ -133,6 +139,40 @@ export function register(program: Command): void {
         const { sweepId, sweep: fromFile } = resolveSweepArgument(specOrId, store);
         const summary = summarizeSweep(store, sweepId, fromFile);
         process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${printable(summaryTable(summary), true)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+  sweep
+    .command('import <spec>')
+    .description("load a results file's trials of this sweep into the store (no training): for reports and summaries from committed results")
+    .requiredOption('--results <file>', 'the results file (JSON lines)')
+    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
+    .action((specPath: string, opts: { results: string; store?: string }) => {
+      const sweepSpec = loadSweepSpec(specPath);
+      const records = readResultsFile(opts.results);
+      const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH);
+      try {
+        store.saveSweep({ id: sweepSpec.id, name: sweepSpec.spec.name, spec: sweepSpec.spec });
+        const added = importResults(store, sweepSpec, records);
+        process.stdout.write(`${sweepSpec.spec.name}: ${added} of ${sweepSpec.trials.length} trials loaded from ${opts.results}\n`);
+      } finally {
+        store.close();
+      }
+    });
+  sweep
+    .command('export <spec>')
+    .description('append the trials of this sweep that ended in the store (finished or diverged) to a results file, skipping those it holds')
+    .requiredOption('--results <file>', 'the results file (JSON lines; created if missing)')
+    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
+    .action((specPath: string, opts: { results: string; store?: string }) => {
+      const sweepSpec = loadSweepSpec(specPath);
+      const storePath = opts.store ?? DEFAULT_RUN_STORE_PATH;
+      if (!existsSync(storePath)) throw new UsageError(`--store ${storePath}: no such run store`);
+      const store = RunStore.open(storePath);
+      try {
+        const added = exportSweepResults(store, sweepSpec, opts.results);
+        process.stdout.write(`${sweepSpec.spec.name}: ${added} trials appended to ${opts.results}\n`);
       } finally {
         store.close();
       }

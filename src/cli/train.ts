@@ -7,19 +7,24 @@ import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor, missingPaths, remov
 import { resumeTarget } from '../train/resume.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
 import { ProgressLine, duration, num, pct } from './format.ts';
+import { DATASETS } from '../data/index.ts';
+import { MODEL_SYNTAX } from '../nn/index.ts';
+import { UsageError } from './errors.ts';
 
 /** Flags that map one-to-one onto TrainConfig keys (commander camel-cases them). */
 const CONFIG_FLAGS: [flag: string, help: string][] = [
-  ['--data <name>', 'digits | synthetic | fashion-mnist | cifar10 (default digits, embedded)'],
-  ['--data-dir <dir>', 'directory with the Fashion-MNIST or CIFAR-10 files'],
+  ['--data <name>', `${Object.entries(DATASETS).map(([name, d]) => `${name}: ${d.summary}`).join('; ')} (default digits)`],
+  ['--data-dir <dir>', 'directory with the Fashion-MNIST or CIFAR-10 files (default: $SGDLAB_DATA/<name>, ./data/<name>, then /usr/share/datasets/fashion-mnist)'],
   ['--preprocess <mode>', 'standardize (per image, default) | scale (to [0,1]) | none (raw pixel values)'],
   ['--augment <bool>', 'pad-4 random crop + flip (default: true for cifar10)'],
-  ['--model <spec>', 'mlp:WIDTHxDEPTH (e.g. mlp:4096x3) | wrn:DEPTH-K (e.g. wrn:16-4); default mlp:256x2'],
+  ['--model <spec>', `${MODEL_SYNTAX}; default mlp:256x2`],
   ['--batch <B>', 'batch size (default 16)'],
   ['--lr <eps>', 'learning rate ε, e.g. 0.03 or 2^-5; with --n-step, the bare rate α'],
-  ['--lambda <λ>', 'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0)'],
+  ['--lambda <λ>', 'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0); "implicit": the λ matching the run\'s own implicit regularizer, ε(1+β)/(1−β)² with --momentum β (docs/theory.md)'],
   ['--reg-grad <how>', 'exact (double backprop, default) | fd (finite-difference Hessian-vector product)'],
   ['--n-step <n>', 'n updates per batch (n-step SGD, ε = nα; default 1)'],
+  ['--momentum <β>', 'momentum β in [0, 1), torch.optim.SGD\'s rule v ← βv + g, w ← w − εv (default 0: plain SGD)'],
+  ['--nesterov', 'Nesterov momentum (update g + βv; needs --momentum > 0)'],
   ['--sampler <kind>', 'reshuffle (default) | fixed | reversed-pairs | with-replacement | full'],
   ['--drop-last', 'allow N % B != 0 by dropping the last partial batch'],
   ['--epochs <E>', 'epochs to train (default 10)'],
@@ -33,12 +38,12 @@ const CONFIG_FLAGS: [flag: string, help: string][] = [
   ['--eval-every <E>', 'evaluate every E epochs (default 1; always at the end)'],
   ['--steps-per-call <K>', 'updates per ONNX Runtime call (default: automatic)'],
   ['--exact-gamma', 'also measure Γ exactly from per-example gradients (small models)'],
-  ['--train-size <n>', 'training examples (digits split or synthetic set)'],
+  ['--train-size <n>', 'training examples: the digits split, the synthetic set, or a seeded class-balanced subset of fashion-mnist/cifar10 (the test set stays whole)'],
   ['--test-size <n>', 'synthetic test examples'],
   ['--label-noise <f>', 'synthetic: fraction of training labels replaced at random'],
   ['--dimension <d>', 'synthetic: input dimension (default 32; 784 for Fashion-MNIST-shaped data)'],
   ['--classes <k>', 'synthetic: number of classes (default 10)'],
-  ['--data-seed <n>', 'seed of the data set itself (synthetic data, digits split; default 0, fixed across run seeds)'],
+  ['--data-seed <n>', 'seed of the data set itself (synthetic data, digits split, --train-size subset; default 0, fixed across run seeds)'],
   ['--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)'],
 ];
 
@@ -83,7 +88,7 @@ function explicitKeys(opts: Record<string, unknown>): string[] {
 export function summaryLines(r: TrainResult, config: TrainConfig): string {
   return [
     `run ${r.runId ?? '—'}: ${r.status}${r.divergedAtStep !== undefined ? ` at step ${r.divergedAtStep}` : ''} after ${r.steps} steps (${num(r.epochs, 3)} epochs), ${num(r.stepsPerSec, 3)} steps/s`,
-    `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}`,
+    `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}${config.momentum ? `, momentum ${num(config.momentum)}${config.nesterov ? ' (Nesterov)' : ''}` : ''}`,
     `  train loss ${num(r.final.train_loss)}  train acc ${pct(r.final.train_acc)}  test acc ${pct(r.final.test_acc)}  best test acc ${pct(r.final.best_test_acc)}`,
     `  C_reg ${num(r.final.c_reg)}  ||∇C||² ${num(r.final.grad_norm_sq)}  Γ ${num(r.final.gamma)}${r.final.gamma_exact !== undefined ? ` (exact ${num(r.final.gamma_exact)})` : ''}  ||w|| ${num(r.final.weight_norm)}`,
   ].join('\n');

@@ -48,7 +48,7 @@ export async function verifyCommand(checkArgs: readonly string[], options: Verif
 export function register(program: Command): void {
   program
     .command('verify')
-    .description('check the backward error analysis numerically in float64: modified flows of GD and SGD, reversal, n-step SGD, Appendix A, and where it breaks')
+    .description('check the backward error analysis numerically in float64: modified flows of GD and SGD, reversal, n-step SGD, Appendix A, where it breaks, and heavy-ball and Nesterov momentum (docs/theory.md)')
     .argument('[checks...]', `checks to run (default all): ${CHECK_NAMES.join(' | ')}`)
     .option('--model <name>', `${MODEL_NAMES.join(' | ')} (default: all three)`)
     .option('--seed <n>', 'seed of the synthetic data and starting point (default 0)')
@@ -59,7 +59,7 @@ export function register(program: Command): void {
       const failed = results.filter((r) => !r.pass);
       // A failed check is reported like a user-facing error: one line, non-zero exit status.
       if (failed.length > 0) {
-        throw new UsageError(`verify: ${failed.length} of ${results.length} checks failed: ${failed.map((r) => `${r.name}${r.n !== undefined ? `(n=${r.n})` : ''}/${r.model}`).join(', ')}`);
+        throw new UsageError(`verify: ${failed.length} of ${results.length} checks failed: ${failed.map((r) => `${r.name}${r.n !== undefined ? `(n=${r.n})` : ''}${r.beta !== undefined ? `(β=${r.beta})` : ''}/${r.model}`).join(', ')}`);
       }
     });
 }

@@ -1,8 +1,9 @@
 // `sgdlab worker --queue redis://HOST:PORT`: take sweep trials from a BullMQ queue, train them
 // and hand the results back to the coordinator. Thin over src/sweep/queue.ts.
 
+import { accessSync, constants, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { runQueueWorker, parseRedisUrl, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS } from '../sweep/index.ts';
+import { runQueueWorker, parseRedisUrl, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS, REDIS_CHECKPOINT_LIMIT } from '../sweep/index.ts';
 import { UsageError } from './errors.ts';
 import { printable } from '../util/printable.ts';
 import { parseByteSize } from '../train/preflight.ts';
@@ -16,6 +17,19 @@ function positiveInteger(value: string | undefined, flag: string, max: number): 
   const n = /^\s*\d{1,16}\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} ${value.slice(0, 40)}: must be an integer from 1 to ${max}`);
   return n;
+}
+
+/** The shared checkpoint directory must exist and be writable before any trial counts on it. */
+function sharedDirectory(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--checkpoint-dir ${dir}: not a directory`);
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--checkpoint-dir ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : 'not writable'}`);
+  }
+  return dir;
 }
 
 export function register(program: Command): void {
@@ -32,6 +46,8 @@ export function register(program: Command): void {
     .option('--max-stalled <n>', `times a job may lose its worker before it fails (default ${DEFAULT_STALL_SETTINGS.maxStalledCount})`)
     .option('--max-jobs <n>', 'exit after this many trials')
     .option('--max-memory <size>', 'refuse jobs whose model, batch and data need more memory than this, e.g. 8G (default: $SGDLAB_MAX_MEMORY, else 80% of RAM)')
+    .option('--checkpoint-dir <dir>', 'a directory all workers share (NFS, …) for trial checkpoints too big for Redis')
+    .option('--checkpoint-redis-limit <MB>', `largest trial checkpoint kept in Redis, 0 to 512 (default ${REDIS_CHECKPOINT_LIMIT / 2 ** 20}; Redis values stop at 512)`)
     .action(async (opts: Record<string, string | undefined>) => {
       const url = opts.queue ?? process.env.SGDLAB_QUEUE;
       if (!url) throw new UsageError('worker: give --queue redis://HOST:PORT or set SGDLAB_QUEUE');
@@ -46,6 +62,11 @@ export function register(program: Command): void {
       const concurrency = positiveInteger(opts.concurrency, '--concurrency', MAX_PROCESSES);
       const threads = positiveInteger(opts.threads, '--threads', 1024);
       const maxJobs = positiveInteger(opts.maxJobs, '--max-jobs', Number.MAX_SAFE_INTEGER);
+      const checkpointDir = sharedDirectory(opts.checkpointDir);
+      const redisLimitMb = opts.checkpointRedisLimit === undefined ? undefined : Number(opts.checkpointRedisLimit);
+      if (redisLimitMb !== undefined && !(Number.isInteger(redisLimitMb) && redisLimitMb >= 0 && redisLimitMb <= 512)) {
+        throw new UsageError(`--checkpoint-redis-limit ${opts.checkpointRedisLimit}: must be a whole number of MB from 0 to 512`);
+      }
       const abort = new AbortController();
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
@@ -57,6 +78,8 @@ export function register(program: Command): void {
         ...(threads !== undefined ? { threads } : {}),
         ...(maxJobs !== undefined ? { maxJobs } : {}),
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        ...(checkpointDir !== undefined ? { checkpointDir } : {}),
+        ...(redisLimitMb !== undefined ? { redisCheckpointLimitBytes: redisLimitMb * 2 ** 20 } : {}),
         stall: { ...(lockDurationMs !== undefined ? { lockDurationMs } : {}), ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}), ...(maxStalledCount !== undefined ? { maxStalledCount } : {}) },
         signal: abort.signal,
         onLog: (line) => process.stderr.write(`${printable(line)}\n`),

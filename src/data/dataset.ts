@@ -2,6 +2,7 @@
 // Examples are rows of a dense Float32Array; shapes are per example, channels first.
 
 import { DataError } from './errors.ts';
+import type { Rng } from '../util/random.ts';
 
 export interface Dataset {
   name: string;
@@ -62,4 +63,26 @@ export function classCounts(ds: Dataset): number[] {
   const counts = new Array<number>(ds.numClasses).fill(0);
   for (let i = 0; i < ds.n; i++) counts[ds.y[i]!]!++;
   return counts;
+}
+
+/**
+ * A seeded, class-balanced subset of n examples: n/C of each of the C classes (the first n mod C
+ * classes take one more), drawn by a permutation per class, then interleaved in a seeded order.
+ * The same (data set, n, seed) always gives the same rows.
+ */
+export function balancedSubset(ds: Dataset, n: number, rng: Rng, name = ds.name): Dataset {
+  if (!Number.isSafeInteger(n) || n < 1 || n > ds.n) throw new DataError(`${ds.name}: train size ${n} must be an integer in 1..${ds.n}`);
+  if (n === ds.n) return ds;
+  const byClass: number[][] = Array.from({ length: ds.numClasses }, () => []);
+  for (let i = 0; i < ds.n; i++) byClass[ds.y[i]!]!.push(i);
+  const chosen: number[] = [];
+  for (let c = 0; c < ds.numClasses; c++) {
+    const want = Math.floor(n / ds.numClasses) + (c < n % ds.numClasses ? 1 : 0);
+    const pool = byClass[c]!;
+    if (want > pool.length) throw new DataError(`${ds.name}: train size ${n} needs ${want} examples of class ${c}, which has ${pool.length}`);
+    const order = rng.fork(`class-${c}`).permutation(pool.length);
+    for (let k = 0; k < want; k++) chosen.push(pool[order[k]!]!);
+  }
+  const interleave = rng.fork('order').permutation(chosen.length);
+  return subset(ds, Array.from(interleave, (k) => chosen[k]!), name);
 }

@@ -74,7 +74,14 @@ export function loadDigits(options: DigitsOptions = {}): DataSplit {
     throw new DataError(`digits: train size ${trainSize} must be an integer in 1..${DIGITS_ROWS}`);
   }
   if (!Number.isSafeInteger(seed)) throw new DataError(`digits: split seed ${seed} must be an integer`);
-  const all = loadAllDigits();
+  return splitDigits(loadAllDigits(), trainSize, seed);
+}
+
+/**
+ * The seeded train/test split of already parsed digits (the browser playground parses its own copy
+ * of the embedded file and must split it exactly as `sgdlab train` does).
+ */
+export function splitDigits(all: Dataset, trainSize: number, seed: number): DataSplit {
   const order = new Rng(seed).fork('digits-split').permutation(all.n);
   const train = subset(all, order.subarray(0, trainSize), 'digits/train');
   if (trainSize === all.n) return { train };

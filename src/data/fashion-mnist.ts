@@ -4,6 +4,7 @@
 import { basename } from 'node:path';
 import { DataError } from './errors.ts';
 import { findMaybeGzipped, readMaybeGzipped, requireDirectory } from './files.ts';
+import { verifyOfficialFile } from './integrity.ts';
 import type { Dataset, DataSplit } from './dataset.ts';
 
 export const IDX_IMAGES_MAGIC = 2051; // 0x00000803: unsigned bytes, 3 dimensions
@@ -59,15 +60,25 @@ export function parseIdxLabels(buf: Uint8Array, name: string, numClasses = NUM_C
   return labels;
 }
 
-/** Load one images/labels pair into a Dataset; both paths must exist. */
-export function loadIdxPair(imagesPath: string, labelsPath: string, name: string): Dataset {
+/** Read a file (gunzipping .gz), checked against its published SHA-256 when `verify` is set. */
+function readChecked(path: string, verify: boolean): Uint8Array {
+  const data = readMaybeGzipped(path);
+  if (verify) verifyOfficialFile(path, () => data);
+  return data;
+}
+
+/**
+ * Load one images/labels pair into a Dataset; both paths must exist. With `verify`, files with the
+ * official names must have the official contents (src/data/integrity.ts).
+ */
+export function loadIdxPair(imagesPath: string, labelsPath: string, name: string, verify = false): Dataset {
   const imagesName = basename(imagesPath);
   const labelsName = basename(labelsPath);
-  const images = parseIdxImages(readMaybeGzipped(imagesPath), imagesName);
+  const images = parseIdxImages(readChecked(imagesPath, verify), imagesName);
   if (images.rows !== IMAGE_SIDE || images.cols !== IMAGE_SIDE) {
     throw new DataError(`${imagesName}: images are ${images.rows}x${images.cols} (expected ${IMAGE_SIDE}x${IMAGE_SIDE})`);
   }
-  const labels = parseIdxLabels(readMaybeGzipped(labelsPath), labelsName);
+  const labels = parseIdxLabels(readChecked(labelsPath, verify), labelsName);
   if (labels.length !== images.count) {
     throw new DataError(`${labelsName}: ${labels.length} labels but ${imagesName} has ${images.count} images`);
   }
@@ -84,16 +95,19 @@ export function loadIdxPair(imagesPath: string, labelsPath: string, name: string
 
 /**
  * Fashion-MNIST from dir: the train pair is required, the t10k pair optional (test undefined when
- * both are absent; one without the other is an error).
+ * both are absent; one without the other is an error). `verify: false` skips the SHA-256 check of
+ * the official files (for small test fixtures written under the official names).
  */
-export function loadFashionMnist(dir: string, datasetName = 'fashion-mnist'): DataSplit {
+export function loadFashionMnist(dir: string, options: { verify?: boolean; datasetName?: string } = {}): DataSplit {
+  const datasetName = options.datasetName ?? 'fashion-mnist';
+  const verify = options.verify ?? true;
   requireDirectory(dir, datasetName);
   const locate = (base: string) => findMaybeGzipped(dir, base);
   const need = (base: string) => locate(base) ?? (() => { throw new DataError(`${datasetName}: no ${base}[.gz] in ${dir}`); })();
-  const train = loadIdxPair(need(FASHION_MNIST_FILES.trainImages), need(FASHION_MNIST_FILES.trainLabels), `${datasetName}/train`);
+  const train = loadIdxPair(need(FASHION_MNIST_FILES.trainImages), need(FASHION_MNIST_FILES.trainLabels), `${datasetName}/train`, verify);
   const testImages = locate(FASHION_MNIST_FILES.testImages);
   const testLabels = locate(FASHION_MNIST_FILES.testLabels);
   if (!testImages && !testLabels) return { train };
-  const test = loadIdxPair(testImages ?? need(FASHION_MNIST_FILES.testImages), testLabels ?? need(FASHION_MNIST_FILES.testLabels), `${datasetName}/test`);
+  const test = loadIdxPair(testImages ?? need(FASHION_MNIST_FILES.testImages), testLabels ?? need(FASHION_MNIST_FILES.testLabels), `${datasetName}/test`, verify);
   return { train, test };
 }

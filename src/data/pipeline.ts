@@ -63,7 +63,3 @@ export function preprocessSplit(split: DataSplit, mode: Preprocess): DataSplit {
 export function flatten(ds: Dataset): Dataset {
   return { ...ds, shape: [exampleSize(ds.shape)] };
 }
-
-export function flattenSplit(split: DataSplit): DataSplit {
-  return split.test ? { train: flatten(split.train), test: flatten(split.test) } : { train: flatten(split.train) };
-}

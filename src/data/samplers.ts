@@ -186,9 +186,3 @@ export function makeSampler(kind: SamplerKind, options: SamplerOptions): BatchSa
   if (!factory) throw new DataError(`unknown sampler '${String(kind)}' (expected ${SAMPLER_KINDS.join(', ')})`);
   return factory(options);
 }
-
-export const reshuffleSampler = (o: SamplerOptions): BatchSampler => makeSampler('reshuffle', o);
-export const fixedSampler = (o: SamplerOptions): BatchSampler => makeSampler('fixed', o);
-export const reversedPairsSampler = (o: SamplerOptions): BatchSampler => makeSampler('reversed-pairs', o);
-export const withReplacementSampler = (o: SamplerOptions): BatchSampler => makeSampler('with-replacement', o);
-export const fullBatchSampler = (o: SamplerOptions): BatchSampler => makeSampler('full', o);

@@ -5,32 +5,7 @@ import { rules } from './registry.ts';
 import { bind, constant, onesLike, zerosLike, type Tensor } from './tensor.ts';
 import { flatten, type Tree } from './pytree.ts';
 import { GraphError, fmtShape, isFloat } from './types.ts';
-
-/** Every tensor that `outputs` depend on, inputs before the tensors computed from them. */
-export function topologicalOrder(outputs: readonly Tensor[]): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<number>();
-  const stack: [Tensor, number][] = outputs.map((t) => [t, 0]);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const [t, i] = top;
-    if (i === 0 && seen.has(t.id)) {
-      stack.pop();
-      continue;
-    }
-    seen.add(t.id);
-    const inputs = t.origin.kind === 'op' ? t.origin.inputs : [];
-    if (i < inputs.length) {
-      top[1] = i + 1;
-      const child = inputs[i]!;
-      if (!seen.has(child.id)) stack.push([child, 0]);
-    } else {
-      stack.pop();
-      order.push(t);
-    }
-  }
-  return order;
-}
+import { topologicalOrder } from './graph-order.ts';
 
 /**
  * Cotangents of `wrt` for Σ_i <outputs_i, cotangents_i>. Propagation stops at the `wrt` tensors,

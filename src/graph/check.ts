@@ -3,9 +3,11 @@
 // <t, Jᵀc> = <J·t, c>. Order 2 applies the same checks to x ↦ Jᵀ(x)·c.
 
 import { jvp, vjp } from './autodiff.ts';
-import { compile, HostTensor, spec } from './compile.ts';
+import { HostTensor } from './host.ts';
+import { compile } from './session.ts';
+import { spec } from './trace.ts';
 import { flatten, type Tree } from './pytree.ts';
-import type { Tensor } from './tensor.ts';
+import { placeholder, type Tensor } from './tensor.ts';
 import type { Shape } from './types.ts';
 
 export interface GradCheckResult {
@@ -56,7 +58,7 @@ export async function checkGrads(fn: (...xs: Tensor[]) => Tensor | Tensor[], sha
     return pullback(c1);
   };
   // Trace once to learn the output shapes of F (order 1) and of F's pullback (order 2).
-  const outShapes1 = await outputShapes(fn, shapes);
+  const outShapes1 = outputShapes(fn, shapes);
   const argSpecs = shapes.map((s) => spec(s, 'float64'));
   const c1Specs = outShapes1.map((s) => spec(s, 'float64'));
   const outShapes = options.order === 1 ? outShapes1 : shapes;
@@ -96,8 +98,7 @@ export async function checkGrads(fn: (...xs: Tensor[]) => Tensor | Tensor[], sha
   };
 }
 
-async function outputShapes(fn: (...xs: Tensor[]) => Tensor | Tensor[], shapes: Shape[]): Promise<Shape[]> {
-  const { placeholder } = await import('./tensor.ts');
+function outputShapes(fn: (...xs: Tensor[]) => Tensor | Tensor[], shapes: Shape[]): Shape[] {
   const out = fn(...shapes.map((s, i) => placeholder(`probe${i}`, s, 'float64')));
   return flatten<Tensor>((Array.isArray(out) ? out : [out]) as Tree<Tensor>).leaves.map((t) => t.shape);
 }

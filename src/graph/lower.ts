@@ -1,11 +1,12 @@
-// Lowering of traced programs to ONNX (opset 17, IR 8): one GraphProto per program, constants as
-// initializers of the outermost graph (Loop bodies read them from the outer scope).
+// The reference lowering driver: traced programs to ONNX (opset 17, IR 8), one GraphProto per
+// program, constants as initializers of the outermost graph (Loop bodies read them from the outer
+// scope). A target (targets/) may override primitives' lowerings, fuse nodes and rewrite the nodes
+// after lowering, through a LoweringPlan; this module knows no backend.
 
 import onnxProto from 'onnx-proto';
 import { rules } from './registry.ts';
-import { topologicalOrder } from './autodiff.ts';
-import { fusionInputs, planFusions, type Fusion, type GemmUpdate } from './fusion.ts';
-import { fuseNchwcChains } from './prims/nchwc.ts';
+import { topologicalOrder } from './graph-order.ts';
+import type { AttrValue, LowerCtx, PrimitiveName, PrimitiveParams } from './primitives.ts';
 import type { HostArray, Tensor } from './tensor.ts';
 import { GraphError, type DType, type Shape } from './types.ts';
 
@@ -16,21 +17,6 @@ export const OPSET = 17;
 const IR_VERSION = 8;
 
 const ONNX_TYPE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, bool: 9 };
-
-export type AttrValue = number | number[] | string | { float: number } | { graph: GraphProto };
-
-/** What a primitive's lowering may do: add nodes and small constants to the graph being built. */
-export interface LowerCtx {
-  /** `domain`: an operator set other than ONNX's own (it is declared in the model's imports). */
-  node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, domain?: string): string;
-  int64s(values: readonly number[]): string;
-  scalar(value: number, dtype: DType): string;
-  /** A constant tensor of the model (an initializer); `key` names its content, for sharing. */
-  constant(dtype: DType, shape: Shape, data: HostArray, key?: string): string;
-  onnxType(dtype: DType): number;
-  /** ONNX Runtime's NCHWc channel block on this machine (src/graph/prims/nchwc.ts), or null: don't use it. */
-  readonly nchwcBlock: number | null;
-}
 
 function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
@@ -57,6 +43,34 @@ export function valueInfo(name: string, dtype: DType, shape: Shape): onnxProto.o
   };
 }
 
+/** A primitive's lowering that a target puts before the reference one; `undefined`: it does not apply here. */
+export type LoweringOverride<P extends PrimitiveName> = (
+  ctx: LowerCtx, inputs: string[], params: PrimitiveParams[P], node: { inputs: readonly Tensor[]; out: Tensor },
+) => string | undefined;
+export type LoweringOverrides = { [P in PrimitiveName]?: LoweringOverride<P> };
+
+/** A node of the program lowered together with part of its sub-expression (a target's fusion). */
+export interface FusedNode {
+  /** The tensors it reads in place of its traced sub-expression. */
+  inputs: readonly Tensor[];
+  lower(ctx: LowerCtx, name: (t: Tensor) => string): string;
+}
+
+/** A rewrite of one graph's nodes once lowered (in place); returns how output names changed. */
+export type NodePass = (nodes: NodeProto[], outputs: readonly string[], model: ModelBuilder) => Map<string, string>;
+
+/** What a target adds to the reference lowering. */
+export interface LoweringPlan {
+  overrides: LoweringOverrides;
+  /** Which nodes lower fused, planned on the whole traced program. */
+  fusions?: (order: readonly Tensor[], outputs: readonly Tensor[]) => Map<number, FusedNode>;
+  /** Run in order over each graph's nodes after lowering. */
+  nodePasses: readonly NodePass[];
+}
+
+/** Every primitive by its own rule, nothing fused or rewritten: plain ONNX for any runtime. */
+export const REFERENCE_LOWERING: LoweringPlan = { overrides: {}, nodePasses: [] };
+
 /** Shared by a model's main graph and its subgraphs: unique names and the constant table. */
 export class ModelBuilder {
   private counter = 0;
@@ -64,8 +78,6 @@ export class ModelBuilder {
   private readonly constantNames = new Map<string, string>();
   /** Operator sets other than ONNX's that some node uses (all at version 1: ONNX Runtime's contrib sets). */
   readonly domains = new Set<string>();
-
-  constructor(readonly nchwcBlock: number | null = null) {}
 
   fresh(prefix: string): string {
     return `${prefix}${this.counter++}`;
@@ -107,8 +119,7 @@ export class ModelBuilder {
 /** Builds the nodes of one graph (the main graph or a Loop body). */
 export class GraphLowering implements LowerCtx {
   readonly nodes: NodeProto[] = [];
-  /** `fuse: false` lowers every node as traced (for measuring what the fusions buy). */
-  constructor(readonly model: ModelBuilder, private readonly fuse = true) {}
+  constructor(readonly model: ModelBuilder, private readonly plan: LoweringPlan = REFERENCE_LOWERING) {}
 
   node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, domain?: string): string {
     const out = this.model.fresh(`${op.toLowerCase()}_`);
@@ -122,10 +133,6 @@ export class GraphLowering implements LowerCtx {
     });
     if (domain) this.model.domains.add(domain);
     return out;
-  }
-
-  get nchwcBlock(): number | null {
-    return this.model.nchwcBlock;
   }
 
   int64s(values: readonly number[]): string {
@@ -157,7 +164,7 @@ export class GraphLowering implements LowerCtx {
   lower(outputs: readonly Tensor[], bound: Map<number, string>): string[] {
     const names = new Map(bound);
     const order = topologicalOrder(outputs);
-    const fusions = this.fuse ? planFusions(order, outputs) : new Map<number, Fusion>();
+    const fusions = this.plan.fusions?.(order, outputs) ?? new Map<number, FusedNode>();
     // Only what the outputs need, reading fused nodes through their own inputs.
     const needed = new Set<number>();
     const stack = [...outputs];
@@ -166,7 +173,7 @@ export class GraphLowering implements LowerCtx {
       if (needed.has(t.id) || names.has(t.id)) continue;
       needed.add(t.id);
       const fusion = fusions.get(t.id);
-      if (fusion) stack.push(...fusionInputs(fusion));
+      if (fusion) stack.push(...fusion.inputs);
       else if (t.origin.kind === 'op') stack.push(...t.origin.inputs);
     }
     for (const t of order) {
@@ -179,36 +186,20 @@ export class GraphLowering implements LowerCtx {
       }
       const fusion = fusions.get(t.id);
       if (fusion) {
-        names.set(t.id, this.fused(fusion, names));
+        names.set(t.id, fusion.lower(this, (x) => names.get(x.id)!));
         continue;
       }
       const ins = o.inputs.map((x) => names.get(x.id)!);
+      const node = { inputs: o.inputs, out: t };
+      const override = this.plan.overrides[o.prim] as LoweringOverride<PrimitiveName> | undefined;
       const lowerRule = rules[o.prim].lower as (c: LowerCtx, i: string[], p: unknown, n: { inputs: readonly Tensor[]; out: Tensor }) => string;
-      names.set(t.id, lowerRule(this, ins, o.params, { inputs: o.inputs, out: t }));
+      names.set(t.id, override?.(this, ins, o.params as never, node) ?? lowerRule(this, ins, o.params, node));
     }
-    const results = outputs.map((t) => names.get(t.id)!);
-    if (!this.fuse || this.model.nchwcBlock === null) return results;
-    const renamed = fuseNchwcChains(this.nodes, results, this.model.nchwcBlock, (name) => this.model.isZeroScalar(name));
-    return results.map((n) => renamed.get(n) ?? n);
-  }
-
-  private fused(f: Fusion, names: Map<number, string>): string {
-    if (f.kind === 'gemmUpdate') return this.gemmUpdate(f.update, names);
-    // Opset 17's ReduceSumSquare takes its axes as an attribute.
-    const { x, axes, keepdims } = f.square;
-    return this.node('ReduceSumSquare', [names.get(x.id)!], { axes, keepdims: keepdims ? 1 : 0 });
-  }
-
-  /** base − s·Σ A_k·B_k as chained Gemm(A, s·B, C, alpha = −1, beta = 1), scaling the smaller operand. */
-  private gemmUpdate(u: GemmUpdate, names: Map<number, string>): string {
-    const s = names.get(u.scale.id)!;
-    let acc = names.get(u.base.id)!;
-    for (const k of u.terms) {
-      let [a, b] = [names.get(k.a.id)!, names.get(k.b.id)!];
-      if (k.a.size <= k.b.size) a = this.node('Mul', [a, s]);
-      else b = this.node('Mul', [b, s]);
-      acc = this.node('Gemm', [a, b, acc], { alpha: { float: -1 }, beta: { float: 1 }, transA: k.transA ? 1 : 0, transB: k.transB ? 1 : 0 });
+    let results = outputs.map((t) => names.get(t.id)!);
+    for (const pass of this.plan.nodePasses) {
+      const renamed = pass(this.nodes, results, this.model);
+      results = results.map((n) => renamed.get(n) ?? n);
     }
-    return acc;
+    return results;
   }
 }

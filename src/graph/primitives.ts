@@ -1,9 +1,9 @@
 // The primitive vocabulary: every name and its static parameters. Each family module under
 // prims/ gives, per primitive, a shape rule, a derivative rule (in traced ops) and an ONNX lowering.
 
-import type { DType, Aval } from './types.ts';
-import type { Tensor } from './tensor.ts';
-import type { LowerCtx } from './lower.ts';
+import type onnxProto from 'onnx-proto';
+import type { DType, Aval, Shape } from './types.ts';
+import type { HostArray, Tensor } from './tensor.ts';
 
 type NoParams = Record<string, never>;
 export interface ReduceParams { axes: number[]; keepdims: boolean }
@@ -44,3 +44,16 @@ export interface Rule<P extends PrimitiveName> {
 }
 
 export type RuleTable<P extends PrimitiveName> = { [K in P]: Rule<K> };
+
+export type AttrValue = number | number[] | string | { float: number } | { graph: onnxProto.onnx.IGraphProto };
+
+/** What a primitive's lowering may do: add nodes and small constants to the graph being built. */
+export interface LowerCtx {
+  /** `domain`: an operator set other than ONNX's own (it is declared in the model's imports). */
+  node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, domain?: string): string;
+  int64s(values: readonly number[]): string;
+  scalar(value: number, dtype: DType): string;
+  /** A constant tensor of the model (an initializer); `key` names its content, for sharing. */
+  constant(dtype: DType, shape: Shape, data: HostArray, key?: string): string;
+  onnxType(dtype: DType): number;
+}

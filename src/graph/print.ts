@@ -1,7 +1,7 @@
 // Pretty-printing of traced programs, one line per node, for debugging and for tests that pin
 // down what a transformation produces (e.g. "the gradient of a matmul is made of matmuls").
 
-import { topologicalOrder } from './autodiff.ts';
+import { topologicalOrder } from './graph-order.ts';
 import type { Tensor } from './tensor.ts';
 import { fmtShape } from './types.ts';
 

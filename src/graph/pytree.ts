@@ -50,9 +50,3 @@ export function flatten<L>(tree: Tree<L>): Flat<L> {
     },
   };
 }
-
-/** Map a function over the leaves of one or more trees of the same structure. */
-export function mapTree<L, M>(tree: Tree<L>, fn: (leaf: L, path: string) => M): Tree<M> {
-  const flat = flatten(tree);
-  return flat.unflatten(flat.leaves.map((l, i) => fn(l, flat.paths[i]!)));
-}

@@ -1,5 +1,6 @@
 // The rule table: one entry per primitive, gathered from the family modules. Its type is a
-// mapped type over every primitive name, so `tsc` rejects a primitive that has no rule.
+// mapped type over every primitive name, so `tsc` rejects a primitive that has no rule. Loading
+// this module installs the table into tensor.ts, whose `bind` checks every node with it.
 
 import type { RuleTable, PrimitiveName } from './primitives.ts';
 import { elementwiseRules } from './prims/elementwise.ts';
@@ -8,6 +9,7 @@ import { shapeRules } from './prims/shape.ts';
 import { linalgRules } from './prims/linalg.ts';
 import { convRules } from './prims/conv.ts';
 import { softmaxRules } from './prims/softmax.ts';
+import { installRules } from './tensor.ts';
 
 export const rules: RuleTable<PrimitiveName> = {
   ...elementwiseRules,
@@ -17,3 +19,4 @@ export const rules: RuleTable<PrimitiveName> = {
   ...convRules,
   ...softmaxRules,
 };
+installRules(rules);

@@ -1,8 +1,7 @@
 // The symbolic Tensor: a node of a traced program. Every operation on tensors appends a node,
 // checked by its primitive's shape rule; nothing is computed until the program is compiled.
 
-import type { PrimitiveName, PrimitiveParams } from './primitives.ts';
-import { rules } from './registry.ts';
+import type { PrimitiveName, PrimitiveParams, RuleTable } from './primitives.ts';
 import { GraphError, fmtShape, type Aval, type DType, type Shape } from './types.ts';
 
 export type HostArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -115,8 +114,18 @@ export class Tensor implements Aval {
 
 export type TensorLike = Tensor | number;
 
+// The rule table reaches `bind` through registry.ts, which installs it when it loads: the family
+// modules under prims/ build tensors, so this module cannot import them (an import cycle).
+let rules: RuleTable<PrimitiveName> | undefined;
+
+/** Called once by registry.ts with the complete rule table. */
+export function installRules(table: RuleTable<PrimitiveName>): void {
+  rules = table;
+}
+
 /** Append a node for primitive `prim`; its shape rule checks the inputs and names the output. */
 export function bind<P extends PrimitiveName>(prim: P, inputs: Tensor[], params: PrimitiveParams[P]): Tensor {
+  if (!rules) throw new GraphError(`${prim}: the primitive rules are not loaded (import sgdlab's graph/index.ts, not tensor.ts alone)`);
   const aval = rules[prim].abstractEval(inputs, params);
   return new Tensor(aval.shape, aval.dtype, { kind: 'op', prim, inputs, params });
 }

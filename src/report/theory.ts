@@ -9,6 +9,8 @@ export interface TheoryCheckJson {
   name: string;
   model: string;
   n?: number;
+  /** β of the heavy-ball momentum checks. */
+  beta?: number;
   pass?: boolean;
   verdict?: string;
   slopes?: Record<string, number | null>;
@@ -20,7 +22,16 @@ export interface TheoryJson {
 }
 
 /** The exponent the analysis predicts for each compared quantity (src/theory/checks.ts verdicts). */
-const THEORY_SLOPES: Record<string, number> = { plain: 2, modified: 3, singleOrder: 2, plainSgdModified: 2 };
+const THEORY_SLOPES: Record<string, number> = {
+  plain: 2,
+  modified: 3,
+  singleOrder: 2,
+  plainSgdModified: 2,
+  unamplified: 2,
+  scaledSgd: 2,
+  fromRest: 2,
+  fromRestCorrected: 3,
+};
 
 /** What each column measures, for the legend. */
 const COMPARISON_NAMES: Record<string, string> = {
@@ -28,9 +39,13 @@ const COMPARISON_NAMES: Record<string, string> = {
   modified: 'vs modified flow',
   singleOrder: 'one batch order vs modified flow',
   plainSgdModified: 'vs the plain-SGD modified flow (ε/4m)',
+  unamplified: 'vs C + (η/4)||∇C||² (no momentum factor)',
+  scaledSgd: 'vs (1+β)/(1−β) × C̃_SGD at rate η',
+  fromRest: 'from rest (v₀ = 0) vs modified flow',
+  fromRestCorrected: 'from rest, shifted back by Eq. M11',
 };
 
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd'];
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
 /** The breakdown check fits its slope on its first rows only (its asymptotic range); others mark rows `resolved`. */
 const BREAKDOWN_FIT_ROWS = 4;
@@ -105,22 +120,35 @@ function checkPanel(check: TheoryCheckJson): VegaLiteSpec {
   });
 }
 
-/** One figure per check (and n), one panel per model; checks without slopes (identities) are listed as not drawn. */
+const CAPTION =
+  'Points: measured distance ||w_discrete − w_flow|| between the discrete iterate and the flow after the same time. Dashed: the power law with the fitted slope. Backward error analysis predicts slope 2 against the flow of C and slope 3 against the modified flow.';
+const MOMENTUM_CAPTION =
+  'Points: measured distance between the momentum-free point z = w − ηβv (heavy ball) or w − ηβ²v (Nesterov) of the iterate and the flow after the same time (η = ε/(1−β) per step), started on the slow manifold v₀ = ∇C/(1−β) unless marked "from rest". Dashed: the power law with the fitted slope. docs/theory.md predicts slope 2 against the flow of C and slope 3 against the momentum modified flow.';
+
+/** A check's figure: its name with n (n-step) or β (momentum), and an ASCII id for the file names. */
+function figureKey(check: TheoryCheckJson): { key: string; id: string } {
+  const [key, ascii] =
+    check.n !== undefined ? [`${check.name} (n = ${check.n})`, `${check.name} n ${check.n}`]
+    : check.beta !== undefined ? [`${check.name} (β = ${check.beta})`, `${check.name} beta ${check.beta}`]
+    : [check.name, check.name];
+  return { key, id: `theory-${ascii.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}` };
+}
+
+/** One figure per check (and n or β), one panel per model; checks without slopes (identities) are listed as not drawn. */
 export function buildTheoryFigures(json: TheoryJson): (DrawnFigure | SkippedFigure)[] {
-  const groups = new Map<string, TheoryCheckJson[]>();
+  const groups = new Map<string, { id: string; checks: TheoryCheckJson[] }>();
   for (const check of json.checks) {
-    const key = check.n !== undefined ? `${check.name} (n = ${check.n})` : check.name;
-    groups.set(key, [...(groups.get(key) ?? []), check]);
+    const { key, id } = figureKey(check);
+    groups.set(key, { id, checks: [...(groups.get(key)?.checks ?? []), check] });
   }
-  return [...groups.entries()].map(([key, checks]) => {
-    const id = `theory-${key.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}`;
+  return [...groups.entries()].map(([key, { id, checks }]) => {
     const header = { id, paper: `verify ${key}`, title: `error against ε, log-log, with fitted slopes` };
     const plottable = checks.filter((c) => c.slopes && Object.keys(c.slopes).length > 0 && c.points.some((r) => finitePositive(r.epsilon)));
     if (plottable.length === 0) return { ...header, kind: 'skipped', reason: 'an identity check with no ε axis (see its table in sgdlab verify)' };
     return {
       ...header,
       kind: 'drawn',
-      caption: 'Points: measured distance ||w_discrete − w_flow|| between the discrete iterate and the flow after the same time. Dashed: the power law with the fitted slope. Backward error analysis predicts slope 2 against the flow of C and slope 3 against the modified flow.',
+      caption: key.includes('momentum') ? MOMENTUM_CAPTION : CAPTION,
       notes: plottable.map((c) => `${c.model}: ${c.verdict ?? ''}`.trim()),
       spec: figureSpec(plottable.map(checkPanel)),
     };

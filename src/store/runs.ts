@@ -53,6 +53,8 @@ export interface NewRun {
   /** A sweep's runs carry its id and a key naming the trial, unique within the sweep. */
   sweepId?: string;
   trialKey?: string;
+  /** Where the run came from (sgdlab version, git commit, Node, ONNX Runtime, threads, CPU): a JSON object. */
+  provenance?: Record<string, unknown>;
 }
 
 export interface RunOutcome {
@@ -80,6 +82,11 @@ export interface RunRecord {
   best: MetricValues | null;
   sweepId: string | null;
   trialKey: string | null;
+  /**
+   * The provenance of the process that created the run, with `resumedBy`: those of later processes
+   * that resumed it, where they differ. null for runs recorded before schema version 3.
+   */
+  provenance: Record<string, unknown> | null;
 }
 
 /** A sweep as recorded: its id, name and the normalized spec its trials were expanded from. */
@@ -150,17 +157,22 @@ const SCHEMA_V2 = `
   );
 `;
 
+/** Version 3: each run's provenance (older runs keep NULL: their facts were not recorded). */
+const SCHEMA_V3 = `
+  ALTER TABLE runs ADD COLUMN provenance TEXT CHECK (provenance IS NULL OR json_valid(provenance));
+`;
+
 /**
- * Version 3: a lease on each running run (src/store/lease.ts): who trains it and until when, so two
+ * Version 4: a lease on each running run (src/store/lease.ts): who trains it and until when, so two
  * live processes never train one run and a crashed process's run can be resumed once it expires.
  */
-const SCHEMA_V3 = `
+const SCHEMA_V4 = `
   ALTER TABLE runs ADD COLUMN lease_owner TEXT;
   ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER;
 `;
 
 /** Migration i takes the schema from version i to version i + 1; append, never edit. */
-const MIGRATIONS: readonly ((db: Db) => void)[] = [(db) => db.exec(SCHEMA_V1), (db) => db.exec(SCHEMA_V2), (db) => db.exec(SCHEMA_V3)];
+const MIGRATIONS: readonly ((db: Db) => void)[] = [(db) => db.exec(SCHEMA_V1), (db) => db.exec(SCHEMA_V2), (db) => db.exec(SCHEMA_V3), (db) => db.exec(SCHEMA_V4)];
 
 /** The schema version this code writes and expects. */
 export const RUN_STORE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -208,6 +220,7 @@ interface RunRow {
   best_metrics: string | null;
   sweep_id: string | null;
   trial_key: string | null;
+  provenance: string | null;
   lease_owner: string | null;
   lease_expires_at: number | null;
 }
@@ -288,7 +301,14 @@ function toRunRecord(row: RunRow): RunRecord {
     best: row.best_metrics === null ? null : decodeMetricValues(row.best_metrics),
     sweepId: row.sweep_id,
     trialKey: row.trial_key,
+    provenance: row.provenance === null ? null : (JSON.parse(row.provenance) as Record<string, unknown>),
   };
+}
+
+function encodeProvenance(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new StoreError(`run provenance must be a JSON object, got ${JSON.stringify(value)}`);
+  return encodeConfig(value);
 }
 
 function isInMemory(path: string): boolean {
@@ -362,6 +382,7 @@ export class RunStore {
       const name = checkOptionalText(run.name, 'run name');
       const sweepId = checkOptionalText(run.sweepId, 'sweep id');
       const trialKey = checkOptionalText(run.trialKey, 'trial key');
+      const provenance = encodeProvenance(run.provenance);
       if ((sweepId === null) !== (trialKey === null)) {
         throw new StoreError('a sweep run needs both a sweep id and a trial key');
       }
@@ -376,9 +397,9 @@ export class RunStore {
         }
         const now = new Date().toISOString();
         const result = this.statement(
-          `INSERT INTO runs (created_at, updated_at, name, config, seed, status, sweep_id, trial_key, lease_owner, lease_expires_at)
-           VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
-        ).run(now, now, name, config, run.seed, sweepId, trialKey, this.leaseOwner, Date.now() + this.leaseTtlMs);
+          `INSERT INTO runs (created_at, updated_at, name, config, seed, status, sweep_id, trial_key, provenance, lease_owner, lease_expires_at)
+           VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
+        ).run(now, now, name, config, run.seed, sweepId, trialKey, provenance, this.leaseOwner, Date.now() + this.leaseTtlMs);
         const id = Number(result.lastInsertRowid);
         this.holdLease(id);
         return id;
@@ -478,6 +499,25 @@ export class RunStore {
           `UPDATE runs SET status = 'running', final_metrics = NULL, best_metrics = NULL, error = NULL,
            diverged_at_step = NULL, updated_at = ? WHERE id = ?`,
         ).run(new Date().toISOString(), id);
+      }).immediate();
+    });
+  }
+
+  /**
+   * Record the provenance of a process that resumes the run: appended to the run's `resumedBy`
+   * unless it equals the creating process's or the last resuming one's (a run created before
+   * provenance was recorded has none of its own, only `resumedBy`).
+   */
+  noteResumedBy(id: number, provenance: Record<string, unknown>): void {
+    this.guard(() => {
+      const encoded = encodeProvenance(provenance)!;
+      this.db.transaction(() => {
+        const row = this.requireRun(id);
+        const { resumedBy, ...own } = JSON.parse(row.provenance ?? '{}') as Record<string, unknown> & { resumedBy?: unknown[] };
+        const earlier = [own, ...(Array.isArray(resumedBy) ? resumedBy : [])];
+        if (JSON.stringify(earlier.at(-1)) === encoded || JSON.stringify(own) === encoded) return;
+        const updated = { ...own, resumedBy: [...earlier.slice(1), JSON.parse(encoded) as unknown] };
+        this.statement('UPDATE runs SET provenance = ? WHERE id = ?').run(encodeConfig(updated), id);
       }).immediate();
     });
   }

@@ -13,7 +13,6 @@
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { StoreError, describeError } from './errors.ts';
 
@@ -65,8 +64,9 @@ const MAX_RANK = 64;
 
 // Typed arrays use the host byte order and the format is little-endian; every platform Node
 // supports today is little-endian, so refuse loudly rather than silently swap bytes wrongly.
+// (Probed with a typed array rather than node:os, so that encoding also runs in a browser.)
 function assertLittleEndianHost(): void {
-  if (endianness() !== 'LE') throw new StoreError('safetensors: big-endian hosts are not supported');
+  if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new StoreError('safetensors: big-endian hosts are not supported');
 }
 
 function elementCount(shape: readonly number[]): number {
@@ -151,12 +151,13 @@ export function encodeSafetensors(
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
-  let headerJson = JSON.stringify(header);
-  const unpadded = Buffer.byteLength(headerJson, 'utf8');
-  headerJson += ' '.repeat((HEADER_ALIGNMENT - (unpadded % HEADER_ALIGNMENT)) % HEADER_ALIGNMENT);
-  const headerBytes = Buffer.from(headerJson, 'utf8');
-  const lengthPrefix = Buffer.alloc(8);
-  lengthPrefix.writeBigUInt64LE(BigInt(headerBytes.byteLength));
+  // TextEncoder and DataView rather than Buffer: the browser playground exports with this too.
+  const unpadded = new TextEncoder().encode(JSON.stringify(header));
+  const padding = (HEADER_ALIGNMENT - (unpadded.byteLength % HEADER_ALIGNMENT)) % HEADER_ALIGNMENT;
+  const headerBytes = new Uint8Array(unpadded.byteLength + padding).fill(0x20);
+  headerBytes.set(unpadded);
+  const lengthPrefix = new Uint8Array(8);
+  new DataView(lengthPrefix.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
   return [lengthPrefix, headerBytes, ...chunks];
 }
 

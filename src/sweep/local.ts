@@ -14,6 +14,7 @@ import { SweepLock } from './lock.ts';
 import { Trainer } from './trainer.ts';
 import { scoringValue } from './aggregate.ts';
 import type { SweepEvent } from './progress.ts';
+import { appendResult, exportRun, exportSweepResults, importResults, readResultsFile } from './results-file.ts';
 
 export interface LocalSweepOptions {
   storePath: string;
@@ -26,6 +27,11 @@ export interface LocalSweepOptions {
   signal?: AbortSignal;
   /** Tests: every trial stops after this many epochs of this invocation, as if killed. */
   stopAfterEpochs?: number;
+  /**
+   * A results file (src/sweep/results-file.ts): its trials are loaded into the store first and count
+   * as done; every trial that ends here, and any done in the store but missing from it, is appended.
+   */
+  resultsFile?: string;
 }
 
 export interface SweepRunReport {
@@ -74,6 +80,12 @@ export async function runLocalSweep(sweep: Sweep, options: LocalSweepOptions): P
   const report: SweepRunReport = { sweepId: sweep.id, total: sweep.trials.length, alreadyDone: 0, resumed: 0, ran: 0, finished: 0, diverged: 0, failed: 0, stopped: 0, wallSeconds: 0 };
   try {
     store.saveSweep({ id: sweep.id, name: sweep.spec.name, spec: sweep.spec });
+    const { resultsFile } = options;
+    if (resultsFile !== undefined) {
+      const imported = importResults(store, sweep, readResultsFile(resultsFile));
+      const exported = exportSweepResults(store, sweep, resultsFile);
+      if (imported + exported > 0) emit({ type: 'message', text: `${resultsFile}: ${imported} trials loaded, ${exported} done before added` });
+    }
     const { done, toRun } = planTrials(sweep, store.listRuns({ sweepId: sweep.id }));
     report.alreadyDone = done.length;
     report.resumed = toRun.filter((t) => t.existing).length;
@@ -82,7 +94,10 @@ export async function runLocalSweep(sweep: Sweep, options: LocalSweepOptions): P
     if (toRun.length === 0) return report;
 
     const checkpointDir = options.checkpointDir ?? defaultCheckpointDir(storePath);
-    const queue = [...toRun];
+    // Seed-major order: every grid point's first seed before any point's second, so a sweep stopped
+    // part way (sessions end, machines are lent) already holds whole curves with fewer seeds.
+    const seedRank = new Map(sweep.spec.seeds.map((seed, i) => [seed, i]));
+    const queue = [...toRun].sort((a, b) => seedRank.get(a.trial.seed)! - seedRank.get(b.trial.seed)!);
     const recordChildren = () => lock.setChildren(trainers.map((t) => t.pid).filter((p): p is number => p !== undefined));
     const lane = async (slot: number): Promise<void> => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
@@ -114,6 +129,9 @@ export async function runLocalSweep(sweep: Sweep, options: LocalSweepOptions): P
         report[outcome.status]++;
         const runId = outcome.runId ?? existing?.id;
         const value = runId !== undefined && outcome.status !== 'failed' ? scoringValue(store.getRun(runId), sweep.spec.scoring.metric) : undefined;
+        if (resultsFile !== undefined && runId !== undefined && outcome.status !== 'failed' && outcome.status !== 'stopped') {
+          appendResult(resultsFile, exportRun(store, sweep, trial, store.getRun(runId), (Date.now() - trialStarted) / 1000));
+        }
         emit({
           type: 'trial-ended',
           trial,

@@ -4,8 +4,10 @@
 //
 // A worker killed mid-trial stops renewing its job lock; BullMQ's stalled-job check (run by the
 // other workers every stalledInterval) moves the job back to waiting and another worker trains it
-// from the start. The coordinator records a trial only from a completed job's return value, and
-// never a trial key that is already recorded, so no trial is counted twice.
+// from the job's last checkpoint, which workers keep in Redis or a shared directory
+// (remote-checkpoints.ts), so at most one checkpoint interval is trained again. The coordinator
+// records a trial only from a completed job's return value, and never a trial key that is already
+// recorded, so no trial is counted twice.
 //
 // Everything that crosses Redis is data and is validated like user input: job payloads go through
 // resolveConfig, results through validateTrialResult; nothing is evaluated. A Redis URL's
@@ -17,8 +19,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { RunStore, type MetricValues, type RunRecord } from '../store/index.ts';
-import { effectiveLearningRate, resolveConfig, type TrainConfig } from '../train/index.ts';
+import { RunStore, type RunRecord } from '../store/index.ts';
+import { resolveConfig, type TrainConfig } from '../train/index.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
 import type { Sweep, Trial } from './spec.ts';
 import { SweepLock } from './lock.ts';
@@ -27,6 +29,10 @@ import { Trainer, forkTypeScript } from './trainer.ts';
 import { scoringValue } from './aggregate.ts';
 import type { SweepEvent } from './progress.ts';
 import type { ChildProcess } from 'node:child_process';
+import { QueueError, encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './trial-result.ts';
+import { RemoteCheckpoints, captureCheckpoint, jobDigest, redisCheckpointKey, restoreCheckpoint, tensorDigest, type JobIdentity } from './remote-checkpoints.ts';
+
+export { QueueError, encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './trial-result.ts';
 
 export const DEFAULT_QUEUE_NAME = 'sgdlab-trials';
 
@@ -40,8 +46,8 @@ export interface StallSettings {
 
 export const DEFAULT_STALL_SETTINGS: StallSettings = { lockDurationMs: 60_000, stalledIntervalMs: 30_000, maxStalledCount: 3 };
 
-import { QueueError, parseRedisUrl, type RedisTarget } from './redis-url.ts';
-export { QueueError, parseRedisUrl, type RedisTarget };
+import { parseRedisUrl, type RedisTarget } from './redis-url.ts';
+export { parseRedisUrl, type RedisTarget };
 
 /** BullMQ forbids ':' in job ids; a hash of the trial key keeps ids short and safe. */
 export function jobIdFor(sweepId: string, trialKey: string): string {
@@ -57,20 +63,7 @@ export interface TrialJob {
   config: Record<string, unknown>;
 }
 
-export interface TrialResult {
-  trialKey: string;
-  status: 'finished' | 'diverged' | 'failed';
-  divergedAtStep?: number;
-  error?: string;
-  final: MetricValues | null;
-  best: MetricValues | null;
-  history: ({ step: number; epoch: number } & MetricValues)[];
-  seconds: number;
-  worker: string;
-}
-
 const ID_PATTERN = /^[a-z0-9-]{1,80}$/;
-const MAX_HISTORY = 100_000;
 
 /** Keys a job may not carry: files on the worker's machine, which the coordinator has no business naming. */
 const JOB_FORBIDDEN_KEYS = ['save', 'init', 'dataDir'];
@@ -90,100 +83,6 @@ export function validateTrialJob(raw: unknown, dataDir?: string): { job: TrialJo
   return { job: { sweepId, trialKey, config: config as Record<string, unknown> }, config: resolved };
 }
 
-/** Redis holds JSON, which has no NaN or Infinity, and a diverged run's loss is exactly that. */
-const NON_FINITE = new Map<string, number>([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
-export function encodeResult(result: TrialResult): string {
-  return JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
-}
-
-function decodeMetrics(raw: unknown, what: string, allowNull: boolean): MetricValues | null {
-  if (raw === null && allowNull) return null;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new QueueError(`${what}: not an object of metrics`);
-  const out: MetricValues = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new QueueError(`${what}: '${name.slice(0, 40)}' is not a metric name`);
-    const n = typeof value === 'number' ? value : typeof value === 'string' ? NON_FINITE.get(value) : undefined;
-    if (n === undefined) throw new QueueError(`${what}: metric '${name}' is not a number`);
-    out[name] = n;
-  }
-  return out;
-}
-
-/** A job's return value (a string of JSON from Redis), checked field by field before it reaches the store. */
-export function validateTrialResult(raw: unknown, expectedKey: string): TrialResult {
-  let parsed: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new QueueError(`result of ${expectedKey}: not JSON`);
-    }
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new QueueError(`result of ${expectedKey}: not an object`);
-  const r = parsed as Record<string, unknown>;
-  const what = `result of ${expectedKey}`;
-  if (r.trialKey !== expectedKey) throw new QueueError(`${what}: belongs to another trial`);
-  if (r.status !== 'finished' && r.status !== 'diverged' && r.status !== 'failed') throw new QueueError(`${what}: status is not finished, diverged or failed`);
-  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-  if (r.status === 'diverged' && !isCount(r.divergedAtStep)) throw new QueueError(`${what}: a diverged run needs divergedAtStep`);
-  if (r.status === 'failed' && (typeof r.error !== 'string' || r.error === '')) throw new QueueError(`${what}: a failed run needs an error message`);
-  if (!Array.isArray(r.history) || r.history.length > MAX_HISTORY) throw new QueueError(`${what}: history is not a list of at most ${MAX_HISTORY} records`);
-  let lastStep = -1;
-  const history = r.history.map((row, i) => {
-    const values = decodeMetrics(row, `${what}: history[${i}]`, false)!;
-    const { step, epoch } = values;
-    if (!isCount(step) || step <= lastStep) throw new QueueError(`${what}: history[${i}].step must be an integer above the previous one`);
-    if (epoch === undefined || !Number.isFinite(epoch) || epoch < 0) throw new QueueError(`${what}: history[${i}].epoch must be a non-negative number`);
-    lastStep = step;
-    return values as { step: number; epoch: number } & MetricValues;
-  });
-  return {
-    trialKey: expectedKey,
-    status: r.status,
-    ...(r.status === 'diverged' ? { divergedAtStep: r.divergedAtStep as number } : {}),
-    ...(r.status === 'failed' ? { error: (r.error as string).split('\n')[0]!.slice(0, 500) } : {}),
-    final: decodeMetrics(r.final, `${what}: final`, true),
-    best: decodeMetrics(r.best, `${what}: best`, true),
-    history,
-    seconds: typeof r.seconds === 'number' && Number.isFinite(r.seconds) ? r.seconds : 0,
-    worker: typeof r.worker === 'string' ? r.worker.slice(0, 100) : 'unknown',
-  };
-}
-
-/**
- * Write a trial's result into the coordinator's store, once: a trial already finished or
- * diverged there is left alone (returns false); one left running or failed is replaced.
- */
-export function recordTrialResult(store: RunStore, sweepId: string, trial: Trial, result: TrialResult): boolean {
-  const existing = store.listRuns({ sweepId }).find((r) => r.trialKey === trial.key);
-  if (existing && (existing.status === 'finished' || existing.status === 'diverged')) return false;
-  let runId: number;
-  let after = -1;
-  if (existing) {
-    runId = existing.id;
-    store.reopenRun(runId);
-    store.deleteMetricsAfter(runId, 0);
-    after = store.metrics(runId).at(-1)?.step ?? -1;
-  } else {
-    runId = store.createRun({
-      // The same record train() makes: the coordinator's own config for the trial, never the worker's.
-      config: { ...trial.config, effectiveLr: effectiveLearningRate(trial.config) },
-      seed: trial.config.seed,
-      name: `${trial.config.model} ${trial.config.data} lr=${trial.config.lr} λ=${trial.config.lambda}`,
-      sweepId,
-      trialKey: trial.key,
-    });
-  }
-  for (const row of result.history) if (row.step > after) store.appendMetrics(runId, row);
-  store.finishRun(runId, {
-    status: result.status,
-    final: result.final,
-    best: result.best,
-    ...(result.error !== undefined ? { error: result.error } : {}),
-    ...(result.divergedAtStep !== undefined ? { divergedAtStep: result.divergedAtStep } : {}),
-  });
-  return true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The coordinator.
@@ -300,6 +199,8 @@ export async function runQueueSweep(sweep: Sweep, options: QueueSweepOptions): P
         const recorded = recordTrialResult(store, sweep.id, trial, result);
         pending.delete(jobId);
         await job.remove().catch(() => undefined);
+        // Workers delete a completed job's checkpoint; this also covers jobs that failed for good.
+        await (await queue.backend.client).del(redisCheckpointKey(queueName, jobId)).catch(() => undefined);
         lastCompletion = Date.now();
         if (!recorded) continue;
         report.ran++;
@@ -360,6 +261,13 @@ export interface QueueWorkerOptions {
   threads?: number;
   /** Exit after this many jobs (tests, batch schedulers). */
   maxJobs?: number;
+  /**
+   * A directory every worker mounts, for trial checkpoints too big for Redis (above
+   * REDIS_CHECKPOINT_LIMIT); smaller ones go to Redis, which every worker reaches anyway.
+   */
+  checkpointDir?: string;
+  /** Largest checkpoint kept in Redis, in bytes (default REDIS_CHECKPOINT_LIMIT). */
+  redisCheckpointLimitBytes?: number;
   onLog?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -373,6 +281,13 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
   const all: Trainer[] = [];
   let jobs = 0;
   const name = `${hostname()}:${process.pid}`;
+  const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+  const checkpoints = new RemoteCheckpoints({
+    redis: options.queue,
+    queueName,
+    ...(options.checkpointDir !== undefined ? { directory: options.checkpointDir } : {}),
+    ...(options.redisCheckpointLimitBytes !== undefined ? { redisLimitBytes: options.redisCheckpointLimitBytes } : {}),
+  });
   let finishedAll: () => void = () => undefined;
   const allDone = new Promise<void>((resolve) => (finishedAll = resolve));
 
@@ -385,19 +300,50 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
       all.push(trainer);
     }
     const dir = mkdtempSync(join(tmpdir(), 'sgdlab-worker-'));
-    const storePath = join(dir, 'runs.sqlite');
+    let storePath = join(dir, 'runs.sqlite');
+    const checkpointDir = join(dir, 'checkpoints');
+    const identity: JobIdentity = { jobId: String(job.id), trialKey: payload.trialKey, jobDigest: jobDigest(payload) };
     const started = Date.now();
     log(`trial ${payload.trialKey} of sweep ${payload.sweepId} started (job ${job.id})`);
     try {
+      // A job that another worker began (it died, or its trainer did) goes on from its last checkpoint.
+      let resumeRunId: number | undefined;
+      let firstStep = 1;
+      const saved = await checkpoints.load(identity, (reason) => log(`trial ${payload.trialKey}: ignoring a checkpoint: ${reason}`));
+      if (saved) {
+        const { checkpoint, location } = saved;
+        try {
+          resumeRunId = restoreCheckpoint(checkpoint, storePath, checkpointDir, payload.sweepId, config);
+          firstStep = checkpoint.step + 1;
+          log(`trial ${payload.trialKey} resumes from the checkpoint at step ${checkpoint.step} (epoch ${checkpoint.epoch}) in ${location}, written by ${checkpoint.writer}`);
+        } catch (e) {
+          // Its history did not fit a run store: start over in a store that holds none of it.
+          log(`trial ${payload.trialKey}: ignoring the checkpoint in ${location}: ${(e as Error).message.split('\n')[0]}`);
+          storePath = join(dir, 'runs-from-scratch.sqlite');
+        }
+      }
+      let unsaved = false;
+      const onCheckpoint = async (written: { path: string; step: number; epoch: number }) => {
+        try {
+          const where = await checkpoints.save(captureCheckpoint(storePath, written, identity, name));
+          if (where.location) log(`trial ${payload.trialKey} checkpoint at step ${written.step} (epoch ${written.epoch}) saved to ${where.location} (${(where.bytes / 2 ** 20).toFixed(1)} MB)`);
+          else if (!unsaved) log(`trial ${payload.trialKey}: checkpoints stay on this machine: ${where.reason}`);
+          unsaved ||= where.location === undefined;
+        } catch (e) {
+          log(`trial ${payload.trialKey}: checkpoint at step ${written.step} not saved: ${(e as Error).message.split('\n')[0]}`);
+        }
+      };
       let lastReport = 0;
-      const outcome = await trainer.run({ storePath, sweepId: payload.sweepId, trialKey: payload.trialKey, config: config as unknown as Record<string, unknown> }, (step, totalSteps) => {
+      const request = { storePath, checkpointDir, sweepId: payload.sweepId, trialKey: payload.trialKey, config: config as unknown as Record<string, unknown>, ...(resumeRunId !== undefined ? { resumeRunId } : {}) };
+      const outcome = await trainer.run(request, (step, totalSteps) => {
         if (Date.now() - lastReport < 1000) return;
         lastReport = Date.now();
         void job.updateProgress({ step, totalSteps }).catch(() => undefined);
-      });
+      }, onCheckpoint);
       if (!trainer.alive) throw new Error(outcome.error ?? 'trainer process died');
       const store = RunStore.open(storePath);
       let result: TrialResult;
+      let trained = '';
       try {
         const run = outcome.runId !== undefined ? store.getRun(outcome.runId) : undefined;
         const status = run && run.status !== 'running' ? run.status : 'failed';
@@ -411,12 +357,18 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
           history: run ? store.metrics(run.id) : [],
           seconds: (Date.now() - started) / 1000,
           worker: name,
+          provenance: run?.provenance ?? null,
         };
+        // Which steps this worker trained, and a fingerprint of the final parameters and optimizer
+        // state, so that a resumed trial can be checked against an uninterrupted run.
+        const lastStep = result.history.at(-1)?.step;
+        const digest = status === 'finished' && run?.checkpointPath ? `; tensors sha256 ${tensorDigest(run.checkpointPath)}` : '';
+        if (lastStep !== undefined) trained = ` (steps ${firstStep}..${lastStep} trained here${digest})`;
       } finally {
         store.close();
       }
       idle.push(trainer);
-      log(`trial ${payload.trialKey} ${result.status} in ${result.seconds.toFixed(1)}s`);
+      log(`trial ${payload.trialKey} ${result.status} in ${result.seconds.toFixed(1)}s${trained}`);
       return encodeResult(result);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -425,7 +377,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
     }
   };
 
-  const worker = new Worker(options.queueName ?? DEFAULT_QUEUE_NAME, processor, {
+  const worker = new Worker(queueName, processor, {
     connection: connectionOptions(options.queue, true),
     concurrency,
     lockDuration: stall.lockDurationMs,
@@ -438,18 +390,21 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
     if (!connectionError) log(`queue ${options.queue.display}: ${(e as { code?: string }).code ?? 'error'}; retrying`);
     connectionError = e;
   });
+  // Only the worker holding the job's lock sees it complete: a stale worker never deletes a live checkpoint.
+  worker.on('completed', (job) => void checkpoints.delete(String(job.id)).catch((e: Error) => log(`job ${job.id}: checkpoint not deleted: ${e.message}`)));
   worker.on('failed', (job, e) => log(`job ${job?.id ?? '?'} failed: ${e.message.split('\n')[0]}`));
   try {
     await worker.waitUntilReady();
   } catch (e) {
     throw connectionFailure(options.queue, e);
   }
-  log(`worker ${name} takes trials from ${options.queueName ?? DEFAULT_QUEUE_NAME} at ${options.queue.display} (lock ${stall.lockDurationMs} ms, stalled check every ${stall.stalledIntervalMs} ms)`);
+  log(`worker ${name} takes trials from ${queueName} at ${options.queue.display} (lock ${stall.lockDurationMs} ms, stalled check every ${stall.stalledIntervalMs} ms)`);
   options.signal?.addEventListener('abort', () => finishedAll(), { once: true });
   void worker.run();
   await allDone;
   // Close without waiting for a running trial: its lock expires and another worker takes it.
   await worker.close(options.signal?.aborted === true);
   await Promise.all(all.map((t) => t.stop()));
+  await checkpoints.close();
   return { jobs };
 }

@@ -84,8 +84,10 @@ const FORBIDDEN_KEYS: Record<string, string> = {
   init: 'a queue worker on another machine cannot read a local file',
 };
 
-const NUMERIC_KEYS = new Set(['batch', 'lr', 'lambda', 'nStep', 'epochs', 'steps', 'weightDecay', 'evalEvery', 'stepsPerCall', 'trainSize', 'testSize', 'labelNoise', 'threads', ...Object.keys(DERIVED_AXES)]);
-const BOOLEAN_KEYS = new Set(['augment', 'dropLast', 'exactGamma']);
+const NUMERIC_KEYS = new Set(['batch', 'lr', 'lambda', 'nStep', 'momentum', 'epochs', 'steps', 'weightDecay', 'evalEvery', 'stepsPerCall', 'trainSize', 'testSize', 'labelNoise', 'threads', ...Object.keys(DERIVED_AXES)]);
+const BOOLEAN_KEYS = new Set(['augment', 'dropLast', 'exactGamma', 'nesterov']);
+/** Words a numeric axis takes besides numbers: lambda "implicit" (src/train/config.ts). */
+const NUMERIC_WORDS: Record<string, readonly string[]> = { lambda: ['implicit'] };
 const STRING_KEYS = new Set(['data', 'dataDir', 'preprocess', 'model', 'regGrad', 'sampler', 'schedule', 'dtype']);
 const TOP_LEVEL_KEYS = ['name', 'description', 'base', 'axes', 'zip', 'scoring'];
 const SCORING_KEYS = ['metric', 'best', 'of', 'order', 'diverged'];
@@ -266,10 +268,13 @@ function parseAxisValues(axisName: string, value: unknown, where: string, fail: 
     if (NUMERIC_KEYS.has(axisName)) {
       if (typeof item !== 'number' && typeof item !== 'string') fail(`${where}: ${describeValue(item)} is not a number`);
       if (typeof item === 'string' && parseRange(item, where, fail) !== undefined) fail(`${where}: a range cannot be an item of a list; give the range alone`);
-      try {
-        v = parseNumber(item, where);
-      } catch (e) {
-        return fail(firstLine(e));
+      if (typeof item === 'string' && Object.hasOwn(NUMERIC_WORDS, axisName) && NUMERIC_WORDS[axisName]!.includes(item)) v = item;
+      else {
+        try {
+          v = parseNumber(item, where);
+        } catch (e) {
+          return fail(firstLine(e));
+        }
       }
     } else if (BOOLEAN_KEYS.has(axisName)) {
       if (item !== true && item !== false && item !== 'true' && item !== 'false') fail(`${where}: ${describeValue(item)} is not true or false`);

@@ -8,9 +8,11 @@
 
 import { resolveConfig, train } from '../train/index.ts';
 import { RunStore } from '../store/index.ts';
-import type { TrainerReply, TrainerRequest } from './trainer.ts';
+import type { TrainerCommand, TrainerReply, TrainerRequest } from './trainer.ts';
 
 let store: RunStore | undefined;
+/** Resolves the checkpoint the parent is copying (reportCheckpoints), when it says it is done. */
+let checkpointSaved: (() => void) | undefined;
 let storePath: string | undefined;
 
 function send(message: TrainerReply): void {
@@ -50,6 +52,16 @@ async function runTrial(request: TrainerRequest): Promise<void> {
         send({ type: 'progress', step: p.step, totalSteps: p.totalSteps });
       },
       ...(request.stopAfterEpochs !== undefined ? { stopAfterEpochs: request.stopAfterEpochs } : {}),
+      ...(request.reportCheckpoints
+        ? {
+            onCheckpoint: (c: { path: string; step: number; epoch: number }) =>
+              new Promise<void>((resolve) => {
+                leaveIfOrphaned();
+                checkpointSaved = resolve;
+                send({ type: 'checkpoint', path: c.path, step: c.step, epoch: c.epoch });
+              }),
+          }
+        : {}),
     });
     send({ type: 'done', runId: result.runId!, status: result.status === 'stopped' ? 'stopped' : result.status });
   } catch (error) {
@@ -71,7 +83,13 @@ async function runTrial(request: TrainerRequest): Promise<void> {
 }
 
 let busy = Promise.resolve();
-process.on('message', (message: TrainerRequest) => {
+process.on('message', (message: TrainerCommand) => {
+  if ('type' in message) {
+    const resolve = checkpointSaved;
+    checkpointSaved = undefined;
+    resolve?.();
+    return;
+  }
   busy = busy.then(() => runTrial(message));
 });
 process.on('disconnect', () => process.exit(1));

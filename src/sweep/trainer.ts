@@ -15,11 +15,23 @@ export interface TrainerRequest {
   resumeRunId?: number;
   /** Tests: stop after this many epochs, as if killed. */
   stopAfterEpochs?: number;
+  /** Report each checkpoint and wait for 'checkpoint-saved' before training on (queue workers copy it off the machine). */
+  reportCheckpoints?: boolean;
 }
+
+export interface CheckpointWritten {
+  path: string;
+  step: number;
+  epoch: number;
+}
+
+/** What a parent sends its trainer: a trial to train, or the go-ahead after a reported checkpoint. */
+export type TrainerCommand = TrainerRequest | { type: 'checkpoint-saved' };
 
 export type TrainerReply =
   | { type: 'ready' }
   | { type: 'progress'; step: number; totalSteps: number }
+  | ({ type: 'checkpoint' } & CheckpointWritten)
   | { type: 'done'; runId?: number; status: FinalRunStatus | 'stopped'; error?: string };
 
 export interface TrialOutcome {
@@ -42,13 +54,14 @@ export function forkTypeScript(entry: URL, args: string[] = [], env: NodeJS.Proc
 
 export class Trainer {
   private child: ChildProcess;
-  private pending?: { resolve: (o: TrialOutcome) => void; onProgress?: (step: number, totalSteps: number) => void };
+  private pending?: { resolve: (o: TrialOutcome) => void; onProgress?: (step: number, totalSteps: number) => void; onCheckpoint?: (c: CheckpointWritten) => Promise<void> };
   private exited = false;
 
   constructor() {
     this.child = forkTypeScript(new URL('./trainer-process.ts', import.meta.url));
     this.child.on('message', (message: TrainerReply) => {
       if (message.type === 'progress') this.pending?.onProgress?.(message.step, message.totalSteps);
+      else if (message.type === 'checkpoint') void this.checkpointWritten(message);
       else if (message.type === 'done') this.settle({ ...(message.runId !== undefined ? { runId: message.runId } : {}), status: message.status, ...(message.error ? { error: message.error } : {}) });
     });
     this.child.on('exit', (code, signal) => {
@@ -68,13 +81,22 @@ export class Trainer {
   }
 
   /** Train one trial; resolves with how it ended (also when the process dies under it). */
-  run(request: TrainerRequest, onProgress?: (step: number, totalSteps: number) => void): Promise<TrialOutcome> {
+  run(request: TrainerRequest, onProgress?: (step: number, totalSteps: number) => void, onCheckpoint?: (c: CheckpointWritten) => Promise<void>): Promise<TrialOutcome> {
     if (this.pending) throw new Error('trainer is busy');
     if (this.exited) return Promise.resolve({ status: 'failed', error: 'trainer process is not running' });
     return new Promise((resolve) => {
-      this.pending = { resolve, ...(onProgress ? { onProgress } : {}) };
-      this.child.send(request);
+      this.pending = { resolve, ...(onProgress ? { onProgress } : {}), ...(onCheckpoint ? { onCheckpoint } : {}) };
+      this.child.send({ ...request, reportCheckpoints: onCheckpoint !== undefined } satisfies TrainerCommand);
     });
+  }
+
+  /** The trainer waits while the handler runs (the file must not change under it); it goes on either way. */
+  private async checkpointWritten(c: CheckpointWritten): Promise<void> {
+    try {
+      await this.pending?.onCheckpoint?.({ path: c.path, step: c.step, epoch: c.epoch });
+    } finally {
+      if (this.child.connected) this.child.send({ type: 'checkpoint-saved' } satisfies TrainerCommand);
+    }
   }
 
   /** Stop the process: close the channel (it exits at its next step) and make sure with a signal. */

@@ -8,7 +8,10 @@ import type { ModelPrograms } from './programs.ts';
 import { epochInOrder, forwardThenReversed, gradientDescentStep, identityOrder, meanOverAllOrders } from './sgd.ts';
 import { combine, distance, squaredNorm } from './vectors.ts';
 
-export const CHECK_NAMES = ['gd', 'sgd-epoch', 'reversal', 'n-step', 'appendix-a', 'breakdown'] as const;
+export const CHECK_NAMES = [
+  'gd', 'sgd-epoch', 'reversal', 'n-step', 'appendix-a', 'breakdown',
+  'gd-momentum', 'sgd-epoch-momentum', 'gd-nesterov-momentum', 'sgd-epoch-nesterov-momentum',
+] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 export function isCheckName(name: string): name is CheckName {
@@ -27,6 +30,8 @@ export interface CheckResult {
   maxRelError?: number;
   /** n of n-step SGD. */
   n?: number;
+  /** β of heavy-ball momentum (the momentum checks). */
+  beta?: number;
   pass: boolean;
   /** One line saying what was expected and whether it was seen. */
   verdict: string;
@@ -45,9 +50,11 @@ export interface CheckSettings {
   stepCounts: number[];
   /** Number of ε values of the breakdown sweep (doubling up from the asymptotic range). */
   breakdownCount: number;
+  /** β values of the momentum checks (docs/theory.md); the Nesterov checks skip β = 0, which is plain SGD for both. */
+  momentumBetas: number[];
 }
 
-export const DEFAULT_CHECK_SETTINGS: CheckSettings = { epsilonCount: 8, rk4Steps: 16, stepCounts: [1, 2, 4], breakdownCount: 10 };
+export const DEFAULT_CHECK_SETTINGS: CheckSettings = { epsilonCount: 8, rk4Steps: 16, stepCounts: [1, 2, 4], breakdownCount: 10, momentumBetas: [0, 0.5, 0.9] };
 
 /** The largest tolerated deviation of a fitted slope from the theory's integer. */
 export const SLOPE_TOLERANCE = 0.25;
@@ -58,14 +65,14 @@ export const IDENTITY_TOLERANCE = 1e-10;
 /** RK4's own error must be this small a fraction of every error it is used to measure. */
 export const INTEGRATOR_FRACTION = 1e-2;
 
-const near = (slope: number, target: number): boolean => Math.abs(slope - target) <= SLOPE_TOLERANCE;
-const fmt = (x: number): string => x.toFixed(2);
+export const near = (slope: number, target: number): boolean => Math.abs(slope - target) <= SLOPE_TOLERANCE;
+export const fmt = (x: number): string => x.toFixed(2);
 
 /**
  * The flow of C + a·||∇C||² + b·Σ_k||∇Ĉ_k||²: a = ε/4 for C̃_GD (Eq. 11), b = ε/4m for C̃_SGD
  * (Eq. 20), b = ε/4mn for n-step SGD (Eq. 39); a = b = 0 is plain gradient flow.
  */
-function modifiedFlowField(programs: ModelPrograms, sharpnessWeight: number, batchNormWeight: number): VectorField {
+export function modifiedFlowField(programs: ModelPrograms, sharpnessWeight: number, batchNormWeight: number): VectorField {
   if (sharpnessWeight === 0 && batchNormWeight === 0) return (w) => programs.flowVectorField('plain', w, 0);
   if (batchNormWeight === 0) return (w) => programs.flowVectorField('gd', w, sharpnessWeight);
   if (sharpnessWeight === 0) return (w) => programs.flowVectorField('sgd', w, batchNormWeight);
@@ -75,13 +82,13 @@ function modifiedFlowField(programs: ModelPrograms, sharpnessWeight: number, bat
   };
 }
 
-interface FlowComparison {
+export interface FlowComparison {
   error: number;
   integratorRatio: number;
 }
 
 /** |iterate − flow(time)|, with RK4 refined until its own error is a small fraction of that gap. */
-async function compareWithFlow(programs: ModelPrograms, iterate: Float64Array, start: Float64Array, time: number, field: VectorField, steps: number): Promise<FlowComparison> {
+export async function compareWithFlow(programs: ModelPrograms, iterate: Float64Array, start: Float64Array, time: number, field: VectorField, steps: number): Promise<FlowComparison> {
   const flow = await solveFlowAdaptively(field, start, time, steps, (end) => (INTEGRATOR_FRACTION / 10) * distance(iterate, end));
   const error = distance(iterate, flow.end);
   return { error, integratorRatio: flow.integratorError / error };
@@ -97,7 +104,7 @@ export const MIN_RESOLVED_POINTS = 4;
  * measured there; at the smallest ε that difference is float64 round-off, and a gap that close to
  * round-off measures nothing. Slopes are fitted on the resolved rows only.
  */
-function fitSlopes<K extends string>(rows: Row[], keys: readonly K[]): { slopes: Record<K, number>; ok: boolean; note: string } {
+export function fitSlopes<K extends string>(rows: Row[], keys: readonly K[]): { slopes: Record<K, number>; ok: boolean; note: string } {
   rows.forEach((r) => (r.resolved = r.integratorRatio! < INTEGRATOR_FRACTION ? 1 : 0));
   const resolved = rows.filter((r) => r.resolved === 1);
   const eps = column(resolved, 'epsilon');
@@ -240,7 +247,7 @@ export function* subsets(n: number, size: number): Generator<number[]> {
   }
 }
 
-function factorial(n: number): number {
+export function factorial(n: number): number {
   return n <= 1 ? 1 : n * factorial(n - 1);
 }
 

@@ -6,10 +6,14 @@ import {
   type CheckName, type CheckResult, type CheckSettings, type Row,
 } from './checks.ts';
 import { MODEL_NAMES, createModel, type ModelName } from './models.ts';
+import { checkMomentumGradientDescent, checkMomentumSgdEpoch } from './momentum-checks.ts';
 import { ModelPrograms, type Batching } from './programs.ts';
 
 export { CHECK_NAMES, isCheckName, type CheckName, type CheckResult, type CheckSettings } from './checks.ts';
 export { MODEL_NAMES, isModelName, type ModelName } from './models.ts';
+export {
+  MOMENTUM_KINDS, momentumModifiedLoss, momentumRegularizerCoefficient, velocityEcho, withinEpochCorrelation, type MomentumKind, type MomentumModifiedLoss,
+} from './momentum.ts';
 
 export interface VerifyOptions {
   checks?: readonly CheckName[];
@@ -30,6 +34,7 @@ export async function runVerify(options: VerifyOptions = {}): Promise<CheckResul
   const batching = options.batching ?? DEFAULT_BATCHING;
   if (batching.batchCount < 2 || batching.batchCount > 7) throw new RangeError(`verify: m = ${batching.batchCount} batches (need 2..7: all m! orders are enumerated)`);
   const settings = { ...DEFAULT_CHECK_SETTINGS, ...options.settings };
+  const nesterovBetas = settings.momentumBetas.filter((beta) => beta > 0);
   const results: CheckResult[] = [];
   const emit = (r: CheckResult) => {
     results.push(r);
@@ -47,6 +52,10 @@ export async function runVerify(options: VerifyOptions = {}): Promise<CheckResul
           case 'n-step': for (const n of settings.stepCounts) emit(await checkNStep(programs, settings, n)); break;
           case 'appendix-a': emit(await checkAppendixA(programs)); break;
           case 'breakdown': emit(await checkBreakdown(programs, settings)); break;
+          case 'gd-momentum': for (const beta of settings.momentumBetas) emit(await checkMomentumGradientDescent(programs, settings, beta)); break;
+          case 'sgd-epoch-momentum': for (const beta of settings.momentumBetas) emit(await checkMomentumSgdEpoch(programs, settings, beta)); break;
+          case 'gd-nesterov-momentum': for (const beta of nesterovBetas) emit(await checkMomentumGradientDescent(programs, settings, beta, 'nesterov')); break;
+          case 'sgd-epoch-nesterov-momentum': for (const beta of nesterovBetas) emit(await checkMomentumSgdEpoch(programs, settings, beta, { kind: 'nesterov' })); break;
         }
       }
     } finally {
@@ -74,7 +83,7 @@ export function formatTable(rows: readonly Row[]): string {
 
 /** A check's title, table(s) and verdict, as printed by `sgdlab verify`. */
 export function formatResult(r: CheckResult): string {
-  const title = `${r.name}${r.n !== undefined ? ` (n=${r.n})` : ''} · ${r.model}`;
+  const title = `${r.name}${r.n !== undefined ? ` (n=${r.n})` : ''}${r.beta !== undefined ? ` (β=${r.beta})` : ''} · ${r.model}`;
   const parts = [title, formatTable(r.points)];
   if (r.forms) parts.push(formatTable(r.forms));
   parts.push(`  ${r.pass ? 'PASS' : 'FAIL'}  ${r.verdict}`);

@@ -27,13 +27,6 @@ export interface FlowSolution {
   steps: number;
 }
 
-/** Integrate with S and 2S steps; return the 2S endpoint and the difference as its error bound. */
-export async function solveFlow(field: VectorField, start: Float64Array, time: number, steps: number): Promise<FlowSolution> {
-  const coarse = await rk4(field, start, time, steps);
-  const fine = await rk4(field, start, time, 2 * steps);
-  return { end: fine, integratorError: distance(coarse, fine), steps: 2 * steps };
-}
-
 /**
  * Double the steps until RK4's error is below `tolerance(endpoint)`: long flows (large mε) get the
  * steps they need, short ones stay cheap. Doubling stops early once the S-vs-2S difference no longer

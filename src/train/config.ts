@@ -1,14 +1,16 @@
 // A training run's configuration: one validated object, built from CLI flags or a --config file.
 // Rates and λ accept powers of two ("2^-9"), the paper's notation for its grids.
 
-import { SAMPLER_KINDS, PREPROCESS_MODES, type SamplerKind, type Preprocess } from '../data/index.ts';
+import { SAMPLER_KINDS, PREPROCESS_MODES, DATASET_NAMES, type SamplerKind, type Preprocess, type DatasetName } from '../data/index.ts';
 import { describeValue } from '../util/describe.ts';
+import type { SgdOptions } from '../optim/index.ts';
+import { momentumRegularizerCoefficient } from '../theory/momentum.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type DataName = 'digits' | 'synthetic' | 'fashion-mnist' | 'cifar10';
+export type DataName = DatasetName;
 export type RegGrad = 'exact' | 'fd';
 export type Schedule = 'constant' | 'paper';
 
@@ -26,6 +28,13 @@ export interface TrainConfig {
   lambda: number;
   regGrad: RegGrad;
   nStep: number;
+  /**
+   * Momentum β of torch.optim.SGD's rule (v ← βv + g, w ← w − εv); absent is 0, the paper's plain
+   * SGD. Absent rather than 0 by default, so that configs and sweep ids from before stay the same.
+   */
+  momentum?: number;
+  /** Nesterov momentum (needs momentum > 0); absent is false. */
+  nesterov?: boolean;
   sampler: SamplerKind;
   dropLast: boolean;
   epochs?: number;
@@ -86,8 +95,6 @@ export function parseNumber(value: unknown, option: string): number {
   return n;
 }
 
-const DATA_NAMES: readonly DataName[] = ['digits', 'synthetic', 'fashion-mnist', 'cifar10'];
-
 type Validator = (v: unknown, key: string) => unknown;
 /** A value as typed (flags and numbers print as given), anything else described without converting it. */
 const shown = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v).slice(0, 60) : describeValue(v));
@@ -121,6 +128,11 @@ const str: Validator = (v, key) => {
   if (typeof v !== 'string' || v === '') throw new ConfigError(`${key}: must be a non-empty string`);
   return v;
 };
+const momentumCoefficient: Validator = (v, key) => {
+  const n = parseNumber(v, key);
+  if (!(n >= 0 && n < 1)) throw new ConfigError(`${key}: must be in [0, 1), got ${v}`);
+  return n;
+};
 const fraction: Validator = (v, key) => {
   const n = parseNumber(v, key);
   if (!(n >= 0 && n <= 1)) throw new ConfigError(`${key}: must be in [0, 1], got ${shown(v)}`);
@@ -130,16 +142,20 @@ const fraction: Validator = (v, key) => {
 // Integer ranges: what the loop can represent. Whether a model, batch and data set fit in memory is
 // checked as a whole by checkTrainingFits (src/train/preflight.ts), with the limit in its message.
 const FIELDS: Record<keyof TrainConfig, Validator> = {
-  data: oneOf(DATA_NAMES),
+  data: oneOf(DATASET_NAMES),
   dataDir: str,
   preprocess: oneOf(PREPROCESS_MODES),
   augment: bool,
   model: str,
   batch: intIn(1, 1 << 24),
   lr: positive,
-  lambda: nonNegative,
+  // A number, or "implicit": the λ whose λ·C_reg matches the ||∇C||² weight of the run's own implicit
+  // regularizer (docs/theory.md §M7: ε(1+β)/(1−β)² for heavy-ball momentum, ε for plain SGD), set below.
+  lambda: (v, key) => (v === 'implicit' ? v : nonNegative(v, key)),
   regGrad: oneOf(['exact', 'fd']),
   nStep: intIn(1, 1_000_000),
+  momentum: momentumCoefficient,
+  nesterov: bool,
   sampler: oneOf(SAMPLER_KINDS),
   dropLast: bool,
   epochs: intIn(1, 1_000_000),
@@ -181,13 +197,21 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
   }
   const config = out as unknown as TrainConfig;
   if (!Object.hasOwn(partial, 'augment') || partial.augment === undefined) config.augment = config.data === 'cifar10';
+  // The defaults stay absent (see TrainConfig.momentum).
+  if (config.momentum === 0) delete config.momentum;
+  if (config.nesterov === false) delete config.nesterov;
+  if (config.nesterov && config.momentum === undefined) throw new ConfigError(`${source}: nesterov needs momentum > 0`);
+  if ((config.lambda as unknown) === 'implicit') {
+    // The coefficient does not depend on the number of batches m (docs/theory.md §M7); with n-step SGD the bare rate α governs.
+    config.lambda = momentumRegularizerCoefficient(config.lr, config.momentum ?? 0, 1, config.nesterov ? 'nesterov' : 'heavy-ball');
+  }
   if (config.epochs !== undefined && config.steps !== undefined) throw new ConfigError(`${source}: give epochs or steps, not both`);
   if (config.epochs === undefined && config.steps === undefined) config.epochs = 10;
-  if ((config.data === 'fashion-mnist' || config.data === 'cifar10') && !config.dataDir) {
-    throw new ConfigError(`data ${config.data}: needs --data-dir (fetch it with: sgdlab data fetch ${config.data} --dir DIR)`);
-  }
   return config;
 }
+
+/** The optimizer a config names: SGD with its momentum (0 and no Nesterov unless given). */
+export const optimizerOf = (c: TrainConfig): SgdOptions => ({ momentum: c.momentum ?? 0, nesterov: c.nesterov ?? false });
 
 /** The effective learning rate ε (Sec. 4: n-step SGD with bare rate α has ε = nα). */
 export const effectiveLearningRate = (c: TrainConfig): number => c.lr * c.nStep;

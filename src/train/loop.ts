@@ -1,18 +1,20 @@
-// The training loop: data, model, sampler and compiled K-step programs put together; evaluation at
-// a cadence, checkpoints at evaluation points, divergence detection, and the record in the store.
+// The training loop: K-step programs (steps.ts) run over one batch stream (batches.ts), evaluated at
+// a cadence (metrics.ts), with the run's record, checkpoints and ending kept by recorder.ts.
 
 import { compileLoop, flatten, spec, HostTensor, TensorSpec, type CompiledFunction, type CompileOptions, type FloatDType, type Tree } from '../graph/index.ts';
-import { loadDataset, makeSampler, preprocessSplit, randomCropFlip, type Dataset } from '../data/index.ts';
+import { loadDataset, makeSampler, preprocessSplit, type Dataset } from '../data/index.ts';
 import { buildModel, type Model } from '../nn/index.ts';
 import { Rng } from '../util/random.ts';
-import type { MetricValues, RunStore } from '../store/index.ts';
-import { effectiveLearningRate, type TrainConfig } from './config.ts';
+import type { MetricValues } from '../store/index.ts';
+import { optimizerOf, type TrainConfig } from './config.ts';
+import { sgd, type SgdOptions } from '../optim/index.ts';
 import { learningRateAt } from './schedule.ts';
-import { batchCost, trainingStep, type StepKind } from './steps.ts';
+import { batchCost, packCarry, trainingStep, unpackCarry, type StepKind } from './steps.ts';
 import { Metrics } from './metrics.ts';
-import { loadParams, saveParams } from './checkpoint.ts';
+import { loadParams } from './checkpoint.ts';
 import { checkTrainingFits } from './preflight.ts';
-import { checkpointState } from './resume.ts';
+import { BatchStream } from './batches.ts';
+import { RunRecorder, type RecorderOptions } from './recorder.ts';
 
 type HostParams = Tree<HostTensor>;
 type FloatArray = Float32Array | Float64Array;
@@ -26,17 +28,13 @@ export interface Progress {
   stepsPerSec: number;
 }
 
-export interface TrainOptions {
-  store?: RunStore;
-  /** Continue this run of the store from its last checkpoint. */
-  resumeRunId?: number;
-  /** Where checkpoints go (one file per run, overwritten at each evaluation); none when absent. */
-  checkpointDir?: string;
+export interface TrainOptions extends RecorderOptions {
   onProgress?: (p: Progress) => void;
   onEvaluation?: (epoch: number, step: number, metrics: MetricValues) => void;
+  /** Called after each checkpoint is written; training waits for it (a queue worker copies the file to Redis). */
+  onCheckpoint?: (info: { path: string; step: number; epoch: number }) => void | Promise<void>;
   /** Stop after this many epochs of this call (tests use it to simulate a killed run). */
   stopAfterEpochs?: number;
-  sweep?: { id: string; trialKey: string };
 }
 
 export interface TrainResult {
@@ -84,18 +82,19 @@ export function loadTrainingData(config: TrainConfig): { train: Dataset; test?: 
  * `kind` per call on stacked batches {x, y, lr}, with deferred low-rank weight updates
  * (src/graph/defer.ts), since plain small-batch steps are bound by passes over the weights. Same
  * arithmetic up to rounding; the chunking into calls is fixed per epoch, so a resumed run still
- * repeats an uninterrupted one bit for bit.
+ * repeats an uninterrupted one bit for bit. `carry` specifies the Loop's carry (packCarry: the
+ * parameters for plain SGD, { params, opt } with momentum, whose updates are not deferred).
  */
 export function compileTrainingSteps(
   model: Model,
-  params: Tree<TensorSpec>,
-  o: { kind: StepKind; nStep?: number; weightDecay?: number; dtype: FloatDType; batch: number; steps: number },
+  carry: Tree<TensorSpec>,
+  o: { kind: StepKind; nStep?: number; weightDecay?: number; optimizer?: SgdOptions; dtype: FloatDType; batch: number; steps: number },
   options: CompileOptions = {},
 ): Promise<CompiledFunction> {
   const { dtype, batch } = o;
   return compileLoop(
-    trainingStep(model, { kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype }),
-    { carry: params, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
+    trainingStep(model, { kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype, ...(o.optimizer ? { optimizer: o.optimizer } : {}) }),
+    { carry, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
     o.steps,
     { name: `${o.kind}-step`, deferUpdates: true, ...options },
   );
@@ -112,130 +111,77 @@ export function paramSpecs(params: HostParams): Tree<TensorSpec> {
   return flat.unflatten(flat.leaves.map((t) => spec(t.shape, t.dtype)));
 }
 
+/** The K-step programs of a run, compiled on first use for each call length (K, and an epoch's remainder). */
+function trainingPrograms(model: Model, config: TrainConfig, carry: Tree<TensorSpec>, batch: number): (steps: number) => Promise<CompiledFunction> {
+  const programs = new Map<number, Promise<CompiledFunction>>();
+  const o = { kind: stepKind(config), nStep: config.nStep, weightDecay: config.weightDecay, optimizer: optimizerOf(config), dtype: config.dtype, batch };
+  return (steps) => {
+    let p = programs.get(steps);
+    if (!p) {
+      p = compileTrainingSteps(model, carry, { ...o, steps }, config.threads ? { threads: config.threads } : {});
+      programs.set(steps, p);
+    }
+    return p;
+  };
+}
+
+/**
+ * Train one run of `config`: the epochs' batches through the K-step programs, evaluations every
+ * `evalEvery` epochs (a checkpoint at each when asked), divergence as soon as a loss is not finite.
+ */
 export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
-  const { store } = options;
   checkTrainingFits(config);
-  const data = loadTrainingData(config);
-  const { train: trainSet, test: testSet } = data;
+  const { train: trainSet, test: testSet } = loadTrainingData(config);
   const model: Model = buildModel(config.model, trainSet.shape, trainSet.numClasses);
   const root = new Rng(config.seed);
-  const dtype = config.dtype;
+  const { dtype } = config;
+  const optimizer = optimizerOf(config);
   let params = model.init(root.fork('init'), dtype);
   if (config.init) params = loadParams(config.init, params).params;
-
   const sampler = makeSampler(config.sampler, { n: trainSet.n, batch: config.batch, dropLast: config.dropLast, rng: root.fork('data') });
   const m = sampler.stepsPerEpoch;
   const B = sampler.batch;
   const totalSteps = config.steps ?? config.epochs! * m;
   const totalEpochs = Math.ceil(totalSteps / m);
   const exampleSize = trainSet.shape.reduce((a, b) => a * b, 1);
-  const bytes = dtype === 'float64' ? 8 : 4;
-  const K = stepsPerCall(config, m, B * exampleSize * bytes);
+  const K = stepsPerCall(config, m, B * exampleSize * (dtype === 'float64' ? 8 : 4));
+  if (config.augment && trainSet.shape.length !== 3) throw new Error(`--augment needs image data [C,H,W]; ${config.data} has [${trainSet.shape}]`);
 
-  // Start or resume the record.
-  let runId = options.resumeRunId;
-  let startEpoch = 0;
-  let bestTestAcc = -Infinity;
-  let best: MetricValues = {};
-  const history: TrainResult['history'] = [];
-  let resumedFinal: MetricValues = {};
-  if (runId !== undefined && store) {
-    const run = store.getRun(runId);
-    if (run.checkpointPath) {
-      const loaded = loadParams(run.checkpointPath, params);
-      const saved = checkpointState(loaded.metadata, run.checkpointPath, { model: config.model, stepsPerEpoch: m, totalSteps, totalEpochs });
-      params = loaded.params;
-      ({ epoch: startEpoch, bestTestAcc, best } = saved);
-      store.deleteMetricsAfter(runId, saved.step);
-      // The checkpoint's own evaluation is the run's latest: a run resumed at its end keeps it.
-      const last = store.metrics(runId).at(-1);
-      if (last) {
-        const { step: _step, epoch: _epoch, ...values } = last;
-        resumedFinal = values;
-      }
-    } else {
-      // No checkpoint yet: the run starts over, so its recorded updates are replayed (steps ≥ 1;
-      // the store accepts no negative step, and only a steps-0 run records step 0).
-      store.deleteMetricsAfter(runId, 0);
-    }
-    store.reopenRun(runId);
-  } else if (store) {
-    runId = store.createRun({
-      config: { ...config, effectiveLr: effectiveLearningRate(config) },
-      seed: config.seed,
-      name: `${config.model} ${config.data} lr=${config.lr} λ=${config.lambda}`,
-      ...(options.sweep ? { sweepId: options.sweep.id, trialKey: options.sweep.trialKey } : {}),
-    });
-  }
-
-  const specs = paramSpecs(params);
-  const programs = new Map<number, Promise<CompiledFunction>>();
-  const kind = stepKind(config);
-  const program = (steps: number) => {
-    let p = programs.get(steps);
-    if (!p) {
-      p = compileTrainingSteps(
-        model, specs, { kind, nStep: config.nStep, weightDecay: config.weightDecay, dtype, batch: B, steps },
-        config.threads ? { threads: config.threads } : {},
-      );
-      programs.set(steps, p);
-    }
-    return p;
-  };
-  const metrics = await Metrics.create(model, batchCost(model, config.weightDecay), specs, trainSet, testSet, {
+  const recorder = new RunRecorder(config, options);
+  let { state, startEpoch } = recorder.resume({ params, opt: sgd(config.lr, optimizer).init(params) }, { stepsPerEpoch: m, totalSteps, totalEpochs });
+  const program = trainingPrograms(model, config, paramSpecs(packCarry(state.params, state.opt, optimizer)), B);
+  const metrics = await Metrics.create(model, batchCost(model, config.weightDecay), paramSpecs(state.params), trainSet, testSet, {
     batch: B, dtype, exactGamma: config.exactGamma, rng: root.fork('metrics'), ...(config.threads ? { threads: config.threads } : {}),
   });
-
-  const trainX: FloatArray = dtype === 'float64' ? Float64Array.from(trainSet.x) : trainSet.x;
-  const stackedX: FloatArray = dtype === 'float64' ? new Float64Array(K * B * exampleSize) : new Float32Array(K * B * exampleSize);
-  const stackedY = new Int32Array(K * B);
-  const stackedLr: FloatArray = dtype === 'float64' ? new Float64Array(K) : new Float32Array(K);
-  const augmentBuffer: FloatArray | undefined = config.augment ? (dtype === 'float64' ? new Float64Array(K * B * exampleSize) : new Float32Array(K * B * exampleSize)) : undefined;
+  const learningRate = (step: number) => learningRateAt(config.schedule, config.lr, step, totalSteps);
+  const batches = new BatchStream(trainSet, sampler, { dtype, stepsPerCall: K, learningRate, ...(config.augment ? { augment: root.fork('augment') } : {}) });
   const lambda = new HostTensor(dtype === 'float64' ? Float64Array.of(config.lambda) : Float32Array.of(config.lambda), []);
-  const imageShape = trainSet.shape.length === 3 ? { channels: trainSet.shape[0]!, height: trainSet.shape[1]!, width: trainSet.shape[2]! } : undefined;
-  if (config.augment && !imageShape) throw new Error(`--augment needs image data [C,H,W]; ${config.data} has [${trainSet.shape}]`);
 
   let step = startEpoch * m;
   let trainSeconds = 0;
-  let lastLoss = NaN;
   let lastTestAcc: number | undefined;
-  let final: MetricValues = resumedFinal;
-  let divergedAtStep: number | undefined;
-  let epochsThisCall = 0;
+  const stepsPerSec = () => (trainSeconds > 0 ? (step - startEpoch * m) / trainSeconds : 0);
 
   const finish = (status: TrainResult['status']): TrainResult => {
-    const stepsPerSec = trainSeconds > 0 ? (step - startEpoch * m) / trainSeconds : 0;
-    if (store && runId !== undefined && status !== 'stopped') {
-      store.finishRun(runId, { status, final, best, ...(divergedAtStep !== undefined ? { divergedAtStep } : {}) });
-    }
-    if (config.save && status !== 'stopped') saveParams(config.save, params, { model: config.model, step: String(step) });
-    return { ...(runId !== undefined ? { runId } : {}), status, ...(divergedAtStep !== undefined ? { divergedAtStep } : {}), steps: step, epochs: step / m, final, best, history, params, stepsPerSec };
+    recorder.finish(status, state, step);
+    const { runId, divergedAtStep, final, best, history } = recorder;
+    return { ...(runId !== undefined ? { runId } : {}), status, ...(divergedAtStep !== undefined ? { divergedAtStep } : {}), steps: step, epochs: step / m, final, best, history, params: state.params, stepsPerSec: stepsPerSec() };
   };
 
+  /** Evaluate, record and checkpoint; false when the training loss is no longer finite. */
   const evaluate = async (epoch: number): Promise<boolean> => {
-    const values = await metrics.evaluate(params);
-    values.lr = learningRateAt(config.schedule, config.lr, Math.max(0, step - 1), totalSteps);
-    values.steps_per_sec = trainSeconds > 0 ? (step - startEpoch * m) / trainSeconds : 0;
-    if (values.test_acc !== undefined && values.test_acc > bestTestAcc) {
-      bestTestAcc = values.test_acc;
-      best = { ...values, step, epoch };
-    }
-    if (values.test_acc === undefined && (best.train_acc === undefined || values.train_acc! > best.train_acc)) best = { ...values, step, epoch };
-    values.best_test_acc = Number.isFinite(bestTestAcc) ? bestTestAcc : NaN;
-    final = values;
-    history.push({ epoch, step, metrics: values });
+    const values = await metrics.evaluate(state.params);
+    values.lr = learningRate(Math.max(0, step - 1));
+    values.steps_per_sec = stepsPerSec();
+    recorder.evaluation(epoch, step, values);
     lastTestAcc = values.test_acc;
-    store?.appendMetrics(runId!, { step, epoch, ...values });
     options.onEvaluation?.(epoch, step, values);
     if (!Number.isFinite(values.train_loss!)) {
-      divergedAtStep = step;
+      recorder.diverged(step);
       return false;
     }
-    if (options.checkpointDir && store && runId !== undefined) {
-      const path = `${options.checkpointDir}/run-${runId}.safetensors`;
-      saveParams(path, params, { epoch: String(epoch), step: String(step), best_test_acc: String(bestTestAcc), best: JSON.stringify(best), model: config.model });
-      store.setCheckpoint(runId, path);
-    }
+    const path = recorder.checkpoint(epoch, step, state);
+    if (path !== undefined) await options.onCheckpoint?.({ path, step, epoch });
     return true;
   };
 
@@ -244,56 +190,30 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     return finish('finished');
   }
 
-  for (let epoch = startEpoch; epoch < totalEpochs; epoch++) {
-    const order = sampler.epochOrder(epoch);
-    const augmentRng = root.fork('augment').fork(epoch);
-    const stepsThisEpoch = Math.min(m, totalSteps - epoch * m);
-    for (let s = 0; s < stepsThisEpoch; ) {
-      const k = Math.min(K, stepsThisEpoch - s);
-      for (let j = 0; j < k; j++) {
-        const indices = order.subarray((s + j) * B, (s + j + 1) * B);
-        for (let b = 0; b < B; b++) {
-          const i = indices[b]!;
-          stackedX.set(trainX.subarray(i * exampleSize, (i + 1) * exampleSize), (j * B + b) * exampleSize);
-          stackedY[j * B + b] = trainSet.y[i]!;
-        }
-        stackedLr[j] = learningRateAt(config.schedule, config.lr, step + j, totalSteps);
-      }
-      let xs = stackedX;
-      if (augmentBuffer && imageShape) {
-        randomCropFlip(stackedX, augmentBuffer, k * B, imageShape, augmentRng);
-        xs = augmentBuffer;
-      }
+  for (let epoch = startEpoch, epochsThisCall = 1; epoch < totalEpochs; epoch++, epochsThisCall++) {
+    for (const chunk of batches.epoch(epoch, Math.min(m, totalSteps - epoch * m))) {
       const started = performance.now();
-      const r = (await (await program(k)).run({
-        carry: params,
-        perStep: {
-          x: new HostTensor(xs.subarray(0, k * B * exampleSize), [k, B, ...trainSet.shape]),
-          y: new HostTensor(stackedY.subarray(0, k * B), [k, B]),
-          lr: new HostTensor(stackedLr.subarray(0, k), [k]),
-        },
+      const r = (await (await program(chunk.steps)).run({
+        carry: packCarry(state.params, state.opt, optimizer),
+        perStep: { x: chunk.x, y: chunk.y, lr: chunk.lr },
         shared: { lambda },
       })) as { carry: HostParams; out: { loss: HostTensor } };
       trainSeconds += (performance.now() - started) / 1000;
       const losses = r.out.loss.data as FloatArray;
       const bad = losses.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) {
-        divergedAtStep = step + bad;
         step += bad;
-        final = { ...final, train_loss: losses[bad]! };
+        recorder.diverged(step, losses[bad]!);
         return finish('diverged');
       }
-      params = r.carry;
-      lastLoss = losses[k - 1]!;
-      step += k;
-      s += k;
-      options.onProgress?.({ epoch, step, totalSteps, loss: lastLoss, ...(lastTestAcc !== undefined ? { testAcc: lastTestAcc } : {}), stepsPerSec: (step - startEpoch * m) / Math.max(trainSeconds, 1e-9) });
+      state = unpackCarry(r.carry, optimizer);
+      step += chunk.steps;
+      options.onProgress?.({ epoch, step, totalSteps, loss: losses[chunk.steps - 1]!, ...(lastTestAcc !== undefined ? { testAcc: lastTestAcc } : {}), stepsPerSec: (step - startEpoch * m) / Math.max(trainSeconds, 1e-9) });
     }
     const last = epoch === totalEpochs - 1;
     if (last || (epoch + 1) % config.evalEvery === 0) {
       if (!(await evaluate(epoch + 1))) return finish('diverged');
     }
-    epochsThisCall++;
     if (options.stopAfterEpochs !== undefined && epochsThisCall >= options.stopAfterEpochs && !last) return finish('stopped');
   }
   return finish('finished');

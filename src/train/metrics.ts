@@ -3,7 +3,7 @@
 
 import { compile, compileLoop, flatten, grad, vdot, spec, HostTensor, type CompiledFunction, type Tensor, type Tree } from '../graph/index.ts';
 import { correctCount, crossEntropy, type Model } from '../nn/index.ts';
-import type { Dataset } from '../data/index.ts';
+import { gatherLabels, gatherRows, type Dataset } from '../data/index.ts';
 import type { Rng } from '../util/random.ts';
 import type { MetricValues } from '../store/index.ts';
 
@@ -62,11 +62,8 @@ export class Metrics {
     const order = options.rng.permutation(train.n);
     const xs = dtype === 'float64' ? new Float64Array(m * batch * size) : new Float32Array(m * batch * size);
     const ys = new Int32Array(m * batch);
-    for (let i = 0; i < m * batch; i++) {
-      const j = order[i]!;
-      xs.set(trainSplit.x.subarray(j * size, (j + 1) * size), i * size);
-      ys[i] = train.y[j]!;
-    }
+    gatherRows(trainSplit.x, size, order.subarray(0, m * batch), xs);
+    gatherLabels(train.y, order.subarray(0, m * batch), ys);
     const statsProgram = (b: number, steps: number) => compileLoop(
       (carry: { gsum: ParamTree; sqsum: Tensor }, data: { x: Tensor; y: Tensor }, shared: { params: ParamTree }) => {
         const g = grad((p: ParamTree) => cost(p, data.x, data.y))(shared.params);

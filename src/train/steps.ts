@@ -1,8 +1,10 @@
 // The update rules the paper compares, as traced step functions for compileLoop: plain SGD, SGD on
-// the modified loss Ĉ_k + (λ/4)||∇Ĉ_k||² (exact double backprop or finite differences), n-step SGD.
+// the modified loss Ĉ_k + (λ/4)||∇Ĉ_k||² (exact double backprop or finite differences), n-step SGD,
+// each applied through an optimizer (src/optim: plain SGD, or with momentum).
 
 import { grad, valueAndGrad, vdot, flatten, type Tensor, type Tree } from '../graph/index.ts';
 import { crossEntropy, l2Penalty, type Model } from '../nn/index.ts';
+import { applyUpdates, hasVelocity, sgd, PLAIN_SGD, type OptState, type SgdOptions } from '../optim/index.ts';
 
 type ParamTree = Tree<Tensor>;
 export interface Batch { x: Tensor; y: Tensor; lr: Tensor }
@@ -64,20 +66,47 @@ export function updateDirection(kind: StepKind, cost: (p: ParamTree) => Tensor, 
 }
 
 /**
- * One training step on one batch: n updates with the same batch and rate (n-step SGD, Sec. 4;
- * n = 1 is ordinary SGD). Outputs the batch cost at the start of the step, for divergence checks.
+ * What the Loop carries: the parameters alone when the optimizer keeps no state (plain SGD, whose
+ * graph is then the one the deferred-update pass knows), else { params, opt }.
  */
-export function trainingStep(model: Model, options: { kind: StepKind; nStep: number; weightDecay: number; dtype: 'float32' | 'float64'; fdRadius?: number }) {
+export function packCarry<L>(params: Tree<L>, opt: OptState<L>, optimizer: SgdOptions): Tree<L> {
+  return hasVelocity(optimizer) ? { params, opt } : params;
+}
+
+export function unpackCarry<L>(carry: Tree<L>, optimizer: SgdOptions): { params: Tree<L>; opt: OptState<L> } {
+  return hasVelocity(optimizer) ? (carry as { params: Tree<L>; opt: OptState<L> }) : { params: carry, opt: {} };
+}
+
+export interface StepOptions {
+  kind: StepKind;
+  nStep: number;
+  weightDecay: number;
+  dtype: 'float32' | 'float64';
+  fdRadius?: number;
+  /** Plain SGD (the paper's) unless given. */
+  optimizer?: SgdOptions;
+}
+
+/**
+ * One training step on one batch: n updates with the same batch and rate (n-step SGD, Sec. 4;
+ * n = 1 is ordinary SGD), each through the optimizer, whose state advances at every update.
+ * The carry is packCarry's. Outputs the batch cost at the start of the step, for divergence checks.
+ */
+export function trainingStep(model: Model, options: StepOptions) {
   const cost = batchCost(model, options.weightDecay);
-  return (params: ParamTree, batch: Batch, shared: StepShared): { carry: ParamTree; out: { loss: Tensor } } => {
+  const settings = options.optimizer ?? PLAIN_SGD;
+  return (carry: ParamTree, batch: Batch, shared: StepShared): { carry: ParamTree; out: { loss: Tensor } } => {
     const direction = updateDirection(options.kind, (p) => cost(p, batch.x, batch.y), options.dtype, options.fdRadius ?? FD_RADIUS[options.dtype]);
-    let w = params;
+    const optimizer = sgd(batch.lr, settings);
+    let { params: w, opt } = unpackCarry(carry, settings);
     let first: Tensor | undefined;
     for (let i = 0; i < options.nStep; i++) {
       const { direction: d, loss } = direction(w, shared.lambda);
       first ??= loss;
-      w = axpy(w, batch.lr, d);
+      const step = optimizer.update(d, opt, w);
+      w = applyUpdates(w, step.updates);
+      opt = step.state;
     }
-    return { carry: w, out: { loss: first! } };
+    return { carry: packCarry(w, opt, settings), out: { loss: first! } };
   };
 }

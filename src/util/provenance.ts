@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +16,14 @@ export interface Provenance {
   node: string;
   onnxruntime: string;
   cpu: string;
+  /** Logical CPUs of the machine (what ONNX Runtime's default thread count is chosen from). */
+  cpus: number;
+}
+
+/** The provenance of one run: the process's facts and the ONNX Runtime intra-op threads it asked for. */
+export interface RunProvenance extends Provenance {
+  /** null: ONNX Runtime's default (one thread per physical core). */
+  threads: number | null;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,6 +60,21 @@ export function provenance(): Provenance {
     node: process.versions.node,
     onnxruntime: readVersion(join(packageRoot, 'node_modules', 'onnxruntime-node', 'package.json')),
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cpus: availableParallelism(),
   };
   return cached;
+}
+
+export const runProvenance = (threads: number | undefined): RunProvenance => ({ ...provenance(), threads: threads ?? null });
+
+/** The facts as lines for people (`sgdlab --version`, `runs show`). */
+export function describeProvenance(p: Provenance & { threads?: number | null }): string[] {
+  const commit = p.gitCommit === null ? 'not a git checkout' : `${p.gitCommit}${p.gitDirty ? ' (with uncommitted changes)' : ''}`;
+  const threads = p.threads === undefined ? '' : `, ${p.threads === null ? 'ONNX Runtime\'s default threads' : `${p.threads} thread${p.threads === 1 ? '' : 's'}`}`;
+  return [
+    `sgdlab ${p.sgdlab}`,
+    `git commit ${commit}`,
+    `Node ${p.node}, ONNX Runtime ${p.onnxruntime}`,
+    `CPU ${p.cpu} (${p.cpus} logical CPUs${threads})`,
+  ];
 }

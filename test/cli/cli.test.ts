@@ -8,10 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { loadTrainingData, resolveConfig, loadParams, Metrics } from '../../src/train/index.ts';
-import { buildModel } from '../../src/nn/index.ts';
-import { Rng } from '../../src/util/random.ts';
-import { compile, spec, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
+import { loadTrainingData, resolveConfig } from '../../src/train/index.ts';
 
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-cli-'));
@@ -24,7 +21,7 @@ test('bad input gives one line on stderr naming the input, and exit code 2', asy
     [['train', '--batch', '7'], /^sgdlab: batch 7 does not divide the 1200 training examples; pass --drop-last/],
     [['train', '--model', 'resnet'], /^sgdlab: --model resnet: unknown model/],
     [['train', '--sampler', 'random'], /^sgdlab: sampler: 'random' is not one of reshuffle, fixed, reversed-pairs, with-replacement, full\n$/],
-    [['train', '--data', 'fashion-mnist'], /^sgdlab: data fashion-mnist: needs --data-dir/],
+    [['train', '--data', 'fashion-mnist', '--train-size', '70000'], /^sgdlab: fashion-mnist\/train: train size 70000 must be an integer in 1\.\.60000\n$/],
     [['train', '--data', 'fashion-mnist', '--data-dir', dir], /^sgdlab: fashion-mnist: no train-images-idx3-ubyte/],
     [['train', '--data', 'synthetic', '--model', 'wrn:16-4'], /^sgdlab: --model wrn:16-4: needs image data \[C,H,W\]; this data set has examples of shape \[32\]\n$/],
     [['train', '--config', join(dir, 'missing.json')], /^sgdlab: --config .*missing.json: cannot read the file\n$/],
@@ -113,4 +110,25 @@ test('a SIGKILLed sgdlab train resumes with --resume to the same final numbers a
   const history = JSON.parse((await sgdlab(['runs', 'show', '1', '--store', killStore, '--json'])).stdout) as { status: string; metrics: { epoch: number }[] };
   assert.equal(history.status, 'finished');
   assert.deepEqual(history.metrics.map((m) => m.epoch), Array.from({ length: 40 }, (_, i) => i + 1));
+});
+
+test('--version prints the facts every run records, and runs show prints a run\'s (text and --json)', async () => {
+  const version = await sgdlab(['--version']);
+  assert.equal(version.code, 0, version.stderr);
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.match(version.stdout, new RegExp(`^sgdlab ${pkg.version.replace(/\./g, '\\.')}\\ngit commit ([0-9a-f]{40}( \\(with uncommitted changes\\))?|not a git checkout)\\nNode ${process.versions.node}, ONNX Runtime \\d+\\.\\d+\\.\\d+\\nCPU .+ \\(\\d+ logical CPUs\\)\\n$`));
+
+  const r = await sgdlab(['train', '--model', 'mlp:8x1', '--steps', '1', '--threads', '1', '--store', store, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const { runId } = JSON.parse(r.stdout) as { runId: number };
+  const shown = await sgdlab(['runs', 'show', String(runId), '--store', store]);
+  // The same facts as --version, and the thread count of the run.
+  const facts = version.stdout.trim().split('\n');
+  const expected = [...facts.slice(0, 3), `${facts[3]!.slice(0, -1)}, 1 thread)`];
+  assert.ok(shown.stdout.includes(`provenance\n${expected.map((l) => `  ${l}`).join('\n')}\n`), shown.stdout);
+  const json = JSON.parse((await sgdlab(['runs', 'show', String(runId), '--store', store, '--json'])).stdout) as { provenance: Record<string, unknown> };
+  assert.equal(json.provenance.node, process.versions.node);
+  assert.equal(json.provenance.sgdlab, pkg.version);
+  assert.equal(json.provenance.threads, 1);
+  assert.equal(typeof json.provenance.cpu, 'string');
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/random.ts';
 import {
-  allocateBatch, DataError, flatten, gatherBatch, gatherOneHot, gatherRows, loadDigits, preprocess, randomCropFlip, scaleToUnit, standardizePerImage,
+  DataError, flatten, gatherLabels, gatherRows, loadDigits, preprocess, randomCropFlip, scaleToUnit, standardizePerImage,
   type Dataset,
 } from '../../src/data/index.ts';
 
@@ -91,17 +91,17 @@ test('crop+flip augmentation keeps shapes, matches pad-crop-mirror, and is deter
 
 test('gather copies the rows and labels of a batch into preallocated float32/float64 buffers', () => {
   const ds: Dataset = { name: 't', x: Float32Array.from({ length: 5 * 3 }, (_, i) => i), y: Int32Array.from([4, 3, 2, 1, 0]), n: 5, shape: [3], numClasses: 5 };
-  const buffers = allocateBatch(ds, 2);
-  gatherBatch(ds, Int32Array.from([4, 1]), buffers.x, buffers.y);
-  assert.deepEqual([...buffers.x], [12, 13, 14, 3, 4, 5]);
-  assert.deepEqual([...buffers.y], [0, 3]);
-  const x64 = allocateBatch(ds, 3, true).x;
-  assert.ok(x64 instanceof Float64Array);
+  const x = new Float32Array(6);
+  const y = new Int32Array(2);
+  gatherRows(ds.x, 3, Int32Array.from([4, 1]), x);
+  gatherLabels(ds.y, Int32Array.from([4, 1]), y);
+  assert.deepEqual([...x], [12, 13, 14, 3, 4, 5]);
+  assert.deepEqual([...y], [0, 3]);
+  const x64 = new Float64Array(9);
   gatherRows(ds.x, 3, [2, 2, 0], x64);
   assert.deepEqual([...x64], [6, 7, 8, 6, 7, 8, 0, 1, 2]);
-  const oneHot = new Float32Array(10).fill(9);
-  gatherOneHot(ds.y, [0, 4], 5, oneHot);
-  assert.deepEqual([...oneHot], [0, 0, 0, 0, 1, 1, 0, 0, 0, 0]);
   assert.throws(() => gatherRows(ds.x, 3, [5], x64), /index 5 out of range/);
-  assert.throws(() => gatherBatch(ds, [0, 1, 2], buffers.x, buffers.y), RangeError);
+  assert.throws(() => gatherRows(ds.x, 3, [0, 1, 2], x), RangeError);
+  assert.throws(() => gatherLabels(ds.y, [0, 1, 2], y), RangeError);
+  assert.throws(() => gatherLabels(ds.y, [7], y), /index 7 out of range/);
 });

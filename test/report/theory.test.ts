@@ -48,6 +48,15 @@ test('one figure per check (and n), one panel per model; the identity check is l
   assert.ok(!nStep[0]!.data.values.some((r) => r.series.includes('plain-SGD')));
 });
 
+test('momentum checks get one figure per β, with an ASCII id and the momentum caption', () => {
+  const momentum = (beta: number) => ({ ...gdCheck('linear'), name: 'gd-momentum', beta });
+  const outcomes = buildTheoryFigures(parseTheoryJson({ checks: [momentum(0), momentum(0.5), { ...momentum(0.5), model: 'mlp' }] }));
+  assert.deepEqual(outcomes.map((o) => [o.id, o.paper]), [['theory-gd-momentum-beta-0', 'verify gd-momentum (β = 0)'], ['theory-gd-momentum-beta-0-5', 'verify gd-momentum (β = 0.5)']]);
+  const second = outcomes[1] as DrawnFigure;
+  assert.equal((second.spec.hconcat as unknown[]).length, 2);
+  assert.match(second.caption, /momentum-free point z = w − ηβv/);
+});
+
 test('slope plot SVG: log-log axes with 2^k ticks on ε and the fitted slopes in the legend', async () => {
   const gd = buildTheoryFigures(parseTheoryJson(THEORY_JSON))[0] as DrawnFigure;
   const svg = await renderSvg(gd.spec);

@@ -351,3 +351,41 @@ test(
     }
   }),
 );
+
+test(
+  'provenance: recorded with a run, NULL for runs of a version-2 store after the upgrade, resumes by other processes appended',
+  withTemporaryDirectory((dir) => {
+    // A version-2 store with one run in it, as sgdlab wrote them before provenance.
+    const path = join(dir, 'runs.sqlite');
+    RunStore.open(path).close();
+    const old = new Database(path);
+    old.exec('ALTER TABLE runs DROP COLUMN provenance');
+    old.pragma('user_version = 2');
+    old.prepare(`INSERT INTO runs (created_at, updated_at, config, seed, status) VALUES ('2026-01-01', '2026-01-01', '{"lr":0.1}', 0, 'finished')`).run();
+    old.close();
+
+    const store = RunStore.open(path);
+    try {
+      assert.equal(store.schemaVersion(), RUN_STORE_SCHEMA_VERSION);
+      const before = store.getRun(1);
+      assert.equal(before.provenance, null);
+      assert.deepEqual(before.config, { lr: 0.1 });
+      const facts = { sgdlab: '0.1.0', gitCommit: 'abc', gitDirty: false, node: '20.20.2', onnxruntime: '1.30.0', cpu: 'x', cpus: 2, threads: 1 };
+      const id = store.createRun({ config: {}, seed: 0, provenance: facts });
+      assert.deepEqual(store.getRun(id).provenance, facts);
+      // Resumed by the same process facts: nothing to add; by others: appended once each.
+      store.noteResumedBy(id, facts);
+      assert.deepEqual(store.getRun(id).provenance, facts);
+      const other = { ...facts, gitCommit: 'def', threads: 2 };
+      store.noteResumedBy(id, other);
+      store.noteResumedBy(id, other);
+      assert.deepEqual(store.getRun(id).provenance, { ...facts, resumedBy: [other] });
+      // A run from before provenance has none of its own, only the processes that resumed it.
+      store.noteResumedBy(1, facts);
+      assert.deepEqual(store.getRun(1).provenance, { resumedBy: [facts] });
+      assertStoreError(() => store.createRun({ config: {}, seed: 0, provenance: [] as unknown as Record<string, unknown> }), /run provenance must be a JSON object/);
+    } finally {
+      store.close();
+    }
+  }),
+);

@@ -51,6 +51,8 @@ test('a sweep through two workers on Redis, one SIGKILLed mid-trial, records eve
       // The record holds the coordinator's config, nothing from the worker.
       const killed = recorded.find((r) => r.trialKey === killedTrial)!;
       assert.equal((killed.config as { model: string }).model, 'mlp:64x1');
+      // and the provenance of the worker process that trained it.
+      assert.ok(recorded.every((r) => typeof r.provenance?.onnxruntime === 'string' && r.provenance.threads === 1), JSON.stringify(killed.provenance));
     } finally {
       runs.close();
     }
@@ -101,6 +103,32 @@ test('results from workers are validated, keep NaN, and are recorded once per tr
     assert.equal(runs[0]!.status, 'diverged');
     assert.equal(runs[0]!.divergedAtStep, 7);
     assert.equal(store.metrics(runs[0]!.id).length, 2);
+  } finally {
+    store.close();
+  }
+});
+
+test('a worker\'s provenance crosses the queue validated and lands in the coordinator\'s record', () => {
+  const sweep = buildSweep({ name: 'provenance', base: { epochs: 1 }, axes: { seed: 1 } });
+  const trial = sweep.trials[0]!;
+  const provenance = { sgdlab: '0.1.0', gitCommit: null, gitDirty: null, node: '20.20.2', onnxruntime: '1.30.0', cpu: 'some CPU', cpus: 8, threads: 1 };
+  const result: TrialResult = { trialKey: trial.key, status: 'finished', final: { train_loss: 1 }, best: { train_loss: 1 }, history: [{ step: 75, epoch: 1, train_loss: 1 }], seconds: 1, worker: 'w', provenance };
+  assert.deepEqual(validateTrialResult(encodeResult(result), trial.key).provenance, provenance);
+  // An older worker sends none.
+  const { provenance: _none, ...old } = result;
+  assert.equal(validateTrialResult(encodeResult(old as TrialResult), trial.key).provenance, null);
+  for (const [bad, message] of [
+    [[1, 2], /provenance: not an object/],
+    [{ node: { nested: true } }, /'node' is not a short string/],
+    [{ cpu: 'a\nb' }, /'cpu' is not a short string/],
+    [{ 'bad key': 1 }, /'bad key' is not a fact name/],
+  ] as const) {
+    assert.throws(() => validateTrialResult(encodeResult({ ...result, provenance: bad as unknown as Record<string, unknown> }), trial.key), message);
+  }
+  const store = RunStore.open(join(tempDir(), 'runs.sqlite'));
+  try {
+    recordTrialResult(store, sweep.id, trial, validateTrialResult(encodeResult(result), trial.key));
+    assert.deepEqual(store.listRuns({ sweepId: sweep.id })[0]!.provenance, provenance);
   } finally {
     store.close();
   }

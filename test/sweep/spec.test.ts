@@ -117,3 +117,14 @@ test('every example spec in sweeps/ is valid; fig5 shares its runs with fig1', (
   assert.equal(ids.get('digits/fig5.yaml'), ids.get('digits/fig1.yaml'));
   assert.equal(ids.get('full/fig5.yaml'), ids.get('full/fig1.yaml'));
 });
+
+test('momentum and Nesterov are sweep axes; β = 0 trials keep the config (and id) of a sweep without momentum', () => {
+  const sweep = buildSweep({ name: 'momentum', base: { epochs: 1 }, axes: { momentum: [0, 0.9], seed: 1 } });
+  assert.deepEqual(sweep.trials.map((t) => t.key), ['momentum=0,seed=0', 'momentum=0.9,seed=0']);
+  assert.ok(!('momentum' in sweep.trials[0]!.config));
+  assert.equal(sweep.trials[1]!.config.momentum, 0.9);
+  assert.deepEqual(sweep.trials[0]!.config, buildSweep({ name: 'momentum', base: { epochs: 1 }, axes: { seed: 1 } }).trials[0]!.config);
+  const nesterov = buildSweep({ name: 'nesterov', base: { epochs: 1, momentum: 0.9 }, axes: { nesterov: [false, true], seed: 1 } });
+  assert.deepEqual(nesterov.trials.map((t) => t.config.nesterov), [undefined, true]);
+  assert.throws(() => buildSweep({ name: 'bad', base: { epochs: 1 }, axes: { nesterov: [true], seed: 1 } }), /nesterov needs momentum > 0/);
+});

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { RunStore } from '../../src/store/index.ts';
+import { RUN_STORE_SCHEMA_VERSION, RunStore } from '../../src/store/index.ts';
 import { tempDir } from './helpers.ts';
 
 test('a version-1 run store is upgraded in place: its runs stay, sweeps can be saved and read back', () => {
@@ -17,12 +17,14 @@ test('a version-1 run store is upgraded in place: its runs stay, sweeps can be s
   // Take the file back to version 1, as an sgdlab from before sweeps left it.
   const db = new Database(path);
   db.exec('DROP TABLE sweeps; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_expires_at');
+  db.exec('ALTER TABLE runs DROP COLUMN provenance');
   db.pragma('user_version = 1');
   db.close();
 
   const upgraded = RunStore.open(path);
   try {
-    assert.equal(upgraded.schemaVersion(), 3);
+    assert.equal(upgraded.schemaVersion(), RUN_STORE_SCHEMA_VERSION);
+    assert.equal(upgraded.getRun(id).provenance, null);
     assert.equal(upgraded.getRun(id).final!.best_test_acc, 0.9);
     assert.equal(upgraded.findSweep('s-1'), undefined);
     upgraded.saveSweep({ id: 's-1', name: 'first', spec: { scoring: { best: 5 } } });

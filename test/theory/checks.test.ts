@@ -1,5 +1,5 @@
-// The six backward-error checks at a reduced size on every analytic model: fitted slopes near the
-// theory's 2 and 3 (Eq. 10–11, 18–20, 39), a single order below 3, and the identities to round-off.
+// The backward-error checks at a reduced size on every analytic model: fitted slopes near the theory's
+// 2 and 3 (Eq. 10–11, 18–20, 39; docs/theory.md for momentum), a single order below 3, identities to round-off.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,15 +7,15 @@ import { runVerify, MODEL_NAMES, type CheckResult, type ModelName } from '../../
 import { SLOPE_TOLERANCE } from '../../src/theory/checks.ts';
 
 /** m = 4 batches of 2 (24 orders), 5 ε values per grid: the full suite runs in seconds per model. */
-const REDUCED = { batching: { batchCount: 4, batchSize: 2 }, settings: { epsilonCount: 5, rk4Steps: 8, stepCounts: [1, 2, 4], breakdownCount: 9 } };
+const REDUCED = { batching: { batchCount: 4, batchSize: 2 }, settings: { epsilonCount: 5, rk4Steps: 8, stepCounts: [1, 2, 4], breakdownCount: 9, momentumBetas: [0, 0.5, 0.9] } };
 
 const resultsByModel = new Map<ModelName, Promise<CheckResult[]>>();
 const resultsFor = (model: ModelName): Promise<CheckResult[]> => {
   if (!resultsByModel.has(model)) resultsByModel.set(model, runVerify({ ...REDUCED, models: [model] }));
   return resultsByModel.get(model)!;
 };
-const find = (results: CheckResult[], name: string, n?: number): CheckResult => {
-  const r = results.find((x) => x.name === name && x.n === n);
+const find = (results: CheckResult[], name: string, n?: number, beta?: number): CheckResult => {
+  const r = results.find((x) => x.name === name && x.n === n && x.beta === beta);
   assert.ok(r, `no ${name} result`);
   return r;
 };
@@ -76,5 +76,62 @@ for (const model of MODEL_NAMES) {
     const ratios = r.points.map((p) => p.ratioToCubicLine!);
     assert.ok(ratios.some((x) => Math.abs(Math.log2(x)) >= 1), `ratios to the ε³ line: ${ratios.map((x) => x.toFixed(2)).join(' ')}`);
     assert.ok(r.pass, r.verdict);
+  });
+}
+
+for (const model of MODEL_NAMES) {
+  test(`${model}: heavy-ball GD follows C + η(1+β)/(4(1−β))||∇C||² to O(η³); β = 0 is the gd check's numbers`, async () => {
+    const results = await resultsFor(model);
+    for (const beta of REDUCED.settings.momentumBetas) {
+      const r = find(results, 'gd-momentum', undefined, beta);
+      assertNear(r.slopes!.plain!, 2, `β=${beta} plain flow`);
+      assertNear(r.slopes!.modified!, 3, `β=${beta} modified flow`);
+      assertNear(r.slopes!.fromRestCorrected!, 3, `β=${beta} from rest less its initial layer`);
+      if (beta > 0) {
+        assert.ok(r.slopes!.unamplified! < 2.5, `β=${beta}: C̃_GD at rate η reached slope ${r.slopes!.unamplified}`);
+        assert.ok(r.slopes!.fromRest! < 2.5, `β=${beta}: from rest reached slope ${r.slopes!.fromRest}`);
+      }
+      assert.ok(r.pass, r.verdict);
+    }
+    const gd = find(results, 'gd');
+    const zero = find(results, 'gd-momentum', undefined, 0);
+    assert.deepEqual(zero.points.map((p) => [p.epsilon, p.plain, p.modified]), gd.points.map((p) => [p.epsilon, p.plain, p.modified]));
+  });
+
+  test(`${model}: the mean heavy-ball epoch follows the momentum loss (Eq. M9) to O(η³), not (1+β)/(1−β)·C̃_SGD; β = 0 is sgd-epoch`, async () => {
+    const results = await resultsFor(model);
+    for (const beta of REDUCED.settings.momentumBetas) {
+      const r = find(results, 'sgd-epoch-momentum', undefined, beta);
+      assertNear(r.slopes!.plain!, 2, `β=${beta} plain flow`);
+      assertNear(r.slopes!.modified!, 3, `β=${beta} modified flow`);
+      assertNear(r.slopes!.fromRestCorrected!, 3, `β=${beta} from rest less its initial layer`);
+      assert.ok(r.slopes!.singleOrder! < 2.5, `β=${beta}: one order reached slope ${r.slopes!.singleOrder}`);
+      if (beta > 0) {
+        assert.ok(r.slopes!.scaledSgd! < 2.5, `β=${beta}: (1+β)/(1−β)·C̃_SGD reached slope ${r.slopes!.scaledSgd}`);
+        for (const p of r.points) assert.ok(p.scaledSgd! > p.modified!, `β=${beta}, ε=${p.epsilon}: (1+β)/(1−β)·C̃_SGD is not worse`);
+      }
+      for (const p of r.points) assert.ok(p.integratorRatio! < 1e-2, `RK4 error ${p.integratorRatio} of the error at ε=${p.epsilon}`);
+      assert.ok(r.pass, r.verdict);
+    }
+    const sgd = find(results, 'sgd-epoch');
+    const zero = find(results, 'sgd-epoch-momentum', undefined, 0);
+    const columns = (rows: typeof sgd.points) => rows.map((p) => [p.epsilon, p.plain, p.modified, p.singleOrder]);
+    assert.deepEqual(columns(zero.points), columns(sgd.points));
+  });
+}
+
+for (const model of MODEL_NAMES) {
+  test(`${model}: Nesterov momentum follows the same losses with the echo β² (Eq. M13), GD and the mean epoch, to O(η³)`, async () => {
+    const results = await resultsFor(model);
+    for (const beta of REDUCED.settings.momentumBetas.filter((b) => b > 0)) {
+      for (const name of ['gd-nesterov-momentum', 'sgd-epoch-nesterov-momentum']) {
+        const r = find(results, name, undefined, beta);
+        assertNear(r.slopes!.plain!, 2, `${name} β=${beta} plain flow`);
+        assertNear(r.slopes!.modified!, 3, `${name} β=${beta} modified flow`);
+        assertNear(r.slopes!.fromRestCorrected!, 3, `${name} β=${beta} from rest less its initial layer`);
+        assert.ok(r.pass, r.verdict);
+      }
+    }
+    assert.ok(!results.some((r) => r.name.includes('nesterov') && r.beta === 0), 'β = 0 is plain SGD: not repeated for Nesterov');
   });
 }

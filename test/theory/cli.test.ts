@@ -26,6 +26,21 @@ test('--json prints {"checks": [...]} with name, model, slopes or maxRelError, p
   assert.ok(Array.isArray(appendix.forms));
 });
 
+test('--json momentum entries: the name contains momentum, each carries its beta, slopes {plain, modified} and pass', async () => {
+  let out = '';
+  await verifyCommand(['gd-momentum'], { model: 'linear', json: true }, (t) => (out += t));
+  const doc = JSON.parse(out) as { checks: Record<string, any>[]; pass: boolean };
+  assert.deepEqual(doc.checks.map((c) => [c.name, c.beta]), [['gd-momentum', 0], ['gd-momentum', 0.5], ['gd-momentum', 0.9]]);
+  for (const c of doc.checks) {
+    assert.match(c.name, /momentum/);
+    assert.equal(typeof c.slopes.plain, 'number');
+    assert.equal(typeof c.slopes.modified, 'number');
+    assert.equal(c.pass, true, c.verdict);
+    assert.ok(c.points.every((p: any) => p.epsilon > 0 && Math.abs(p.eta * (1 - c.beta) - p.epsilon) <= 1e-15 * p.epsilon));
+  }
+  assert.equal(doc.pass, true);
+});
+
 test('unknown checks, models and seeds are one-line UsageErrors', async () => {
   await assert.rejects(verifyCommand(['gdd'], {}, () => {}), (e: unknown) => e instanceof UsageError && /unknown check 'gdd'/.test(e.message));
   await assert.rejects(verifyCommand([], { model: 'resnet' }, () => {}), (e: unknown) => e instanceof UsageError && /unknown model 'resnet'.*linear, logistic, mlp/.test(e.message));

@@ -1,4 +1,4 @@
-// Checkpoints: safetensors round trips (both float dtypes), one-line StoreErrors for another
+// Checkpoints: safetensors round trips (both float dtypes, optimizer state), one-line StoreErrors for another
 // model's checkpoint, `init` from given parameters, and `steps: 0` + `save` writing them unchanged.
 
 import { test } from 'node:test';
@@ -116,4 +116,22 @@ test('a run writes a checkpoint at each evaluation that names its epoch and step
   assert.equal(ckpt.metadata.step, '150');
   assert.equal(ckpt.metadata.model, 'mlp:16x1');
   assert.ok(sameBits(loadParams(run.checkpointPath!, r.params).params, r.params));
+}));
+
+test('the optimizer state is saved as opt.<name>.<path>, read back bit for bit, and ignored when only parameters are asked for', withStore(async (_store, dir) => {
+  const params = paramsOf('mlp:16x1', 1, 'float32');
+  const velocity = paramsOf('mlp:16x1', 2, 'float32');
+  const path = join(dir, 'momentum.safetensors');
+  saveParams(path, params, { epoch: '1' }, { velocity });
+  assert.ok('opt.velocity.layers.0.weight' in readSafetensors(path).tensors);
+  const loaded = loadParams(path, paramsOf('mlp:16x1', 3, 'float32'), { velocity: paramsOf('mlp:16x1', 4, 'float32') });
+  assert.ok(sameBits(loaded.params, params));
+  assert.ok(sameBits(loaded.opt.velocity as HostParams, velocity));
+  // --init and export read the parameters of a momentum checkpoint alone.
+  assert.ok(sameBits(loadParams(path, paramsOf('mlp:16x1', 3, 'float32')).params, params));
+  // A plain checkpoint has no velocity to resume a momentum run from; a momentum one has one too many for a plain run.
+  const plain = join(dir, 'plain.safetensors');
+  saveParams(plain, params);
+  assertStoreError(() => loadParams(plain, params, { velocity }), /missing tensor 'opt\.velocity\.layers\.0\.(weight|bias)' for this optimizer/);
+  assertStoreError(() => loadParams(path, params, {}), /unexpected tensor 'opt\.velocity\./);
 }));

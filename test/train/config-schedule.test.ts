@@ -51,11 +51,21 @@ test('bad configs are one-line ConfigErrors naming the key', () => {
   assertConfigError({ batch: 0 }, /^batch: must be an integer from 1 to 16777216, got 0/);
   assertConfigError({ batch: 2.5 }, /^batch: must be an integer from 1 to/);
   assertConfigError({ epochs: 2, steps: 100 }, /epochs or steps, not both/);
-  assertConfigError({ data: 'fashion-mnist' }, /fashion-mnist.*--data-dir/);
-  assertConfigError({ data: 'cifar10' }, /cifar10.*--data-dir/);
   assertConfigError({ data: 'imagenet' }, /^data: 'imagenet' is not one of/);
   assertConfigError({ labelNoise: 1.5 }, /^labelNoise: must be in \[0, 1\]/);
   assertConfigError({ exactGamma: 'yes' }, /^exactGamma: must be true or false/);
+});
+
+test('momentum: β in [0, 1); the defaults (0, no Nesterov) stay absent, so older configs resolve as before', () => {
+  assert.equal(resolveConfig({ momentum: '0.9' }).momentum, 0.9);
+  assert.equal(resolveConfig({ momentum: 0.9, nesterov: 'true' }).nesterov, true);
+  const plain = resolveConfig({ momentum: 0, nesterov: false });
+  assert.ok(!('momentum' in plain) && !('nesterov' in plain), 'momentum 0 is stored as a key');
+  assert.deepEqual(plain, resolveConfig({}));
+  assertConfigError({ momentum: 1 }, /^momentum: must be in \[0, 1\), got 1/);
+  assertConfigError({ momentum: -0.5 }, /^momentum: must be in \[0, 1\)/);
+  assertConfigError({ nesterov: true }, /nesterov needs momentum > 0/);
+  assertConfigError({ momentum: 0.9, nesterov: 'maybe' }, /^nesterov: must be true or false/);
 });
 
 test('a minus sign in front of a power of two is a negative rate, not (−2)^k', () => {
@@ -137,4 +147,16 @@ test('integers are safe and ranged; keys inherited from Object.prototype are unk
   ] as [Record<string, unknown>, RegExp][]) {
     assert.throws(() => resolveConfig(partial, 'c.json'), (e: Error) => e.name === 'ConfigError' && message.test(e.message), JSON.stringify(partial));
   }
+});
+
+test('lambda "implicit" is the λ whose λ·C_reg matches the run\'s own implicit regularizer (docs/theory.md §M7)', () => {
+  // Plain SGD: the paper's C_reg weight ε (Eq. 1 with λ = ε).
+  assert.equal(resolveConfig({ lr: '2^-9', lambda: 'implicit' }).lambda, 2 ** -9);
+  // Heavy ball: ε(1+β)/(1−β)², here 2^-9 · 1.5 / 0.25 = 6 · 2^-9.
+  assert.equal(resolveConfig({ lr: '2^-9', momentum: 0.5, lambda: 'implicit' }).lambda, 6 * 2 ** -9);
+  const beta = 0.9;
+  assert.ok(Math.abs(resolveConfig({ lr: 0.01, momentum: beta, lambda: 'implicit' }).lambda - (0.01 * (1 + beta)) / (1 - beta) ** 2) < 1e-15);
+  // Nesterov: ε(1−β+2β²)/(1−β)².
+  assert.ok(Math.abs(resolveConfig({ lr: 0.01, momentum: 0.5, nesterov: true, lambda: 'implicit' }).lambda - (0.01 * (1 - 0.5 + 2 * 0.25)) / 0.25) < 1e-15);
+  assert.throws(() => resolveConfig({ lambda: 'auto' }), /^ConfigError: lambda: 'auto' is not a number/);
 });

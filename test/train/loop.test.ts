@@ -1,14 +1,15 @@
 // The training loop: a stopped and resumed run equals an uninterrupted one bit for bit (several
-// samplers and call sizes, deferred weight updates), divergence is recorded without an exception, stepsPerCall invariance.
+// samplers and call sizes, deferred weight updates, momentum), divergence is recorded without an exception, stepsPerCall invariance.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { flatten, placeholder, type HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
-import { deferUpdates } from '../../src/graph/defer.ts';
+import { deferUpdates } from '../../src/graph/targets/ort-cpu/passes/defer.ts';
 import { buildModel } from '../../src/nn/index.ts';
 import { resolveConfig, train, trainingStep, type TrainResult } from '../../src/train/index.ts';
 import { Rng } from '../../src/util/random.ts';
-import type { RunStore } from '../../src/store/index.ts';
+import { readSafetensors, type RunStore } from '../../src/store/index.ts';
+import { SAMPLER_KINDS } from '../../src/data/index.ts';
 import { sameBits, withoutTiming, withStore } from './helpers.ts';
 
 const small = { model: 'mlp:16x1', batch: 16, lr: 2 ** -4, seed: 11, threads: 1 };
@@ -141,4 +142,32 @@ test("the 'paper' schedule changes the rate inside a call: stepsPerCall 1 and au
   assert.ok(sameBits(auto.params, one.params), 'per-step rates inside a Loop call differ from single calls');
   assert.ok(!sameBits(auto.params, constant.params));
   assert.equal(auto.final.lr, 2 ** -4 / 32);
+});
+
+test('with momentum, a stopped and resumed run equals the uninterrupted one: the checkpoint holds the velocity', withStore(async (store, dir) => {
+  const resumed = await resumeMatches(store, dir, { ...small, epochs: 4, momentum: 0.9 }, [2]);
+  const checkpoint = readSafetensors(store.getRun(resumed.runId!).checkpointPath!);
+  const names = Object.keys(checkpoint.tensors).sort();
+  assert.deepEqual(names, ['layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight', 'opt.velocity.layers.0.bias', 'opt.velocity.layers.0.weight', 'opt.velocity.layers.1.bias', 'opt.velocity.layers.1.weight']);
+  assert.ok(checkpoint.tensors['opt.velocity.layers.0.weight']!.data.some((v) => v !== 0), 'the stored velocity is zero');
+  // The plain run's checkpoint holds the parameters alone.
+  const plain = await train(resolveConfig({ ...small, epochs: 1 }), { store, checkpointDir: dir });
+  assert.ok(Object.keys(readSafetensors(store.getRun(plain.runId!).checkpointPath!).tensors).every((n) => !n.startsWith('opt.')));
+}));
+
+test('Nesterov momentum resumes bit-identically too: float64, λ > 0 (fd), weight decay, n-step, with-replacement, calls of 7', withStore(async (store, dir) => {
+  await resumeMatches(store, dir, { ...small, data: 'synthetic', trainSize: 96, testSize: 32, batch: 8, steps: 40, dtype: 'float64', weightDecay: 1e-3, lambda: 2 ** -3, regGrad: 'fd', nStep: 2, momentum: 0.5, nesterov: true, sampler: 'with-replacement', stepsPerCall: 7 }, [1, 2]);
+}));
+
+test('every sampler trains with heavy-ball and Nesterov momentum, and momentum changes the trajectory', async () => {
+  for (const sampler of SAMPLER_KINDS) {
+    const base = { ...small, data: 'synthetic', trainSize: 64, testSize: 16, batch: 8, lr: 2 ** -5, steps: 16, sampler, evalEvery: 10 };
+    const plain = await train(resolveConfig(base));
+    for (const nesterov of [false, true]) {
+      const r = await train(resolveConfig({ ...base, momentum: 0.9, nesterov }));
+      assert.equal(r.status, 'finished', `${sampler} nesterov=${nesterov}`);
+      assert.ok(Number.isFinite(r.final.train_loss!), `${sampler} nesterov=${nesterov}: loss ${r.final.train_loss}`);
+      assert.ok(!sameBits(r.params, plain.params), `${sampler} nesterov=${nesterov}: momentum changed nothing`);
+    }
+  }
 });

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The Appendix D reproduction's training: the Fashion-MNIST sweeps in sweeps/fashion-mnist/, most telling
+# first, each appending its trials to the committed results file as they end. Trials the file already
+# holds are not trained again, so this picks up where any earlier run stopped, on any machine:
+#   nice -n 19 bash docs/reproduction/fashion-mnist/run.sh        # then commit results.jsonl now and then
+# Needs the data: apt-get install dataset-fashion-mnist (or sgdlab data fetch fashion-mnist).
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+RESULTS=${RESULTS:-$PWD/docs/reproduction/fashion-mnist/results.jsonl}
+STORE=${STORE:-./sgdlab-runs/fashion-mnist.sqlite}
+WORKERS=${WORKERS:-2}
+for spec in ${SPECS:-fig6a fig6b fig7b fig6c fig7ac}; do
+  start=$(date +%s)
+  node bin/sgdlab.js sweep run "sweeps/fashion-mnist/$spec.yaml" --store "$STORE" --workers "$WORKERS" --results "$RESULTS"
+  echo "$spec: $(( $(date +%s) - start )) s wall"
+done
