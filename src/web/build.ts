@@ -30,14 +30,15 @@ export const ISOLATION_HEADERS: Record<string, string> = {
 const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
 /**
- * Node built-ins reached through modules the browser code imports but whose Node-only functions it
- * never calls (file reading in src/data/digits.ts, writeFile in src/graph/compile.ts): each becomes
- * an object whose every function throws, so a call by mistake fails loudly instead of silently.
+ * Node built-ins (and Node-only packages: node-tar, for CIFAR-10 downloads) reached through modules the
+ * browser code imports but whose Node-only functions it never calls (file reading in src/data/digits.ts,
+ * archive extraction in src/data/tar.ts): each becomes an object whose every function throws, so a call
+ * by mistake fails loudly instead of silently.
  */
 const nodeBuiltinsUnavailable: esbuild.Plugin = {
   name: 'node-builtins-unavailable',
   setup(build) {
-    build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-builtin' }));
+    build.onResolve({ filter: /^(node:.*|tar)$/ }, (args) => ({ path: args.path, namespace: 'node-builtin' }));
     build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
       contents: `module.exports = new Proxy({}, { get: (_, key) => key === '__esModule' ? false : () => { throw new Error(${JSON.stringify(args.path)} + '.' + String(key) + ' is not available in the browser'); } });`,
       loader: 'js',

@@ -359,7 +359,7 @@ test(
     const path = join(dir, 'runs.sqlite');
     RunStore.open(path).close();
     const old = new Database(path);
-    old.exec('ALTER TABLE runs DROP COLUMN provenance');
+    old.exec('ALTER TABLE runs DROP COLUMN provenance; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_expires_at');
     old.pragma('user_version = 2');
     old.prepare(`INSERT INTO runs (created_at, updated_at, config, seed, status) VALUES ('2026-01-01', '2026-01-01', '{"lr":0.1}', 0, 'finished')`).run();
     old.close();

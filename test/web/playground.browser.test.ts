@@ -166,7 +166,7 @@ test('the default comparison trains to 20 epochs, curves and numbers updating; i
 
   // The run record has the fields of `sgdlab runs show --json`; the parameters load with --init's loader.
   const record = await page.evaluate(() => window.sgdlab.record(0)) as { config: { model: string }; metrics: unknown[]; status: string };
-  assert.deepEqual(Object.keys(record).sort(), ['best', 'checkpointPath', 'config', 'createdAt', 'divergedAtStep', 'error', 'final', 'id', 'metrics', 'name', 'seed', 'status', 'sweepId', 'trialKey', 'updatedAt']);
+  assert.deepEqual(Object.keys(record).sort(), ['best', 'checkpointPath', 'config', 'createdAt', 'divergedAtStep', 'error', 'final', 'id', 'metrics', 'name', 'provenance', 'seed', 'status', 'sweepId', 'trialKey', 'updatedAt']);
   assert.equal(record.status, 'finished');
   assert.equal(record.metrics.length, 21);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#run-a .export-params')]);
