@@ -46,10 +46,9 @@ function decodeMetrics(raw: unknown, what: string, allowNull: boolean): MetricVa
   return out;
 }
 
-/** A worker's provenance: a flat object of short one-line strings, finite numbers, booleans and nulls. */
-function decodeProvenance(raw: unknown, what: string): Record<string, unknown> | null {
-  if (raw === undefined || raw === null) return null;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new QueueError(`${what}: not an object`);
+/** One process's facts: a flat object of short one-line strings, finite numbers, booleans and nulls. */
+function decodeFacts(raw: unknown, what: string): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new QueueError(`${what}: not an object`);
   const entries = Object.entries(raw);
   if (entries.length > 32) throw new QueueError(`${what}: more than 32 facts`);
   for (const [name, value] of entries) {
@@ -58,6 +57,20 @@ function decodeProvenance(raw: unknown, what: string): Record<string, unknown> |
     if (!ok) throw new QueueError(`${what}: '${name}' is not a short string, number, boolean or null`);
   }
   return Object.fromEntries(entries);
+}
+
+/**
+ * A worker's provenance: the facts of the process that created the run, and `resumedBy`, those of
+ * the processes that resumed it (a trial taken over from a dead worker is one), at most 32.
+ */
+function decodeProvenance(raw: unknown, what: string): Record<string, unknown> | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new QueueError(`${what}: not an object`);
+  const { resumedBy, ...own } = raw as Record<string, unknown>;
+  const facts = decodeFacts(own, what);
+  if (resumedBy === undefined) return facts;
+  if (!Array.isArray(resumedBy) || resumedBy.length > 32) throw new QueueError(`${what}: resumedBy is not a list of at most 32 processes`);
+  return { ...facts, resumedBy: resumedBy.map((p, i) => decodeFacts(p, `${what}: resumedBy[${i}]`)) };
 }
 
 /** A job's return value (a string of JSON from Redis), checked field by field before it reaches the store. */

@@ -34,7 +34,7 @@ test('a worker SIGKILLed after a checkpoint: the other worker resumes from it, a
   const store = join(dir, 'runs.sqlite');
   const shared = join(dir, 'shared');
   mkdirSync(shared);
-  const workerArgs = ['worker', '--queue', redis.url, '--queue-name', QUEUE_NAME, '--lock-duration', '1500', '--stalled-interval', '500'];
+  const workerArgs = ['worker', '--queue', redis.url, '--queue-name', QUEUE_NAME, '--lock-duration', '4000', '--stalled-interval', '1000', '--max-stalled', '20'];
   const coordinator = startSgdlab(['sweep', 'run', spec, '--queue', redis.url, '--queue-name', QUEUE_NAME, '--store', store, '--json']);
   const doomed = startSgdlab(workerArgs);
   let survivor: ReturnType<typeof startSgdlab> | undefined;
@@ -77,7 +77,7 @@ test('a worker SIGKILLed after a checkpoint: the other worker resumes from it, a
       const runs = RunStore.open(store);
       try {
         const [run] = runs.listRuns({ sweepId: sweep.id });
-        assert.equal(run!.status, 'finished');
+        assert.equal(run!.status, 'finished', String(run!.error));
         assert.deepEqual(withoutTiming(runs.metrics(run!.id)), withoutTiming(reference.metrics(whole.runId!)), 'the recorded history differs from the uninterrupted run');
       } finally {
         runs.close();

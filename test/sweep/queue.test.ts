@@ -19,7 +19,7 @@ test('a sweep through two workers on Redis, one SIGKILLed mid-trial, records eve
   const spec = writeSpec(dir, 'queue.yaml', `name: queue check\nbase:\n  model: mlp:64x1\n  epochs: 4\naxes:\n  lr: [2^-6, 2^-4]\n  seed: 3\nscoring:\n  best: 2\n`);
   const sweep = loadSweepSpec(spec);
   const store = join(dir, 'runs.sqlite');
-  const workerArgs = ['worker', '--queue', redis.url, '--queue-name', QUEUE_NAME, '--lock-duration', '1500', '--stalled-interval', '500'];
+  const workerArgs = ['worker', '--queue', redis.url, '--queue-name', QUEUE_NAME, '--lock-duration', '4000', '--stalled-interval', '1000', '--max-stalled', '20'];
   const coordinator = startSgdlab(['sweep', 'run', spec, '--queue', redis.url, '--queue-name', QUEUE_NAME, '--store', store, '--json']);
   const doomed = startSgdlab(workerArgs);
   let survivor: ReturnType<typeof startSgdlab> | undefined;
@@ -132,4 +132,13 @@ test('a worker\'s provenance crosses the queue validated and lands in the coordi
   } finally {
     store.close();
   }
+});
+
+test('a result carries its provenance, with the processes that resumed the trial (a takeover) in resumedBy', () => {
+  const facts = { sgdlab: '0.1.0', gitCommit: null, node: '20.20.2', threads: 1 };
+  const base = { trialKey: 'seed=0', status: 'finished', final: { test_acc: 0.5 }, best: null, history: [], seconds: 1, worker: 'w' };
+  const taken = validateTrialResult({ ...base, provenance: { ...facts, resumedBy: [{ ...facts, node: '22.0.0' }] } }, 'seed=0');
+  assert.deepEqual(taken.provenance, { ...facts, resumedBy: [{ ...facts, node: '22.0.0' }] });
+  assert.throws(() => validateTrialResult({ ...base, provenance: { ...facts, resumedBy: [{ cpu: { nested: 1 } }] } }, 'seed=0'), /^UsageError: result of seed=0: provenance: resumedBy\[0\]: 'cpu' is not a short string/);
+  assert.throws(() => validateTrialResult({ ...base, provenance: { ...facts, resumedBy: 'me' } }, 'seed=0'), /resumedBy is not a list/);
 });
