@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 touch "$tmp/empty.jsonl"
 [ -f "$RESULTS" ] || RESULTS="$tmp/empty.jsonl"
 SPECS=()
-for spec in fig6a fig6b fig6c fig7b fig7ac; do
+for spec in fig6a fig6b fig6c fig7b fig7ac fig7b-long; do
   SPECS+=("sweeps/fashion-mnist/$spec.yaml")
   node bin/sgdlab.js sweep import "sweeps/fashion-mnist/$spec.yaml" --results "$RESULTS" --store "$tmp/results.sqlite"
 done
