@@ -33,7 +33,11 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v
 const at = (s: SweepSummary, p: PointSummary, key: string, fallback: number): number => num(p.point[key] ?? s.base[key] ?? fallback);
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 const score = (p: PointSummary): string => (p.score ? `${pct(p.score.mean)} ± ${pct(p.score.std)}` : '—');
-const fmt = (x: number): string => (Number.isInteger(Math.log2(x)) ? formatAxisValue(x) : x.toPrecision(3));
+// A power of two up to rounding (η = ε/(1−β) with β = 0.9 is 0.0625000…01, not 2^-4) prints as one.
+const fmt = (x: number): string => {
+  const e = Math.round(Math.log2(x));
+  return Math.abs(x / 2 ** e - 1) < 1e-9 ? formatAxisValue(2 ** e) : x.toPrecision(3);
+};
 
 interface Row { p: PointSummary; beta: number; epsilon: number; eta: number; coefficient: number }
 const rows: Row[] = grid.summary.points.map((p) => {
