@@ -161,7 +161,13 @@ function nStepFinding(s: SweepSummary, slice: (p: PointSummary) => boolean, clai
   const byAlpha = meanRange(groupBy(points, (p) => String(coordinate(s, p, 'lr'))));
   const byEpsilon = meanRange(groupBy(points, (p) => String(coordinate(s, p, 'lr') * coordinate(s, p, 'nStep'))));
   const here = `mean spread across n at equal α: ${(100 * byAlpha.value).toFixed(2)} points (${byAlpha.groups} values of α); at equal ε = nα: ${(100 * byEpsilon.value).toFixed(2)} points (${byEpsilon.groups} values of ε)`;
-  const verdict = byAlpha.groups < 2 || byEpsilon.groups < 2 ? 'too few points yet' : byAlpha.value < byEpsilon.value ? 'matches (α governs)' : 'does not match (ε governs as well or better)';
+  // Spreads closer than the runs' own scatter tell neither axis from the other.
+  const noise = points.reduce((t, p) => t + p.score!.std, 0) / points.length;
+  const verdict = byAlpha.groups < 2 || byEpsilon.groups < 2
+    ? 'too few points yet'
+    : Math.abs(byAlpha.value - byEpsilon.value) < noise
+      ? `inconclusive: the two spreads differ by less than the runs' mean std (${(100 * noise).toFixed(2)} points)`
+      : byAlpha.value < byEpsilon.value ? 'matches (α governs)' : 'does not match (ε governs better)';
   // The paper's budgets fit the training set at every n; say when this budget does not.
   const unfit = points.filter((p) => p.metrics.train_acc && p.metrics.train_acc.mean < 0.99);
   const caveat = unfit.length ? `; not fitted in this budget (final train acc < 99%): ${unfit.map((p) => `n = ${coordinate(s, p, 'nStep')}, α = ${pow(coordinate(s, p, 'lr'))}: ${pct(p.metrics.train_acc!.mean)}`).join(', ')}` : '';
