@@ -98,22 +98,29 @@ if (scored.length > 0) {
   });
 }
 const lamRows = lam.summary.points.filter((p) => p.score).map((p) => ({ p, beta: at(lam.summary, p, 'momentum', 0), lambda: at(lam.summary, p, 'lambda', 0) }));
+// Points that collapse (λ far past its optimum) would flatten the interesting range to a line: the panels leave
+// out those more than LAMBDA_PANEL_DROP below the λ = 0 run, and the page names them (the table has them all).
+const LAMBDA_PANEL_DROP = 0.05;
+const lambdaReference = (beta: number) => rows.find((r) => r.beta === beta && r.p.score && Math.abs(r.eta / 2 ** -9 - 1) < 1e-9);
+const lambdaHidden = lamRows.filter((r) => {
+  const ref = lambdaReference(r.beta);
+  return ref !== undefined && r.p.score!.mean < ref.p.score!.mean - LAMBDA_PANEL_DROP;
+});
 if (lamRows.length > 0) {
-  const reference = (beta: number) => rows.filter((r) => r.beta === beta && r.p.score).sort((a, b) => a.eta - b.eta)[0];
   figures.push({
     file: 'momentum-explicit-regularizer',
     alt: 'test accuracy against λ at η = 2^-9, for β = 0 and 0.9',
     spec: figureSpec(
       [0, 0.9].filter((beta) => lamRows.some((r) => r.beta === beta)).map((beta) => {
-        const ref = reference(beta);
+        const ref = lambdaReference(beta);
         return panel({
           ...common,
           title: `β = ${beta}, η = 2^-9`,
           xTitle: 'λ (log scale, base 2)',
           xLabels: 'power',
           seriesOrder: [series(beta)],
-          points: lamRows.filter((r) => r.beta === beta).map((r) => ({ series: series(beta), x: r.lambda, y: 100 * r.p.score!.mean, std: 100 * r.p.score!.std })),
-          ...(ref?.eta === 2 ** -9 ? { reference: { y: 100 * ref.p.score!.mean, label: 'λ = 0' } } : {}),
+          points: lamRows.filter((r) => r.beta === beta && !lambdaHidden.includes(r)).map((r) => ({ series: series(beta), x: r.lambda, y: 100 * r.p.score!.mean, std: 100 * r.p.score!.std })),
+          ...(ref ? { reference: { y: 100 * ref.p.score!.mean, label: 'λ = 0' } } : {}),
         });
       }),
     ),
@@ -217,6 +224,7 @@ ${table(['β', 'ε', 'η = ε/(1−β)', 'λ* = ε(1+β)/(1−β)²', 'score (be
 ## The explicit regularizer at a small rate
 
 ${fig('momentum-explicit-regularizer', 'test accuracy against λ at η = 2^-9')}
+${lambdaHidden.length ? `\nNot drawn, more than ${100 * LAMBDA_PANEL_DROP} points below the λ = 0 run (in the table): ${lambdaHidden.map((r) => `β = ${r.beta}, λ = ${fmt(r.lambda)} (${score(r.p)})`).join('; ')}.\n` : ''}
 
 ${table(['β', 'ε', 'λ', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc', 'final C_reg'], lam.summary.points.map((p) => [String(at(lam.summary, p, 'momentum', 0)), fmt(at(lam.summary, p, 'lr', NaN)), fmt(at(lam.summary, p, 'lambda', 0)), score(p), `${p.runs}${p.diverged ? ` (${p.diverged})` : ''}`, p.metrics.train_acc ? pct(p.metrics.train_acc.mean) : '—', p.metrics.c_reg ? p.metrics.c_reg.mean.toPrecision(3) : '—']))}
 `;
