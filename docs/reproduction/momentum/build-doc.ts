@@ -33,10 +33,12 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v
 const at = (s: SweepSummary, p: PointSummary, key: string, fallback: number): number => num(p.point[key] ?? s.base[key] ?? fallback);
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 const score = (p: PointSummary): string => (p.score ? `${pct(p.score.mean)} ± ${pct(p.score.std)}` : '—');
-// A power of two up to rounding (η = ε/(1−β) with β = 0.9 is 0.0625000…01, not 2^-4) prints as one.
+// A power of two up to rounding (η = ε/(1−β) with β = 0.9 is 0.0625000…01, not 2^-4) prints as one; so does a
+// half power (the grid's half octaves around the optimum).
 const fmt = (x: number): string => {
-  const e = Math.round(Math.log2(x));
-  return Math.abs(x / 2 ** e - 1) < 1e-9 ? formatAxisValue(2 ** e) : x.toPrecision(3);
+  const e = Math.round(2 * Math.log2(x)) / 2;
+  if (Math.abs(x / 2 ** e - 1) >= 1e-9) return x.toPrecision(3);
+  return Number.isInteger(e) ? formatAxisValue(2 ** e) : `2^${e}`;
 };
 
 // The theory's whole implicit term (docs/theory.md M12) needs the training set's own gradients: at equal η it is
@@ -72,7 +74,7 @@ const rows: Row[] = grid.summary.points.map((p) => {
   const epsilon = at(grid.summary, p, 'lr', NaN);
   const eta = epsilon / (1 - beta);
   return { p, beta, epsilon, eta, coefficient: momentumRegularizerCoefficient(epsilon, beta, 1), whole: eta * wholeTermFactor(epsilon, beta) };
-});
+}).sort((a, b) => a.beta - b.beta || a.eta - b.eta);
 const betas = [...new Set(rows.map((r) => r.beta))].sort((a, b) => a - b);
 const series = (beta: number) => `β = ${beta}`;
 
@@ -166,12 +168,15 @@ if (optima.length >= 2) {
   const axes: [string, number[]][] = [['η', optima.map((r) => Math.log2(r.eta))], ['λ*', optima.map((r) => Math.log2(r.coefficient))], ['η·F', optima.map((r) => Math.log2(r.whole))]];
   const measured = axes.filter(([, v]) => v.every(Number.isFinite));
   const tightest = measured.reduce((b, a) => (spread(a[1]) < spread(b[1]) ? a : b));
+  // The grid's finest step in η (octaves): spreads closer than it cannot be told apart.
+  const levels = [...new Set(rows.map((r) => Math.log2(r.eta).toFixed(6)))].map(Number).sort((x, y) => x - y);
+  const step = Math.min(...levels.slice(1).map((v, i) => v - levels[i]!));
   const verdict = tightest[0] === 'η·F'
     ? 'matches the whole-term prediction'
     : tightest[0] === 'λ*'
       ? 'λ* lines them up best: the ‖∇C‖² term alone predicts the optima'
-      : `does not match either prediction at this resolution: the optima do not move with β beyond the grid's step; the whole term's shift${spread(axes[2][1]) <= spread(tightest[1]) + 1 ? ' is within one step of it' : ' is not seen'}, λ*'s ${spread(axes[1][1]) > spread(tightest[1]) + 1 ? 'is ruled out' : 'is within one step'}`;
-  findings.push(`| which axis lines the best points up: η (time rescaling alone), η·F (the whole implicit term), λ* (the ‖∇C‖² term alone) | spread of the best points (octaves; the grid's step is 1): ${measured.map(([n, v]) => `${spread(v).toFixed(2)} in ${n}`).join(', ')} | ${verdict} |`);
+      : `does not match either prediction at this resolution: the optima do not move with β beyond the grid's step; the whole term's shift${spread(axes[2][1]) <= spread(tightest[1]) + step ? ' is within one step of it' : ' is not seen'}, λ*'s ${spread(axes[1][1]) > spread(tightest[1]) + step ? 'is ruled out' : 'is within one step'}`;
+  findings.push(`| which axis lines the best points up: η (time rescaling alone), η·F (the whole implicit term), λ* (the ‖∇C‖² term alone) | spread of the best points (octaves; the grid's finest step is ${step}): ${measured.map(([n, v]) => `${spread(v).toFixed(2)} in ${n}`).join(', ')} | ${verdict} |`);
 }
 for (const beta of [0, 0.9]) {
   const rowsB = lamRows.filter((r) => r.beta === beta);
