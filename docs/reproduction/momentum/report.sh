@@ -10,7 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 touch "$tmp/empty.jsonl"
 [ -f "$RESULTS" ] || RESULTS="$tmp/empty.jsonl"
-for spec in momentum momentum-lambda; do
+for spec in momentum momentum-lambda momentum-long; do
   node bin/sgdlab.js sweep import "sweeps/fashion-mnist/$spec.yaml" --results "$RESULTS" --store "$tmp/results.sqlite" > /dev/null
 done
 rm -f "$FIGURES"/*.svg "$FIGURES"/*.png

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../../.."
 RESULTS=${RESULTS:-$PWD/docs/reproduction/momentum/results.jsonl}
 STORE=${STORE:-./sgdlab-runs/momentum.sqlite}
 WORKERS=${WORKERS:-2}
-for spec in ${SPECS:-momentum momentum-lambda}; do
+for spec in ${SPECS:-momentum momentum-lambda momentum-long}; do
   start=$(date +%s)
   node bin/sgdlab.js sweep run "sweeps/fashion-mnist/$spec.yaml" --store "$STORE" --workers "$WORKERS" --results "$RESULTS"
   echo "$spec: $(( $(date +%s) - start )) s wall"
