@@ -29,11 +29,17 @@ store.close();
 const records = readResultsFile(resultsPath);
 const coreHours = records.reduce((t, r) => t + r.result.seconds, 0) / 3600;
 const done = (s: SweepSummary) => s.points.reduce((n, p) => n + p.finished + p.diverged, 0);
+const trialsDone = [grid, lam, long].reduce((n, x) => n + done(x.summary), 0);
+const trialsPlanned = [grid, lam, long].reduce((n, x) => n + x.trials, 0);
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v).replace(/^2\^(-?\d+(\.\d+)?)$/, (_m, e: string) => String(2 ** Number(e)))));
 const at = (s: SweepSummary, p: PointSummary, key: string, fallback: number): number => num(p.point[key] ?? s.base[key] ?? fallback);
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 const score = (p: PointSummary): string => (p.score ? `${pct(p.score.mean)} ± ${pct(p.score.std)}` : '—');
+const runs = (p: PointSummary): string => `${p.runs}${p.diverged ? ` (${p.diverged})` : ''}`;
+/** Rates equal up to rounding (η = ε/(1−β) with β = 0.9 is 0.0625000…01, not 2^-4) share a key. */
+const rateKey = (x: number): string => x.toPrecision(6);
+const SMALL_ETA = rateKey(2 ** -9);
 // A power of two up to rounding (η = ε/(1−β) with β = 0.9 is 0.0625000…01, not 2^-4) prints as one; so does a
 // half power (the grid's half octaves around the optimum).
 const fmt = (x: number): string => {
@@ -51,7 +57,7 @@ const fullToReg = new Map<string, number>();
   const sums = new Map<string, { g: number; c: number; n: number }>();
   for (const r of records) {
     if (r.sweep !== grid.summary.name || Number(r.config.momentum ?? 0) !== 0 || Number(r.config.lambda ?? 0) !== 0) continue;
-    const key = Number(r.config.lr).toPrecision(6);
+    const key = rateKey(Number(r.config.lr));
     const acc = sums.get(key) ?? { g: 0, c: 0, n: 0 };
     for (const h of r.result.history) {
       if (typeof h.grad_norm_sq === 'number' && typeof h.c_reg === 'number') Object.assign(acc, { g: acc.g + h.grad_norm_sq, c: acc.c + h.c_reg, n: acc.n + 1 });
@@ -63,19 +69,26 @@ const fullToReg = new Map<string, number>();
 /** The whole implicit term of (ε, β) over the β = 0 run's at the same η: F above, NaN when not measured. */
 function wholeTermFactor(epsilon: number, beta: number): number {
   const eta = epsilon / (1 - beta);
-  const ratio = fullToReg.get(eta.toPrecision(6));
+  const ratio = fullToReg.get(rateKey(eta));
   if (ratio === undefined || !Number.isFinite(batches)) return NaN;
   const { fullGradientWeight: a, batchGradientWeight: b } = momentumModifiedLoss(epsilon, beta, batches);
   return (a * ratio + 4 * batches * b) / eta;
 }
 
-interface Row { p: PointSummary; beta: number; epsilon: number; eta: number; coefficient: number; whole: number }
-const rows: Row[] = grid.summary.points.map((p) => {
-  const beta = at(grid.summary, p, 'momentum', 0);
-  const epsilon = at(grid.summary, p, 'lr', NaN);
-  const eta = epsilon / (1 - beta);
-  return { p, beta, epsilon, eta, coefficient: momentumRegularizerCoefficient(epsilon, beta, 1), whole: eta * wholeTermFactor(epsilon, beta) };
+interface RateRow { p: PointSummary; beta: number; epsilon: number; eta: number }
+/** A momentum sweep's points with their β, ε and η = ε/(1−β), ordered by β then η. */
+const rateRows = (s: SweepSummary): RateRow[] => s.points.map((p) => {
+  const beta = at(s, p, 'momentum', 0);
+  const epsilon = at(s, p, 'lr', NaN);
+  return { p, beta, epsilon, eta: epsilon / (1 - beta) };
 }).sort((a, b) => a.beta - b.beta || a.eta - b.eta);
+/** The scored row of highest score with momentum β. */
+const bestOf = <R extends RateRow>(rs: R[], beta: number): R | undefined => rs.filter((r) => r.beta === beta && r.p.score).sort((a, b) => b.p.score!.mean - a.p.score!.mean)[0];
+
+interface Row extends RateRow { coefficient: number; whole: number }
+const rows: Row[] = rateRows(grid.summary).map((r) => ({
+  ...r, coefficient: momentumRegularizerCoefficient(r.epsilon, r.beta, 1), whole: r.eta * wholeTermFactor(r.epsilon, r.beta),
+}));
 const betas = [...new Set(rows.map((r) => r.beta))].sort((a, b) => a - b);
 const series = (beta: number) => `β = ${beta}`;
 
@@ -104,7 +117,7 @@ const lamRows = lam.summary.points.filter((p) => p.score).map((p) => ({ p, beta:
 // Points that collapse (λ far past its optimum) would flatten the interesting range to a line: the panels leave
 // out those more than LAMBDA_PANEL_DROP below the λ = 0 run, and the page names them (the table has them all).
 const LAMBDA_PANEL_DROP = 0.05;
-const lambdaReference = (beta: number) => rows.find((r) => r.beta === beta && r.p.score && Math.abs(r.eta / 2 ** -9 - 1) < 1e-9);
+const lambdaReference = (beta: number) => rows.find((r) => r.beta === beta && r.p.score && rateKey(r.eta) === SMALL_ETA);
 const lambdaHidden = lamRows.filter((r) => {
   const ref = lambdaReference(r.beta);
   return ref !== undefined && r.p.score!.mean < ref.p.score!.mean - LAMBDA_PANEL_DROP;
@@ -144,14 +157,14 @@ const fig = (file: string, alt: string) =>
 function spreadAcrossBeta(x: (r: Row) => number): { value: number; groups: number } {
   const groups = new Map<string, number[]>();
   for (const r of scored) {
-    const k = x(r).toPrecision(6);
+    const k = rateKey(x(r));
     groups.set(k, [...(groups.get(k) ?? []), r.p.score!.mean]);
   }
   const ranges = [...groups.values()].filter((v) => v.length >= 2).map((v) => Math.max(...v) - Math.min(...v));
   return { value: ranges.length ? ranges.reduce((a, b) => a + b, 0) / ranges.length : NaN, groups: ranges.length };
 }
 const byEta = spreadAcrossBeta((r) => r.eta);
-const best = (beta: number) => scored.filter((r) => r.beta === beta).sort((a, b) => b.p.score!.mean - a.p.score!.mean)[0];
+const best = (beta: number) => bestOf(rows, beta);
 const findings: string[] = [];
 findings.push(`| at equal η = ε/(1−β), test accuracy similar across β (the time rescaling of docs/theory.md §M1; the batch-noise term's weight η(1−ρ)/4m does not grow with β, §M7) | ${Number.isFinite(byEta.value) ? `mean spread across β at equal η: ${(100 * byEta.value).toFixed(2)} points over ${byEta.groups} values of η` : '—'} | ${!Number.isFinite(byEta.value) ? 'not run yet' : byEta.value < 0.005 ? 'matches (within half a point)' : 'differs'} |`);
 const optima = betas.map((b) => best(b)).filter((r): r is Row => r !== undefined);
@@ -182,7 +195,7 @@ if (optima.length >= 2) {
 for (const beta of [0, 0.9]) {
   const rowsB = lamRows.filter((r) => r.beta === beta);
   const bestL = rowsB.sort((a, b) => b.p.score!.mean - a.p.score!.mean)[0];
-  const small = rows.find((r) => r.beta === beta && Math.abs(r.eta - 2 ** -9) < 1e-12);
+  const small = rows.find((r) => r.beta === beta && rateKey(r.eta) === SMALL_ETA);
   const large = best(beta);
   if (!bestL || !small?.p.score || !large) {
     findings.push(`| β = ${beta}: λ at η = 2^-9 recovers the best rate's accuracy | — | not run yet |`);
@@ -197,16 +210,11 @@ for (const beta of [0, 0.9]) {
 }
 
 // Twice the budget (momentum-long.yaml): does the optimum of β = 0.9 move away from β = 0's when training runs longer?
-const longRows = long.summary.points.map((p) => {
-  const beta = at(long.summary, p, 'momentum', 0);
-  const epsilon = at(long.summary, p, 'lr', NaN);
-  return { p, beta, epsilon, eta: epsilon / (1 - beta) };
-}).sort((a, b) => a.beta - b.beta || a.eta - b.eta);
+const longRows = rateRows(long.summary);
 {
-  const longBest = [0, 0.9].map((beta) => longRows.filter((r) => r.beta === beta && r.p.score).sort((a, b) => b.p.score!.mean - a.p.score!.mean)[0]);
+  const [b0, b9] = [bestOf(longRows, 0), bestOf(longRows, 0.9)];
   const epochs = at(long.summary, long.summary.points[0]!, 'epochs', NaN);
-  if (longBest.every((r) => r !== undefined)) {
-    const [b0, b9] = longBest as NonNullable<(typeof longBest)[number]>[];
+  if (b0 && b9) {
     const shift = Math.round(2 * Math.log2(b0.eta / b9.eta)) / 2; // the grid is in half octaves; η of β = 0.9 carries rounding
     findings.push(`| at ${epochs} epochs, the best η of β = 0.9 against β = 0's (half-octave grid around the 60-epoch optimum) | β = 0: η = ${fmt(b0.eta)}, ${score(b0.p)}; β = 0.9: η = ${fmt(b9.eta)}, ${score(b9.p)} | ${shift === 0 ? 'the same η: no shift at twice the budget either' : shift > 0 ? `β = 0.9 peaks ${shift} octaves lower, the direction the whole term predicts` : `β = 0.9 peaks ${-shift} octaves higher, against both predictions`} |`);
   } else findings.push(`| at ${epochs} epochs, the best η of β = 0.9 against β = 0's | — | not run yet |`);
@@ -228,7 +236,7 @@ here on the β = 0 runs; panel (d) and the findings). This page tests what that 
 scale of the Appendix D reproduction (docs/reproduction-fashion-mnist.md: 10,240 class-balanced training
 images, the whole test set, \`mlp:256x3\`, B = 16), for 60 epochs (120 around the optimum, in one section), 3 seeds scored by the best 2.
 
-**Status: ${done(grid.summary) + done(lam.summary) + done(long.summary)} of ${grid.trials + lam.trials + long.trials} trials done, ${coreHours.toFixed(1)} core-hours.** Train the rest with
+**Status: ${trialsDone} of ${trialsPlanned} trials done, ${coreHours.toFixed(1)} core-hours.** Train the rest with
 \`nice -n 19 bash docs/reproduction/momentum/run.sh\`; redraw this page with \`bash docs/reproduction/momentum/report.sh\`.
 
 ## Findings
@@ -241,18 +249,18 @@ ${findings.join('\n')}
 
 ${fig('momentum-test-acc', 'test accuracy against ε, η, λ* and η·F')}
 
-${table(['β', 'ε', 'η = ε/(1−β)', 'λ* = ε(1+β)/(1−β)²', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc'], rows.map((r) => [String(r.beta), fmt(r.epsilon), fmt(r.eta), fmt(r.coefficient), score(r.p), `${r.p.runs}${r.p.diverged ? ` (${r.p.diverged})` : ''}`, r.p.metrics.train_acc ? pct(r.p.metrics.train_acc.mean) : '—']))}
+${table(['β', 'ε', 'η = ε/(1−β)', 'λ* = ε(1+β)/(1−β)²', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc'], rows.map((r) => [String(r.beta), fmt(r.epsilon), fmt(r.eta), fmt(r.coefficient), score(r.p), runs(r.p), r.p.metrics.train_acc ? pct(r.p.metrics.train_acc.mean) : '—']))}
 
 ## Twice the budget: 120 epochs around the optimum
 
-${table(['β', 'ε', 'η = ε/(1−β)', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc'], longRows.map((r) => [String(r.beta), fmt(r.epsilon), fmt(r.eta), score(r.p), `${r.p.runs}${r.p.diverged ? ` (${r.p.diverged})` : ''}`, r.p.metrics.train_acc ? pct(r.p.metrics.train_acc.mean) : '—']))}
+${table(['β', 'ε', 'η = ε/(1−β)', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc'], longRows.map((r) => [String(r.beta), fmt(r.epsilon), fmt(r.eta), score(r.p), runs(r.p), r.p.metrics.train_acc ? pct(r.p.metrics.train_acc.mean) : '—']))}
 
 ## The explicit regularizer at a small rate
 
 ${fig('momentum-explicit-regularizer', 'test accuracy against λ at η = 2^-9')}
 ${lambdaHidden.length ? `\nNot drawn, more than ${100 * LAMBDA_PANEL_DROP} points below the λ = 0 run (in the table): ${lambdaHidden.map((r) => `β = ${r.beta}, λ = ${fmt(r.lambda)} (${score(r.p)})`).join('; ')}.\n` : ''}
 
-${table(['β', 'ε', 'λ', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc', 'final C_reg'], lam.summary.points.map((p) => [String(at(lam.summary, p, 'momentum', 0)), fmt(at(lam.summary, p, 'lr', NaN)), fmt(at(lam.summary, p, 'lambda', 0)), score(p), `${p.runs}${p.diverged ? ` (${p.diverged})` : ''}`, p.metrics.train_acc ? pct(p.metrics.train_acc.mean) : '—', p.metrics.c_reg ? p.metrics.c_reg.mean.toPrecision(3) : '—']))}
+${table(['β', 'ε', 'λ', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc', 'final C_reg'], lam.summary.points.map((p) => [String(at(lam.summary, p, 'momentum', 0)), fmt(at(lam.summary, p, 'lr', NaN)), fmt(at(lam.summary, p, 'lambda', 0)), score(p), runs(p), p.metrics.train_acc ? pct(p.metrics.train_acc.mean) : '—', p.metrics.c_reg ? p.metrics.c_reg.mean.toPrecision(3) : '—']))}
 `;
 writeFileSync(outPath, md);
-process.stdout.write(`${outPath}: ${done(grid.summary) + done(lam.summary) + done(long.summary)} trials, ${figures.length} figures\n`);
+process.stdout.write(`${outPath}: ${trialsDone} trials, ${figures.length} figures\n`);
