@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../../.."
 RESULTS=${RESULTS:-$PWD/docs/reproduction/fashion-mnist/results.jsonl}
 STORE=${STORE:-./sgdlab-runs/fashion-mnist.sqlite}
 WORKERS=${WORKERS:-2}
-for spec in ${SPECS:-fig6a fig6b fig7b fig6c fig7ac fig7b-long}; do
+for spec in ${SPECS:-fig6a fig6b fig7b fig6c fig7ac fig7b-long fig6a-w1024}; do
   start=$(date +%s)
   node bin/sgdlab.js sweep run "sweeps/fashion-mnist/$spec.yaml" --store "$STORE" --workers "$WORKERS" --results "$RESULTS"
   echo "$spec: $(( $(date +%s) - start )) s wall"
