@@ -2,9 +2,9 @@
 // the pool its figure needs and returns a Vega-Lite spec, or says why the sweeps cannot support it.
 
 import type { MetricSummary, SweepSummary } from '../sweep/summary.ts';
-import { figureSpec, panel, type SeriesPoint, type VegaLiteSpec } from './charts.ts';
+import { drawnSeries, figureSpec, panel, type SeriesPoint, type VegaLiteSpec } from './charts.ts';
 import { formatPowerOfTwo } from './log2.ts';
-import { budgetKey, distinct, mostCommon, poolSettings, ReportInputError, type Setting } from './pool.ts';
+import { budgetKey, distinct, mostCommon, mostlyDiverged, poolSettings, ReportInputError, type Setting } from './pool.ts';
 
 /** One evaluation of a run's metric history (src/store: `store.metrics(runId)`). */
 export interface HistoryRow {
@@ -59,6 +59,8 @@ interface Context {
   excludeBelow?: number;
   /** Points the current figure left out by `excludeBelow`: description → why. */
   leftOut: Map<string, string>;
+  /** Points the current figure drew as diverged outliers: description → "k/n". */
+  divergedDrawn: Map<string, string>;
 }
 
 const EPSILON_SERIES = 'original loss C (λ = 0), vs ε';
@@ -145,8 +147,15 @@ function keep(ctx: Context, s: Setting): boolean {
   return false;
 }
 
+/** A setting where most runs diverged, as a marked outlier (its value, if any, only in the tooltip); named in the caption. */
+function divergedPoint(ctx: Context, s: Setting, series: string, x: number, y: number): SeriesPoint {
+  ctx.divergedDrawn.set(describeSetting(s), `${s.diverged}/${s.runs}`);
+  return { series, x, y, diverged: true, detail: runsDetail(s) };
+}
+
 function scorePoint(ctx: Context, s: Setting, series: string, x: number): SeriesPoint | null {
   if (!keep(ctx, s)) return null;
+  if (mostlyDiverged(s)) return divergedPoint(ctx, s, series, x, s.score ? percent(s.score, ctx.scoreIsAccuracy).y : Number.NaN);
   if (!s.score) return null;
   return { series, x, ...percent(s.score, ctx.scoreIsAccuracy), detail: runsDetail(s) };
 }
@@ -154,6 +163,7 @@ function scorePoint(ctx: Context, s: Setting, series: string, x: number): Series
 function metricPoint(ctx: Context, s: Setting, metric: string, series: string, x: number, asPercent: boolean): SeriesPoint | null {
   if (!keep(ctx, s)) return null;
   const m = s.metrics[metric];
+  if (mostlyDiverged(s)) return divergedPoint(ctx, s, series, x, m ? percent(m, asPercent).y : Number.NaN);
   if (!m || !Number.isFinite(m.mean)) return null;
   // An accuracy drawn on the same axis as the score: its own value must clear the threshold too.
   if (asPercent && ctx.excludeBelow !== undefined && m.mean < ctx.excludeBelow) {
@@ -165,10 +175,10 @@ function metricPoint(ctx: Context, s: Setting, metric: string, series: string, x
 
 const present = <T>(items: (T | null)[]): T[] => items.filter((i): i is T => i !== null);
 
-/** Notes for settings left out because no run was scored there (all diverged or failed). */
+/** Notes for settings left out because no run was scored there (failed; the diverged ones are drawn as such). */
 function unscoredNote(rows: Setting[], describe: (s: Setting) => string): string[] {
-  const missing = rows.filter((s) => !s.score);
-  return missing.length === 0 ? [] : [`No scored run (diverged or failed) at ${missing.map(describe).join(', ')}: left out.`];
+  const missing = rows.filter((s) => !s.score && !mostlyDiverged(s));
+  return missing.length === 0 ? [] : [`No scored run at ${missing.map(describe).join(', ')}: left out.`];
 }
 
 function sliceNote(series: RateAndCoefficientSeries): string {
@@ -178,24 +188,34 @@ function sliceNote(series: RateAndCoefficientSeries): string {
 
 const EPSILON_AXIS = 'learning rate ε, or regularization coefficient λ (log scale, base 2)';
 
+interface EpsilonAndLambdaOptions {
+  yScale?: 'linear' | 'log';
+  /** Draw the λ = 0 run at the λ series' ε as a dotted level (Fig. 1b). */
+  withReference?: boolean;
+  /** Where diverged points sit: 'top' for quantities that blow up (C_reg, loss). */
+  divergedEdge?: 'top' | 'bottom';
+}
+
 /** Fig. 1b / 1c / 5 share one shape: a quantity against ε (λ = 0) and against λ (fixed ε) on one axis. */
-function epsilonAndLambdaPanel(ctx: Context, series: RateAndCoefficientSeries, title: string, yTitle: string, value: (s: Setting, name: string, x: number) => SeriesPoint | null, yScale: 'linear' | 'log' = 'linear', withReference = false): VegaLiteSpec {
-  const lambdaName = LAMBDA_SERIES(series.lambdaEpsilon ?? Number.NaN);
+function epsilonAndLambdaPanel(ctx: Context, series: RateAndCoefficientSeries, title: string, yTitle: string, value: (s: Setting, name: string, x: number) => SeriesPoint | null, options: EpsilonAndLambdaOptions = {}): VegaLiteSpec {
+  // No λ series (no fixed ε with λ values): no name for it either, so no "ε = NaN" in a legend.
+  const lambdaName = series.lambdaEpsilon === undefined ? undefined : LAMBDA_SERIES(series.lambdaEpsilon);
   const points = [
     ...present(series.epsilonRows.map((s) => value(s, EPSILON_SERIES, s.epsilon))),
-    ...present(series.lambdaRows.map((s) => value(s, lambdaName, s.lambda))),
+    ...(lambdaName === undefined ? [] : present(series.lambdaRows.map((s) => value(s, lambdaName, s.lambda)))),
   ];
-  const ref = withReference && series.reference ? value(series.reference, 'reference', series.reference.epsilon) : null;
+  const ref = options.withReference && series.reference && lambdaName !== undefined && !mostlyDiverged(series.reference) ? value(series.reference, 'reference', series.reference.epsilon) : null;
   return panel({
     title,
     xTitle: EPSILON_AXIS,
     yTitle,
     xLabels: 'power',
-    yScale,
+    yScale: options.yScale,
     seriesTitle: 'training',
-    seriesOrder: [EPSILON_SERIES, lambdaName],
+    seriesOrder: lambdaName === undefined ? [EPSILON_SERIES] : [EPSILON_SERIES, lambdaName],
     points,
     reference: ref ? { y: ref.y, label: `λ = 0 at ε = ${formatPowerOfTwo(series.lambdaEpsilon!)}` } : undefined,
+    divergedEdge: options.divergedEdge,
   });
 }
 
@@ -222,11 +242,11 @@ function figure1b(ctx: Context): FigureOutcome {
   const header = { id: 'fig1b-test-acc-vs-eps-and-lambda', paper: 'Fig. 1b', title: `Test accuracy against ε (λ = 0) and against λ (fixed small ε)` };
   const series = rateAndCoefficientSeries(ctx.settings);
   if (!hasEitherSeries(series)) return { ...header, kind: 'skipped', reason: NEEDS_RATE_OR_LAMBDA_AXIS };
-  const spec = figureSpec([
-    epsilonAndLambdaPanel(ctx, series, 'Test accuracy', ctx.scoreLabel, (s, name, x) => scorePoint(ctx, s, name, x), 'linear', true),
-  ]);
+  const testPanel = epsilonAndLambdaPanel(ctx, series, 'Test accuracy', ctx.scoreLabel, (s, name, x) => scorePoint(ctx, s, name, x), { withReference: true });
+  const spec = figureSpec([testPanel]);
+  const drawn = drawnSeries(testPanel);
   const best = (rows: Setting[], x: (s: Setting) => number) => {
-    const scored = rows.filter((s) => s.score);
+    const scored = rows.filter((s) => s.score && !mostlyDiverged(s));
     if (scored.length === 0) return undefined;
     return formatPowerOfTwo(x(scored.reduce((a, b) => (b.score!.mean > a.score!.mean ? b : a))));
   };
@@ -235,9 +255,12 @@ function figure1b(ctx: Context): FigureOutcome {
   return {
     ...header,
     kind: 'drawn',
+    // The caption names only what is drawn: no orange series when the sweeps have no λ points.
     caption:
-      `Blue: training on C at a range of learning rates ε. Orange: training on C_mod = C + λ C_reg at ε = ${series.lambdaEpsilon === undefined ? '–' : formatPowerOfTwo(series.lambdaEpsilon)} for a range of λ. ` +
-      `Dotted: λ = 0 at that ε. ${ctx.scoringText}` +
+      (drawn.has(EPSILON_SERIES) ? 'Blue: training on C at a range of learning rates ε. ' : '') +
+      (series.lambdaEpsilon !== undefined && drawn.has(LAMBDA_SERIES(series.lambdaEpsilon)) ? `Orange: training on C_mod = C + λ C_reg at ε = ${formatPowerOfTwo(series.lambdaEpsilon)} for a range of λ. ` : '') +
+      (drawn.has('reference') ? 'Dotted: λ = 0 at that ε. ' : '') +
+      ctx.scoringText +
       (bestEpsilon && bestLambda ? ` Best ε = ${bestEpsilon}, best λ = ${bestLambda} (the paper finds them equal, 2^-6, on its Wide-ResNet).` : ''),
     notes: [sliceNote(series), ...missingSeriesNotes(series), ...unscoredNote([...series.epsilonRows, ...series.lambdaRows], (s) => (s.lambda > 0 ? `λ = ${formatPowerOfTwo(s.lambda)}` : `ε = ${formatPowerOfTwo(s.epsilon)}`))],
     spec,
@@ -333,9 +356,9 @@ function figure1c(ctx: Context): FigureOutcome {
   if (!hasEitherSeries(series)) return { ...header, kind: 'skipped', reason: NEEDS_RATE_OR_LAMBDA_AXIS };
   const all = [...series.epsilonRows, ...series.lambdaRows];
   if (!all.some((s) => s.metrics.c_reg)) return { ...header, kind: 'skipped', reason: 'the sweeps recorded no final c_reg metric' };
-  const yScale = scaleFor(all.filter((s) => scoreClears(ctx, s)).map((s) => s.metrics.c_reg?.mean ?? Number.NaN));
+  const yScale = scaleFor(all.filter((s) => scoreClears(ctx, s) && !mostlyDiverged(s)).map((s) => s.metrics.c_reg?.mean ?? Number.NaN));
   const spec = figureSpec([
-    epsilonAndLambdaPanel(ctx, series, 'Final C_reg', `final C_reg = (1/4m) Σ_k ||∇C_k||²${yScale === 'log' ? ' (log scale)' : ''}`, (s, name, x) => metricPoint(ctx, s, 'c_reg', name, x, false), yScale),
+    epsilonAndLambdaPanel(ctx, series, 'Final C_reg', `final C_reg = (1/4m) Σ_k ||∇C_k||²${yScale === 'log' ? ' (log scale)' : ''}`, (s, name, x) => metricPoint(ctx, s, 'c_reg', name, x, false), { yScale, divergedEdge: 'top' }),
   ]);
   return {
     ...header,
@@ -461,7 +484,9 @@ function figure4(ctx: Context): FigureOutcome {
     for (const n of ns) {
       for (const budget of epochBudgets) {
         const best = rows.filter((s) => s.nStep === n && s.budget?.unit === 'epochs' && s.budget.value === budget && s.score).sort((a, b) => b.score!.mean - a.score!.mean)[0];
-        if (best && keep(ctx, best)) points.push({ series: `n = ${n}`, x: budget, ...percent(best.score!, ctx.scoreIsAccuracy), detail: `best α = ${formatPowerOfTwo(best.lr)}; ${runsDetail(best)}` });
+        if (!best || !keep(ctx, best)) continue;
+        const point = { series: `n = ${n}`, x: budget, ...percent(best.score!, ctx.scoreIsAccuracy), detail: `best α = ${formatPowerOfTwo(best.lr)}; ${runsDetail(best)}` };
+        points.push(mostlyDiverged(best) ? { ...divergedPoint(ctx, best, point.series, budget, point.y), detail: point.detail } : point);
       }
     }
     panels.push(panel({ title: `(${letter()}) best over α`, xTitle: 'training epochs (log scale)', yTitle: ctx.scoreLabel, xLabels: 'plain', seriesTitle: 'updates per batch', seriesOrder: nOrder, points }));
@@ -486,10 +511,10 @@ function figure5(ctx: Context): FigureOutcome {
   if (!hasEitherSeries(series)) return { ...header, kind: 'skipped', reason: NEEDS_RATE_OR_LAMBDA_AXIS };
   const all = [...series.epsilonRows, ...series.lambdaRows];
   if (!all.some((s) => s.metrics.train_acc || s.metrics.train_loss)) return { ...header, kind: 'skipped', reason: 'the sweeps recorded no final train_acc or train_loss' };
-  const lossScale = scaleFor(all.filter((s) => scoreClears(ctx, s)).map((s) => s.metrics.train_loss?.mean ?? Number.NaN));
+  const lossScale = scaleFor(all.filter((s) => scoreClears(ctx, s) && !mostlyDiverged(s)).map((s) => s.metrics.train_loss?.mean ?? Number.NaN));
   const spec = figureSpec([
     epsilonAndLambdaPanel(ctx, series, '(a) Final training accuracy', 'final training accuracy (%)', (s, name, x) => metricPoint(ctx, s, 'train_acc', name, x, true)),
-    epsilonAndLambdaPanel(ctx, series, '(b) Final training loss', `final C (nats${lossScale === 'log' ? ', log scale' : ''})`, (s, name, x) => metricPoint(ctx, s, 'train_loss', name, x, false), lossScale),
+    epsilonAndLambdaPanel(ctx, series, '(b) Final training loss', `final C (nats${lossScale === 'log' ? ', log scale' : ''})`, (s, name, x) => metricPoint(ctx, s, 'train_loss', name, x, false), { yScale: lossScale, divergedEdge: 'top' }),
   ]);
   return {
     ...header,
@@ -524,12 +549,19 @@ export function buildFigures(input: ReportInput): FigureOutcome[] {
     loadHistory: input.loadHistory,
     excludeBelow,
     leftOut: new Map(),
+    divergedDrawn: new Map(),
   };
   return FIGURES.map((figure) => {
     ctx.leftOut = new Map();
+    ctx.divergedDrawn = new Map();
     const outcome = figure(ctx);
-    if (outcome.kind !== 'drawn' || ctx.leftOut.size === 0) return outcome;
-    const named = [...ctx.leftOut].map(([what, why]) => `${what} (${why})`).join(', ');
-    return { ...outcome, caption: `${outcome.caption} Left out below ${excludeBelow}: ${named}.` };
+    if (outcome.kind !== 'drawn') return outcome;
+    let caption = outcome.caption;
+    if (ctx.divergedDrawn.size > 0) {
+      const named = [...ctx.divergedDrawn].map(([what, share]) => `${what} (${share} runs diverged)`).join(', ');
+      caption += ` Diverged (most runs' loss became non-finite), drawn as hollow triangles on the plot's edge and left out of the lines and the axis ranges: ${named}.`;
+    }
+    if (ctx.leftOut.size > 0) caption += ` Left out below ${excludeBelow}: ${[...ctx.leftOut].map(([what, why]) => `${what} (${why})`).join(', ')}.`;
+    return { ...outcome, caption };
   });
 }

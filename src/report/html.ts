@@ -43,7 +43,8 @@ const STYLE = `
   h1 { font-size: 1.6em; margin-bottom: 0.2em; }
   h2 { font-size: 1.15em; margin: 0 0 0.5em; }
   figure { margin: 2em 0; padding: 1em; border: 1px solid #ddd; border-radius: 4px; }
-  figure img { display: block; max-width: 100%; height: auto; }
+  /* Figures are drawn about as wide as the page and scaled to it exactly: vector, so text stays sharp. */
+  figure img { display: block; width: 100%; height: auto; }
   figcaption { margin-top: 0.6em; max-width: 70em; }
   ul.notes { color: #555; font-size: 0.92em; margin: 0.4em 0; }
   p.files { font-size: 0.85em; color: #777; margin: 0.3em 0 0; }

@@ -91,6 +91,12 @@ export function settingsOf(summary: SweepSummary): Setting[] {
   return settings;
 }
 
+/**
+ * A grid point where most runs diverged (NaN/Inf): figures draw it as a marked outlier at the plot's
+ * edge, never as an ordinary point and never setting an axis, whatever score its runs had before.
+ */
+export const mostlyDiverged = (s: Pick<Setting, 'runs' | 'diverged'>): boolean => s.runs > 0 && 2 * s.diverged > s.runs;
+
 export const poolSettings = (summaries: readonly SweepSummary[]): Setting[] => summaries.flatMap(settingsOf);
 
 export const budgetKey = (b: Budget): string => `${b.value} ${b.unit}`;

@@ -11,13 +11,13 @@ import { rateAndLambdaSweep } from './fixtures.ts';
 type Row = { series: string; lx: number; y: number; run: string };
 const EPS = 'original loss C (λ = 0), vs ε';
 
-/** The paper-shaped ε/λ sweep with ε = 2^-4 at chance level: 4 of 7 runs diverged, the rest score 10%. */
+/** The paper-shaped ε/λ sweep with ε = 2^-4 at chance level: 2 of 7 runs diverged (a minority, so not a diverged point), the rest score 10%. */
 function withChancePoint(): SweepSummary {
   const summary = rateAndLambdaSweep();
   const points = summary.points.map((p) => {
     if (p.point.lr !== 2 ** -4 || p.point.lambda !== 0) return p;
     const score = { mean: 0.1, std: 0.01 };
-    return { ...p, diverged: 4, finished: 3, scored: 3, score, metrics: { ...p.metrics, best_test_acc: score, train_acc: { mean: 0.11, std: 0.01 }, c_reg: { mean: 1e22, std: 1e21 } } };
+    return { ...p, diverged: 2, finished: 5, scored: 5, score, metrics: { ...p.metrics, best_test_acc: score, train_acc: { mean: 0.11, std: 0.01 }, c_reg: { mean: 1e22, std: 1e21 } } };
   });
   return { ...summary, points };
 }
@@ -47,7 +47,7 @@ test('excludeBelow 0.9: the point is absent from the data and the SVG, and each 
   // The y axis no longer reaches down to chance level.
   const labels = yLabels(await renderSvg(fig1b.spec));
   assert.ok(labels.length > 0 && Math.min(...labels) >= 90, `y axis still runs to chance level: ${labels.join(', ')}`);
-  assert.match(fig1b.caption, /Left out below 0\.9: .*ε = 2\^-4 \(4\/7 diverged, score 0\.100\)/);
+  assert.match(fig1b.caption, /Left out below 0\.9: .*ε = 2\^-4 \(2\/7 diverged, score 0\.100\)/);
   // ε = 2^-3 (every run diverged) is named as well.
   assert.match(fig1b.caption, /ε = 2\^-3 \(7\/7 diverged, no scored run\)/);
   // Fig. 1c and Fig. 2 draw other quantities of the same runs: the point is left out there too.
@@ -56,7 +56,7 @@ test('excludeBelow 0.9: the point is absent from the data and the SVG, and each 
   assert.match(fig1c.caption, /Left out below 0\.9: .*ε = 2\^-4/);
   const fig2 = drawn(outcomes, 'fig2');
   assert.ok(!rows(fig2).some((r) => r.lx === -4));
-  assert.match(fig2.caption, /ε = 2\^-4 \(4\/7 diverged/);
+  assert.match(fig2.caption, /ε = 2\^-4 \(2\/7 diverged/);
   // Points above the threshold are untouched: the λ series is complete.
   assert.equal(rows(fig1b).filter((r) => r.series.startsWith('modified')).length, 5);
 });

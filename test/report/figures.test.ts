@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { buildFigures, renderPage, renderSvg, type DrawnFigure, type FigureOutcome } from '../../src/report/index.ts';
 import { settingsOf } from '../../src/report/pool.ts';
 import type { SweepSummary } from '../../src/sweep/summary.ts';
-import { batchSweep, nStepSweep, rateAndLambdaSweep, syntheticHistory } from './fixtures.ts';
+import { batchSweep, nStepSweep, rateAndLambdaSweep, rateOnlySweep, syntheticHistory } from './fixtures.ts';
 
-type Row = { series: string; x: number; lx: number; y: number; lo: number | null; hi: number | null; run: string };
+type Row = { series: string; x: number; lx: number; y: number; lo: number | null; hi: number | null; run: string; outlier: boolean };
 type Panel = { title: { text: string }; data: { values: Row[] }; layer: { mark: unknown; encoding?: Record<string, { axis?: { labelExpr?: string }; title?: string }>; data?: { values: { level: number; label: string }[] }; layer?: unknown[] }[] };
 
 const drawn = (outcomes: FigureOutcome[], prefix: string): DrawnFigure => {
@@ -18,7 +18,9 @@ const drawn = (outcomes: FigureOutcome[], prefix: string): DrawnFigure => {
   return figure as DrawnFigure;
 };
 const panels = (f: DrawnFigure): Panel[] => (f.spec.hconcat as Panel[]);
-const rowsOf = (p: Panel, series?: string) => p.data.values.filter((r) => (series === undefined || r.series === series) && r.run === '');
+/** The trained points of a panel (its diverged outliers apart). */
+const rowsOf = (p: Panel, series?: string) => p.data.values.filter((r) => (series === undefined || r.series === series) && r.run === '' && !r.outlier);
+const outliersOf = (p: Panel, series?: string) => p.data.values.filter((r) => (series === undefined || r.series === series) && r.outlier);
 
 test('Fig. 1b: one point per ε (λ = 0) and per λ (fixed ε) on one log₂ axis, error bars, the λ = 0 level, diverged points named', () => {
   const figure = drawn(buildFigures({ summaries: [rateAndLambdaSweep()] }), 'fig1b');
@@ -34,7 +36,9 @@ test('Fig. 1b: one point per ε (λ = 0) and per λ (fixed ε) on one log₂ axi
   assert.equal(x.axis!.labelExpr, "'2^' + datum.value");
   const reference = p!.layer.find((l) => l.data)!.data!.values[0]!;
   assert.equal(reference.label, 'λ = 0 at ε = 2^-9');
-  assert.ok(figure.notes.some((n) => /No scored run .* at ε = 2\^-3/.test(n)), figure.notes.join('\n'));
+  // ε = 2^-3 diverged (7/7): a marked outlier off the line, named in the caption.
+  assert.deepEqual(outliersOf(p!, 'original loss C (λ = 0), vs ε').map((r) => r.lx), [-3]);
+  assert.match(figure.caption, /Diverged .*: ε = 2\^-3 \(7\/7 runs diverged\)/);
   assert.match(figure.caption, /best 5 of 7/);
 });
 
@@ -50,6 +54,29 @@ test('Fig. 1b SVG: 2^k tick labels, axis titles with units, both series in the l
   const errorBarGroup = /<g class="mark-rule role-mark concat_0_layer_1_layer_2_marks"[^>]*>(.*?)<\/g>/s.exec(svg);
   assert.ok(errorBarGroup, 'error bar marks');
   assert.equal(errorBarGroup[1]!.match(/<line /g)?.length, 12);
+});
+
+test('the README tour\'s sweep (ε only, diverged at ε ≥ 1): no λ series anywhere, axes on the trained points, diverged points marked and named', async () => {
+  const outcomes = buildFigures({ summaries: [rateOnlySweep()] });
+  for (const prefix of ['fig1b', 'fig1c', 'fig2', 'fig5']) {
+    const figure = drawn(outcomes, prefix);
+    const spec = JSON.stringify(figure.spec);
+    assert.doesNotMatch(spec, /NaN|C_mod/, `${prefix}: a phantom λ series`);
+    assert.doesNotMatch(figure.caption, /Orange|NaN|Dotted/, `${prefix} caption names what is not drawn: ${figure.caption}`);
+    assert.match(figure.caption, /Diverged .*: ε = 1 \(4\/5 runs diverged\), ε = 2 \(4\/5 runs diverged\)/);
+    const svg = await renderSvg(figure.spec);
+    assert.doesNotMatch(svg, />[^<]*(NaN|C_mod)[^<]*</, `${prefix} SVG`);
+    for (const p of panels(figure)) {
+      // Every trained point sits inside the y range, and the range is no wider than the trained points need.
+      const yScale = (p.layer[0]!.encoding!.y as unknown as { scale: { domain: [number, number]; type?: string } }).scale;
+      const trained = rowsOf(p).map((r) => r.y);
+      const [low, high] = yScale.domain;
+      const span = yScale.type === 'log' ? Math.log10(high / low) / Math.log10(Math.max(...trained) / Math.min(...trained)) : (high - low) / (Math.max(...trained) - Math.min(...trained) || 1);
+      assert.ok(trained.every((y) => y >= low && y <= high), `${prefix} ${p.title.text}`);
+      assert.ok(span < 2, `${prefix} ${p.title.text}: y range ${low}..${high} for trained points ${Math.min(...trained)}..${Math.max(...trained)}`);
+      assert.equal(outliersOf(p).length > 0, true, `${prefix} ${p.title.text}: diverged points drawn`);
+    }
+  }
 });
 
 test('a sweep without batch or n-step axes yields no Fig. 3 or Fig. 4, and the page says why instead of drawing empty plots', () => {
@@ -123,7 +150,8 @@ test('Fig. 4/7: accuracy against α per n at a fixed epoch budget and a fixed nu
   assert.equal(rowsOf(ps[0]!).length, 15);
   assert.deepEqual(rowsOf(ps[2]!, 'n = 1').map((r) => r.x), [8, 16, 32], 'the epoch budgets of the n-step sweep only');
   assert.deepEqual(rowsOf(ps[3]!, 'n = 4').map((r) => r.lx), [-6, -5, -4, -3], 'ε = 4α');
-  assert.ok(figure.notes.some((n) => /n = 4, α = 2\^-4/.test(n)), 'diverged settings are named');
+  assert.match(figure.caption, /Diverged .*n = 4, α = 2\^-4 \(7\/7 runs diverged\)/, 'diverged settings are named');
+  assert.equal(outliersOf(ps[0]!).length, 3, 'n = 1, 2, 4 diverge at α = 2^-2.. (0, 1, 2 points): drawn as outliers');
 });
 
 test('coordinates: "2^-9" strings, derived axes lrPerBatch/lambdaPerBatch/updates, budgets from the base config', () => {

@@ -58,6 +58,28 @@ export function rateAndLambdaSweep(): SweepSummary {
   };
 }
 
+/**
+ * The README tour's sweep (sweeps/digits/repro-fig1-eps.yaml): ε from 2^-10 to 2^1 at λ = 0, no λ axis;
+ * at ε ≥ 1 four of five runs diverge and the fifth ends at chance with C_reg ≈ 1e24, as measured.
+ */
+export function rateOnlySweep(): SweepSummary {
+  const exponents = [-10, -9, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1];
+  const points = exponents.map((e) => {
+    if (e < 0) return point({ lr: 2 ** e }, peaked(e, -2, 0.984), { cReg: 2 ** (-e - 8), trainAcc: 1, trainLoss: 2 ** (e - 2) });
+    const runIds = Array.from({ length: 5 }, () => nextRunId++);
+    const chance = { mean: 0.1, std: 0.015 };
+    return {
+      point: { lr: 2 ** e }, effectiveLr: 2 ** e, runs: 5, finished: 1, diverged: 4, failed: 0, scored: 2, score: chance,
+      metrics: { best_test_acc: chance, test_acc: chance, train_acc: chance, train_loss: { mean: 2.3, std: 0.01 }, c_reg: { mean: 2e24, std: 1e24 } },
+      runIds, scoredRunIds: runIds.slice(0, 2),
+    };
+  });
+  return {
+    sweepId: 'digits-repro-fig1-eps', name: 'digits-repro-fig1-eps', axes: [{ name: 'lr', values: exponents.map((e) => 2 ** e) }],
+    scoring: { metric: 'best_test_acc', best: 3, of: 5 }, base: { ...BASE, epochs: 100 }, points,
+  };
+}
+
 export const BATCHES = [8, 16, 32];
 
 /** Fig. 3: ε × B at λ = 0 and λ × B at ε = 2^-9, accuracy a function of ε/B (or λ/B). */
