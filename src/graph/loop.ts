@@ -1,6 +1,6 @@
 // K applications of a step in one ONNX model: a Loop whose body reads iteration k's inputs from the
-// stacked inputs and carries the state. With deferred weight updates (a pass of the ort-cpu target)
-// the K steps run as windows of D steps, the weights written once per window.
+// stacked inputs and carries the state. With deferred carries (targets/target.ts's contract) the K
+// steps run as windows of D steps, the deferred leaves written once per window.
 
 import type { HostTree } from './host.ts';
 import { GraphLowering, ModelBuilder, valueInfo, type GraphProto, type LoweringPlan } from './lower.ts';
@@ -8,8 +8,7 @@ import type { CompileOptions } from './options.ts';
 import { nameOutputs, usesFloat64, type LoweredProgram } from './program.ts';
 import { flatten, type Tree } from './pytree.ts';
 import type { Tensor } from './tensor.ts';
-import { resolveTarget } from './targets/index.ts';
-import type { DeferredWeight } from './targets/ort-cpu/passes/defer.ts';
+import { targetWithoutRuntime, type DeferredCarry, type Target } from './targets/index.ts';
 import { outputLeaves, placeholders, TensorSpec, type Placeholders } from './trace.ts';
 import { GraphError, fmtShape, sameShape } from './types.ts';
 
@@ -29,6 +28,8 @@ export interface LoopSpecs {
 interface StepsPlan {
   model: ModelBuilder;
   lowering: LoweringPlan;
+  /** The target's name (LoweredProgram.target). */
+  target: string;
   name: string;
   carry: Placeholders;
   perStep: Placeholders;
@@ -37,19 +38,20 @@ interface StepsPlan {
   bodyNewCarry: Tensor[];
   bodyOuts: Tensor[];
   /** Carried leaves (by index) whose updates are deferred, and the steps per window. */
-  deferred: Map<number, DeferredWeight>;
+  deferred: Map<number, DeferredCarry>;
   window: number;
 }
 
 /**
- * Trace `step` and lower K = `steps` applications of it for the options' target. run() of the
- * compiled program takes {carry, perStep (stacked), shared} and returns {carry (final), out (stacked)}.
+ * Trace `step` and lower K = `steps` applications of it for `target` (default: the options' target as
+ * it lowers without asking a runtime). run() of the compiled program takes {carry, perStep (stacked),
+ * shared} and returns {carry (final), out (stacked)}.
  */
-export function lowerLoop(step: LoopStep<never, never, never, unknown>, specs: LoopSpecs, steps: number, options: CompileOptions = {}, nchwcBlock: number | null = null): LoweredProgram {
+export function lowerLoop(step: LoopStep<never, never, never, unknown>, specs: LoopSpecs, steps: number, options: CompileOptions = {}, target: Target = targetWithoutRuntime(options)): LoweredProgram {
   const name = options.name ?? (step.name || 'loop');
   if (!Number.isInteger(steps) || steps < 1) throw new GraphError(`compileLoop ${name}: steps must be a positive integer, got ${steps}`);
   const traced = traceBody(step, specs, name);
-  const plan = planSteps(traced, steps, options, nchwcBlock, name);
+  const plan = planSteps(traced, steps, target, Boolean(options.deferCarries), name);
   const main = new GraphLowering(plan.model);
   const { params, stacked } = emitWindows(plan, main, steps);
   const stackedOuts = traced.outs.leaves.map((_, i) => (stacked.length === 1 ? stacked[0]![i]! : main.node('Concat', stacked.map((p) => p[i]!), { axis: 0 })));
@@ -83,25 +85,24 @@ function traceBody(step: LoopStep<never, never, never, unknown>, specs: LoopSpec
   return { carry, perStep, shared, newCarry, outs: flatten<Tensor>(result.out as Tree<Tensor>) };
 }
 
-/** The body as the target rewrites it (its program passes, then deferred updates if on). */
-function planSteps(traced: TracedBody, steps: number, options: CompileOptions, nchwcBlock: number | null, name: string): StepsPlan {
-  const target = resolveTarget(options, nchwcBlock);
+/** The body as the target rewrites it (its program passes, then deferred carries if allowed). */
+function planSteps(traced: TracedBody, steps: number, target: Target, deferCarries: boolean, name: string): StepsPlan {
   const n = traced.newCarry.leaves.length;
   const computed = target.rewrite([...traced.newCarry.leaves, ...traced.outs.leaves]);
   const [bodyCarry, bodyOuts] = [computed.slice(0, n), computed.slice(n)];
-  const rewritten = target.deferUpdates?.(traced.carry.leaves, bodyCarry, bodyOuts, steps) ?? null;
+  const rewritten = deferCarries ? target.deferCarries?.(traced.carry.leaves, bodyCarry, bodyOuts, steps) ?? null : null;
   return {
-    model: new ModelBuilder(), lowering: target.lowering, name, carry: traced.carry, perStep: traced.perStep, shared: traced.shared,
+    model: new ModelBuilder(), lowering: target.lowering, target: target.name, name, carry: traced.carry, perStep: traced.perStep, shared: traced.shared,
     bodyNewCarry: rewritten?.newCarry ?? bodyCarry,
     bodyOuts: rewritten?.outs ?? bodyOuts,
-    deferred: new Map((rewritten?.weights ?? []).map((w) => [w.index, w])),
+    deferred: new Map((rewritten?.carries ?? []).map((c) => [c.index, c])),
     window: rewritten?.window ?? steps,
   };
 }
 
 /**
  * K steps as ⌊K/D⌋ windows of D steps (an outer Loop when there are several) and a remainder;
- * without deferred weights, one Loop of K steps. Returns the parameters after them and the
+ * without deferred carries, one Loop of K steps. Returns the parameters after them and the
  * stacked per-step outputs of each part.
  */
 function emitWindows(plan: StepsPlan, main: GraphLowering, steps: number): { params: string[]; stacked: string[][] } {
@@ -127,7 +128,7 @@ function emitWindows(plan: StepsPlan, main: GraphLowering, steps: number): { par
   return { params, stacked };
 }
 
-/** An outer Loop over `windows` windows, each a Loop of D steps followed by the deferred writes. */
+/** An outer Loop over `windows` windows, each a Loop of D steps followed by the deferred carries' writes. */
 function emitWindowLoop(plan: StepsPlan, main: GraphLowering, windows: number, params: string[]): { params: string[]; stacked: string[] } {
   const { model, carry, name } = plan;
   const D = plan.window;
@@ -158,7 +159,7 @@ function emitWindowLoop(plan: StepsPlan, main: GraphLowering, windows: number, p
 /**
  * Emit into `host` one Loop of `n` steps, reading per-step inputs from row `base` + i of the stacked
  * inputs (base: an int64 scalar in scope, or null for 0) and starting from the parameters named
- * `params`. Deferred weights are carried as factors from zero and written once after the Loop.
+ * `params`. A deferred carry's state starts at zeros and its leaf is written once after the Loop.
  * Returns the parameters after it and the stacked per-step outputs [n, …].
  */
 function emitSteps(plan: StepsPlan, host: GraphLowering, base: string | null, n: number, params: string[]): { params: string[]; stacked: string[] } {
@@ -166,8 +167,8 @@ function emitSteps(plan: StepsPlan, host: GraphLowering, base: string | null, n:
   const body = new GraphLowering(model, plan.lowering);
   const iter = model.fresh('iter');
   const condIn = model.fresh('cond_in');
-  // What the Loop carries: each parameter, or a deferred weight's two factor matrices; W0 of a
-  // deferred weight is read from the enclosing scope.
+  // What the Loop carries: each leaf, or a deferred carry's state; the deferred leaf's value at the
+  // start (its base) is read from the enclosing scope.
   const carried: { input: Tensor; init: string; next: Tensor }[] = [];
   const bound = new Map<number, string>();
   const zeros = (f: Tensor) => host.node('Expand', [host.scalar(0, f.dtype), host.int64s(f.shape)]);
@@ -177,8 +178,8 @@ function emitSteps(plan: StepsPlan, host: GraphLowering, base: string | null, n:
       carried.push({ input: t, init: params[i]!, next: plan.bodyNewCarry[i]! });
       return;
     }
-    bound.set(d.w0.id, params[i]!);
-    carried.push({ input: d.u, init: zeros(d.u), next: d.uNext }, { input: d.v, init: zeros(d.v), next: d.vNext });
+    bound.set(d.base.id, params[i]!);
+    d.state.forEach((s, k) => carried.push({ input: s, init: zeros(s), next: d.stateNext[k]! }));
   });
   const carriedNames = carried.map((c) => model.fresh(`${c.input.origin.kind === 'input' ? c.input.origin.name : 'carry'}_in_`));
   carried.forEach((c, i) => bound.set(c.input.id, carriedNames[i]!));
@@ -197,12 +198,13 @@ function emitSteps(plan: StepsPlan, host: GraphLowering, base: string | null, n:
   const carriedOuts = carried.map(() => model.fresh('carry_out'));
   const stacked = plan.bodyOuts.map(() => model.fresh('stacked'));
   pushLoop(host, model, 'loop', n, carried.map((c) => c.init), [...carriedOuts, ...stacked], bodyGraph);
-  // The parameters after the Loop: as carried, or W = W0 + Uᵀ·V for a deferred weight.
+  // The leaves after the Loop: as carried, or written by the target from a deferred carry's base and state.
   let next = 0;
   const after = carry.leaves.map((_, i) => {
-    if (!plan.deferred.has(i)) return carriedOuts[next++]!;
-    const [u, v] = [carriedOuts[next++]!, carriedOuts[next++]!];
-    return host.node('Gemm', [u, v, params[i]!], { transA: 1 });
+    const d = plan.deferred.get(i);
+    if (!d) return carriedOuts[next++]!;
+    const state = d.state.map(() => carriedOuts[next++]!);
+    return d.write(host, params[i]!, state);
   });
   return { params: after, stacked };
 }
@@ -238,6 +240,7 @@ function finishLoop(plan: StepsPlan, main: GraphLowering, traced: TracedBody, sp
   const inputStructure = flatten({ carry: specs.carry, perStep: specs.perStep, shared: specs.shared ?? {} } as unknown as Tree<TensorSpec>).structure;
   return {
     name: plan.name,
+    target: plan.target,
     model: plan.model.encode(graph, `sgdlab: ${steps} steps of ${plan.name}`),
     inputs: { names: inputLeaves.map((x) => x.name), specs: inputLeaves.map((x) => x.spec), structure: inputStructure },
     outputs: {

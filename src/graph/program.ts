@@ -7,12 +7,14 @@ import type { HostTensor, HostTree } from './host.ts';
 import { GraphLowering, ModelBuilder, valueInfo, type GraphProto } from './lower.ts';
 import type { CompileOptions } from './options.ts';
 import type { Tensor } from './tensor.ts';
-import { resolveTarget } from './targets/index.ts';
-import { outputLeaves, placeholders, type TensorSpec } from './trace.ts';
+import { targetWithoutRuntime, type Target } from './targets/index.ts';
+import { outputLeaves, placeholders, type TensorSpec, type Traced } from './trace.ts';
 import type { Aval } from './types.ts';
 
 export interface LoweredProgram {
   name: string;
+  /** The target it was lowered for (a session checks that the target runs on its execution provider). */
+  target: string;
   model: Uint8Array;
   inputs: { names: string[]; specs: TensorSpec[]; structure: string };
   outputs: { names: string[]; rebuild: (leaves: HostTensor[]) => HostTree };
@@ -38,14 +40,13 @@ export function nameOutputs(g: GraphLowering, names: string[], leaves: readonly 
 }
 
 /**
- * Trace `fn` on placeholders with the given specs and lower it for the options' target.
- * `nchwcBlock`: ONNX Runtime's NCHWc channel block where it will run, or null.
+ * Trace `fn` on placeholders with the given specs and lower it for `target` (default: the options'
+ * target as it lowers without asking a runtime; compile() passes the one it prepared for its session).
  */
-export function lowerFunction(fn: (inputs: never) => unknown, specs: unknown, options: CompileOptions = {}, nchwcBlock: number | null = null): LoweredProgram {
+export function lowerFunction<S>(fn: (inputs: Traced<S>) => unknown, specs: S, options: CompileOptions = {}, target: Target = targetWithoutRuntime(options)): LoweredProgram {
   const name = options.name ?? (fn.name || 'function');
-  const target = resolveTarget(options, nchwcBlock);
   const ins = placeholders(specs, '');
-  const out = outputLeaves(fn(ins.tree as never), `compile ${name}`);
+  const out = outputLeaves(fn(ins.tree as Traced<S>), `compile ${name}`);
   const model = new ModelBuilder();
   const g = new GraphLowering(model, target.lowering);
   const bound = new Map(ins.leaves.map((t, i) => [t.id, ins.names[i]!]));
@@ -58,6 +59,7 @@ export function lowerFunction(fn: (inputs: never) => unknown, specs: unknown, op
   };
   return {
     name,
+    target: target.name,
     model: model.encode(graph, `sgdlab: ${name}`),
     inputs: { names: ins.names, specs: ins.specs, structure: ins.structure },
     outputs: { names: outs.map((o) => o.name), rebuild: (leaves) => out.unflatten(leaves) as HostTree },

@@ -1,5 +1,6 @@
 // compile(fn, specs) and compileLoop: lower for the target, then open one ONNX Runtime session
-// (onnxruntime-node) and run it on host tensors. The only module of the compiler that needs Node.
+// (onnxruntime-node) on the execution provider and run it on host tensors. With providers.ts, the only
+// modules of the compiler that need Node.
 
 import { writeFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
@@ -7,10 +8,10 @@ import { HostTensor, type HostOf, type HostTree } from './host.ts';
 import { lowerLoop, type LoopSpecs, type LoopStep } from './loop.ts';
 import type { CompileOptions } from './options.ts';
 import { lowerFunction, type LoweredProgram } from './program.ts';
+import { autoOptimization, checkExecutionProvider, DEFAULT_PROVIDER, firstLine, providerOptions, runOn } from './providers.ts';
 import { flatten } from './pytree.ts';
 import type { HostArray } from './tensor.ts';
-import { wantsNchwc } from './targets/index.ts';
-import { nchwcBlockSize } from './targets/ort-cpu/probe.ts';
+import { prepareTarget, targetRunsOn, type Target } from './targets/index.ts';
 import { TensorSpec, type Traced } from './trace.ts';
 import { GraphError, fmtShape, sameShape } from './types.ts';
 
@@ -24,9 +25,14 @@ export class CompiledFunction<I = HostTree, O = HostTree> {
   ) {}
 
   static async create<I = HostTree, O = HostTree>(program: LoweredProgram, options: CompileOptions): Promise<CompiledFunction<I, O>> {
+    const provider = options.executionProvider ?? DEFAULT_PROVIDER;
+    await checkExecutionProvider(provider);
+    // Operators of a provider-specific target (ORT-CPU's com.microsoft.nchwc) never reach another provider.
+    if (!targetRunsOn(program.target, provider)) throw new GraphError(`compile ${program.name}: lowered for target '${program.target}', which does not run on execution provider '${provider}'`);
     const level = options.optimization ?? 'auto';
     const sessionOptions: ort.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: level === 'auto' ? (program.usesFloat64 ? 'basic' : 'all') : level,
+      ...providerOptions(provider),
+      graphOptimizationLevel: level === 'auto' ? autoOptimization(provider, program.usesFloat64) : level,
       executionMode: 'sequential',
       interOpNumThreads: 1,
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
@@ -82,19 +88,19 @@ export class CompiledFunction<I = HostTree, O = HostTree> {
   }
 }
 
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0]!;
+/** The options' target, after checking the provider and letting the target probe the runtime it will run on. */
+async function targetFor(options: CompileOptions): Promise<Target> {
+  const provider = options.executionProvider ?? DEFAULT_PROVIDER;
+  await checkExecutionProvider(provider);
+  return prepareTarget(options, runOn(provider));
 }
-
-/** ONNX Runtime's NCHWc channel block when the options' target may use it, else null. */
-const nchwcBlock = (options: CompileOptions): Promise<number | null> => (wantsNchwc(options) ? nchwcBlockSize() : Promise.resolve(null));
 
 /**
  * Trace `fn` on placeholders with the given specs and compile it to one ONNX Runtime session. The
  * function receives tensors shaped like the spec tree; run() takes host tensors likewise.
  */
 export async function compile<S, O>(fn: (inputs: Traced<S>) => O, specs: S, options: CompileOptions = {}): Promise<CompiledFunction<HostOf<S>, HostOf<O>>> {
-  const program = lowerFunction(fn as (inputs: never) => unknown, specs, options, await nchwcBlock(options));
+  const program = lowerFunction(fn, specs, options, await targetFor(options));
   return CompiledFunction.create<HostOf<S>, HostOf<O>>(program, options);
 }
 
@@ -109,7 +115,7 @@ export async function compileLoop<CS, XS, O, SS = Record<string, never>>(
   steps: number,
   options: CompileOptions = {},
 ): Promise<CompiledFunction<{ carry: HostOf<CS>; perStep: HostOf<XS>; shared: HostOf<SS> }, { carry: HostOf<CS>; out: HostOf<O> }>> {
-  const program = lowerLoop(step as unknown as LoopStep<never, never, never, unknown>, specs as LoopSpecs, steps, options, await nchwcBlock(options));
+  const program = lowerLoop(step as unknown as LoopStep<never, never, never, unknown>, specs as LoopSpecs, steps, options, await targetFor(options));
   return CompiledFunction.create(program, options);
 }
 

@@ -19,10 +19,7 @@ export interface GradientTransformation {
   update(updates: Tree<Tensor>, state: OptState<Tensor>, params: Tree<Tensor>): { updates: Tree<Tensor>; state: OptState<Tensor> };
 }
 
-/**
- * w ← w − u. Updates are descents, subtracted as in PyTorch (optax adds negated ones): plain SGD's
- * w − ε·g then lowers to the Sub node that the deferred-update pass (src/graph/defer.ts) matches.
- */
+/** w ← w − u. Updates are descents, subtracted as in PyTorch (optax adds negated ones). */
 export function applyUpdates(params: Tree<Tensor>, updates: Tree<Tensor>): Tree<Tensor> {
   return zipLeaves(params, updates, (w, u) => w.sub(u));
 }

@@ -79,11 +79,10 @@ export function loadTrainingData(config: TrainConfig): { train: Dataset; test?: 
 
 /**
  * The K-step program train() runs (the benchmarks compile through here too): `steps` updates of
- * `kind` per call on stacked batches {x, y, lr}, with deferred low-rank weight updates
- * (src/graph/defer.ts), since plain small-batch steps are bound by passes over the weights. Same
- * arithmetic up to rounding; the chunking into calls is fixed per epoch, so a resumed run still
- * repeats an uninterrupted one bit for bit. `carry` specifies the Loop's carry (packCarry: the
- * parameters for plain SGD, { params, opt } with momentum, whose updates are not deferred).
+ * `kind` per call on stacked batches {x, y, lr}. The Loop may defer carries (on ort-cpu: small-batch
+ * weight updates as low-rank factors, since plain small-batch steps are bound by passes over the
+ * weights): same arithmetic up to rounding, and the chunking into calls is fixed per epoch, so a
+ * resumed run still repeats an uninterrupted one bit for bit. `carry` specifies the Loop's carry (packCarry).
  */
 export function compileTrainingSteps(
   model: Model,
@@ -96,7 +95,7 @@ export function compileTrainingSteps(
     trainingStep(model, { kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype, ...(o.optimizer ? { optimizer: o.optimizer } : {}) }),
     { carry, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
     o.steps,
-    { name: `${o.kind}-step`, deferUpdates: true, ...options },
+    { name: `${o.kind}-step`, deferCarries: true, ...options },
   );
 }
 

@@ -66,8 +66,10 @@ export function updateDirection(kind: StepKind, cost: (p: ParamTree) => Tensor, 
 }
 
 /**
- * What the Loop carries: the parameters alone when the optimizer keeps no state (plain SGD, whose
- * graph is then the one the deferred-update pass knows), else { params, opt }.
+ * What the Loop carries: { params, opt }, or the parameters alone when the optimizer keeps no state
+ * (plain SGD), so that its programs' inputs are named after the parameters ('carry.layers.0.weight'),
+ * as in every model compiled before optimizers had state. A target's deferred carries see leaves and
+ * their updates, not this layout.
  */
 export function packCarry<L>(params: Tree<L>, opt: OptState<L>, optimizer: SgdOptions): Tree<L> {
   return hasVelocity(optimizer) ? { params, opt } : params;

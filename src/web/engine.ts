@@ -110,7 +110,7 @@ export class PlaygroundEngine {
   }
 
   private compileOptions() {
-    return { overrides: { nchwc: false }, ...(this.options.threads ? { threads: this.options.threads } : {}) };
+    return { 'ort-cpu': { overrides: { nchwc: false } }, ...(this.options.threads ? { threads: this.options.threads } : {}) };
   }
 
   /** The K-step program (compileTrainingSteps' Loop, src/train/loop.ts) for k steps per call. */

@@ -9,7 +9,10 @@ import {
   HostTensor, type Tensor,
 } from '../../src/graph/index.ts';
 import { checkThreeConvNet, host64, maxRelDiff, randomArray, to32, type ThreeConvParams } from './helpers.ts';
-import { nchwcBlockSize } from '../../src/graph/targets/ort-cpu/probe.ts';
+import { nchwcBlockSize as probeNchwc } from '../../src/graph/targets/ort-cpu/probe.ts';
+import { runOn } from '../../src/graph/providers.ts';
+
+const nchwcBlockSize = () => probeNchwc(runOn('cpu'));
 import { weightGradPlan } from '../../src/graph/targets/ort-cpu/conv.ts';
 
 const labels = constant([1, 0, 2, 1, 0], [5], 'int32');
@@ -132,7 +135,7 @@ for (const { size, channels: [c0, c1, c2, c3], nchwc } of convCases) {
       const down = conv2d(h2, p.w3, { stride: 2, padding: 1 });
       return globalAvgPool(down.square());
     };
-    const model = await checkThreeConvNet(net, [c0!, c1!, c2!, c3!], size, { seeds: [1, 4, 2, 3], scale: 0.5, options: { overrides: { nchwc } } });
+    const model = await checkThreeConvNet(net, [c0!, c1!, c2!, c3!], size, { seeds: [1, 4, 2, 3], scale: 0.5, options: { 'ort-cpu': { overrides: { nchwc } } } });
     const usesNchwc = Buffer.from(model).includes('com.microsoft.nchwc');
     const block = await nchwcBlockSize();
     const fits = block !== null && [c1, c2, c3].some((o) => o! % block === 0);

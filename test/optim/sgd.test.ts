@@ -36,7 +36,7 @@ test('plain SGD through the optimizer lowers to byte-identical ONNX models, defe
   const model = buildModel('mlp:64x2', [32], 10);
   const specs = paramSpecs(model.init(new Rng(0), 'float32'));
   const steps = 9; // two windows of 4 deferred steps and one more
-  const options = { threads: 1, deferUpdates: { minElements: 1 } };
+  const options = { threads: 1, deferCarries: true, 'ort-cpu': { defer: { minElements: 1 } } };
   for (const [kind, nStep] of [['plain', 1], ['plain', 3], ['modified-exact', 1], ['modified-fd', 1]] as const) {
     const viaOptimizer = await compileTrainingSteps(model, specs, { kind, nStep, dtype: 'float32', batch: 4, steps }, options);
     const handWritten = await compileLoop(
@@ -59,7 +59,7 @@ test('a momentum step carries { params, opt.velocity } and keeps its weight upda
   const params = model.init(new Rng(0), 'float32');
   const optimizer = { momentum: 0.9, nesterov: false };
   const carry = paramSpecs(packCarry(params, sgd(0.1, optimizer).init(params), optimizer));
-  const program = await compileTrainingSteps(model, carry, { kind: 'plain', optimizer, dtype: 'float32', batch: 4, steps: 9 }, { threads: 1, deferUpdates: { minElements: 1 } });
+  const program = await compileTrainingSteps(model, carry, { kind: 'plain', optimizer, dtype: 'float32', batch: 4, steps: 9 }, { threads: 1, 'ort-cpu': { defer: { minElements: 1 } } });
   const bytes = Buffer.from(program.model);
   assert.ok(bytes.includes('carry.opt.velocity.layers.0.weight') && bytes.includes('carry.params.layers.0.weight'));
   assert.ok(!bytes.includes('windows'), 'a momentum weight was deferred');

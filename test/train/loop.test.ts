@@ -67,7 +67,7 @@ test('resume equals uninterrupted when the step defers weight updates (784×1024
   const r = trainingStep(model, { kind: 'plain', nStep: 1, weightDecay: 0, dtype: 'float32' })(params.unflatten(carry) as Tree<Tensor>,
     { x: placeholder('x', [16, 784], 'float32'), y: placeholder('y', [16], 'int32'), lr: placeholder('lr', [], 'float32') }, { lambda: placeholder('l', [], 'float32') });
   const deferred = deferUpdates(carry, flatten<Tensor>(r.carry).leaves, flatten<Tensor>(r.out).leaves, 20);
-  assert.deepEqual(deferred?.weights.map((w) => params.paths[w.index]), ['layers.0.weight']);
+  assert.deepEqual(deferred?.carries.map((c) => params.paths[c.index]), ['layers.0.weight']);
   await resumeMatches(store, dir, config, [1]);
 }));
 

@@ -1,22 +1,28 @@
-// The NCHWc channel block of this machine's ONNX Runtime, found by running one ReorderInput node.
-// Node only (onnxruntime-node): the session module asks it; tracing and lowering never do.
+// The NCHWc channel block of the runtime's ONNX Runtime CPU kernels, found by running one ReorderInput
+// node through the runtime session.ts gives the target's probe (tracing and lowering never run it).
 
-import * as ort from 'onnxruntime-node';
+import { HostTensor } from '../../host.ts';
 import { GraphLowering, ModelBuilder, valueInfo } from '../../lower.ts';
+import type { ProbeRuntime } from '../target.ts';
 import { NCHWC_DOMAIN } from './nchwc.ts';
 
-let probed: Promise<number | null> | undefined;
+const probed = new WeakMap<ProbeRuntime, Promise<number | null>>();
 
 /**
  * The channel block of ORT's NCHWc kernels on this machine (16 with AVX-512, 8 with AVX2), read off
  * the shape ReorderInput gives a 4-channel tensor; null when this ORT build lacks the operator set.
+ * Asked once per runtime (session.ts gives one per execution provider and process).
  */
-export function nchwcBlockSize(): Promise<number | null> {
-  probed ??= probe();
-  return probed;
+export function nchwcBlockSize(run: ProbeRuntime): Promise<number | null> {
+  let p = probed.get(run);
+  if (!p) {
+    p = probe(run);
+    probed.set(run, p);
+  }
+  return p;
 }
 
-async function probe(): Promise<number | null> {
+async function probe(run: ProbeRuntime): Promise<number | null> {
   const model = new ModelBuilder();
   const g = new GraphLowering(model);
   const y = g.node('ReorderInput', ['x'], {}, NCHWC_DOMAIN);
@@ -27,10 +33,8 @@ async function probe(): Promise<number | null> {
     output: [{ name: y, type: { tensorType: { elemType: 1 } } }],
   });
   try {
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
-    const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
-    const block = out[y]!.dims[1]!;
-    await session.release();
+    const out = await run(bytes, { x: new HostTensor(new Float32Array(4), [1, 4, 1, 1]) });
+    const block = out[y]!.shape[1]!;
     return Number.isInteger(block) && block >= 4 ? block : null;
   } catch {
     return null;

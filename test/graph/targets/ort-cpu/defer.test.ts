@@ -27,7 +27,7 @@ function traced(kind: StepKind, nStep = 1) {
 const deferredPaths = (kind: StepKind, nStep = 1, options = { window: 4, minElements: 0 }) => {
   const t = traced(kind, nStep);
   const d = deferUpdates(t.carry, t.newCarry, t.outs, 10, options);
-  return d ? d.weights.map((w) => t.paths[w.index]) : [];
+  return d ? d.carries.map((c) => t.paths[c.index]) : [];
 };
 
 test('deferUpdates takes the matmul weights whose factors stay small', () => {
@@ -61,7 +61,7 @@ async function runLoop(kind: StepKind, steps: number, deferOptions: { window: nu
     trainingStep(model, { kind, nStep, weightDecay: 0, dtype: 'float64', fdRadius }),
     { carry: paramSpecs(params), perStep: { x: spec([BATCH, 12], 'float64'), y: spec([BATCH], 'int32'), lr: spec([], 'float64') }, shared: { lambda: spec([], 'float64') } },
     steps,
-    { deferUpdates: deferOptions },
+    deferOptions ? { deferCarries: true, 'ort-cpu': { defer: deferOptions } } : {},
   );
   const x = new Float64Array(steps * BATCH * 12).map(() => rng.normal());
   const y = new Int32Array(steps * BATCH).map(() => rng.int(5));

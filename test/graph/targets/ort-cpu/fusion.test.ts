@@ -24,8 +24,8 @@ const opCount = (model: Uint8Array, opType: string) => onnxProto.onnx.ModelProto
 
 for (const [name, f] of [['plain', loss], ['modified (second-order terms)', modified]] as const) {
   test(`fused and unfused ${name} updates agree to round-off, and the fused one uses Gemm`, async () => {
-    const fused = await compile(step(f), specs, { fuse: true });
-    const plain = await compile(step(f), specs, { fuse: false });
+    const fused = await compile(step(f), specs, { 'ort-cpu': { fuse: true } });
+    const plain = await compile(step(f), specs, { 'ort-cpu': { fuse: false } });
     assert.ok(opCount(fused.model, 'Gemm') >= 2, 'both weight updates become Gemm');
     assert.equal(opCount(plain.model, 'Gemm'), 0);
     const a = (await fused.run(inputs)) as { w1: HostTensor; w2: HostTensor };
@@ -51,8 +51,8 @@ test('Σ x² lowers to ReduceSumSquare (full, over axes, keepdims), equal to the
   };
   const specA = { a: spec([6, 7], 'float64') };
   const input = { a: host64([6, 7], 9) };
-  const fused = await compile(program, specA, { fuse: true });
-  const plain = await compile(program, specA, { fuse: false });
+  const fused = await compile(program, specA, { 'ort-cpu': { fuse: true } });
+  const plain = await compile(program, specA, { 'ort-cpu': { fuse: false } });
   assert.equal(opCount(fused.model, 'ReduceSumSquare'), 3);
   assert.equal(opCount(plain.model, 'ReduceSumSquare'), 0);
   const a = (await fused.run(input)) as Record<string, HostTensor>;

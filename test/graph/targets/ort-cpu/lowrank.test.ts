@@ -30,7 +30,7 @@ test('matmuls with a low-rank operand and its squared norm are rewritten without
   assert.ok(computedOfShape(outs, [512, 512]).length > 0);
   assert.equal(computedOfShape(reassociateLowRank(outs), [512, 512]).length, 0, 'a [512, 512] tensor is still formed');
 
-  const dense = await compile(lowRankProgram, specs, { reassociate: false });
+  const dense = await compile(lowRankProgram, specs, { 'ort-cpu': { reassociate: false } });
   const lowRank = await compile(lowRankProgram, specs);
   const want = (await dense.run(inputs)) as Record<string, HostTensor>;
   const got = (await lowRank.run(inputs)) as Record<string, HostTensor>;
@@ -83,7 +83,7 @@ async function runSteps(kind: StepKind, reassociate: boolean) {
     trainingStep(model, { kind, nStep: 1, weightDecay: 0, dtype: 'float64', fdRadius: FD_TEST_RADIUS }),
     { carry: paramSpecs(params), perStep: { x: spec([BATCH, 64], 'float64'), y: spec([BATCH], 'int32'), lr: spec([], 'float64') }, shared: { lambda: spec([], 'float64') } },
     steps,
-    { reassociate, deferUpdates: false },
+    { 'ort-cpu': { reassociate } },
   );
   const r = (await program.run({
     carry: params,

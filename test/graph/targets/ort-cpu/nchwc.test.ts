@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { conv2d, globalAvgPool, type Tensor } from '../../../../src/graph/index.ts';
 import { fuseNchwcChains } from '../../../../src/graph/targets/ort-cpu/passes/nchwc-chains.ts';
 import { NCHWC_DOMAIN } from '../../../../src/graph/targets/ort-cpu/nchwc.ts';
-import { nchwcBlockSize } from '../../../../src/graph/targets/ort-cpu/probe.ts';
+import { nchwcBlockSize as probeNchwc } from '../../../../src/graph/targets/ort-cpu/probe.ts';
+import { runOn } from '../../../../src/graph/providers.ts';
+
+const nchwcBlockSize = () => probeNchwc(runOn('cpu'));
 import type { NodeProto } from '../../../../src/graph/lower.ts';
 import { checkThreeConvNet, type ThreeConvParams } from '../../helpers.ts';
 

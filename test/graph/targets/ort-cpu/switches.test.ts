@@ -8,7 +8,10 @@ import {
   compile, compileLoop, conv2d, flatten, grad, valueAndGrad, vdot, vjp, spec, HostTensor,
   type CompileOptions, type DType, type Tensor, type Tree,
 } from '../../../../src/graph/index.ts';
-import { nchwcBlockSize } from '../../../../src/graph/targets/ort-cpu/probe.ts';
+import { nchwcBlockSize as probeNchwc } from '../../../../src/graph/targets/ort-cpu/probe.ts';
+import { runOn } from '../../../../src/graph/providers.ts';
+
+const nchwcBlockSize = () => probeNchwc(runOn('cpu'));
 import { host64, maxRelDiff, to32 } from '../../helpers.ts';
 
 interface Case {
@@ -79,17 +82,17 @@ const cases: Case[] = [
   { name: 'the ort-cpu target against the reference lowering', off: { target: 'reference' }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
   { name: 'the ort-cpu target against the reference lowering (convolutions)', off: { target: 'reference' }, dtype: 'float32', run: program(convGradients(1), convShapes(2, 16, 16, 32), 'float32') },
   { name: 'the ort-cpu target against the reference lowering (strided convolutions)', off: { target: 'reference' }, dtype: 'float64', run: program(convGradients(2), { x: [4, 8, 9, 9], w: [8, 8, 3, 3], g: [4, 8, 5, 5] }, 'float64') },
-  { name: 'pass reassociate (low-rank re-association)', off: { reassociate: false }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
-  { name: 'pass deferUpdates', off: { deferUpdates: false }, dtype: 'float64', run: (o) => deferLoop({ deferUpdates: true, ...o }) },
-  { name: 'pass fuse (Gemm updates, ReduceSumSquare)', off: { fuse: false }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
-  { name: 'pass fuseNchwc (ReLU into NCHWc convs)', off: { fuseNchwc: false }, dtype: 'float32', needsNchwc: true, run: program(reluConvGradient, { x: [2, 16, 8, 8], w1: [32, 16, 3, 3], w2: [32, 32, 3, 3] }, 'float32') },
-  { name: 'override nchwc', off: { overrides: { nchwc: false } }, dtype: 'float32', needsNchwc: true, run: program(convGradients(1), convShapes(2, 16, 8, 32), 'float32') },
-  { name: 'override inputGradAsConv', off: { overrides: { inputGradAsConv: false } }, dtype: 'float32', run: program(convGradients(1), convShapes(2, 3, 16, 5), 'float32') },
-  { name: 'override weightGradPlan (float64: per example, summed by ones)', off: { overrides: { weightGradPlan: false } }, dtype: 'float64', run: program(convGradients(1), convShapes(4, 8, 9, 8), 'float64') },
-  { name: 'override weightGradPlan (float32: split unfolding)', off: { overrides: { weightGradPlan: false } }, dtype: 'float32', run: program(convGradients(1), convShapes(4, 8, 9, 8), 'float32') },
-  { name: 'override weightGradPlan (float32, stride 2: one-hot unfolding)', off: { overrides: { weightGradPlan: false } }, dtype: 'float32', run: program(convGradients(2), { x: [4, 8, 9, 9], w: [8, 8, 3, 3], g: [4, 8, 5, 5] }, 'float32') },
-  { name: 'override transposedFewRows', off: { overrides: { transposedFewRows: false } }, dtype: 'float64', run: program(({ a, w }) => a!.matmul(w!.T), { a: [16, 512], w: [768, 512] }, 'float64') },
-  { name: 'override sumByOnes', off: { overrides: { sumByOnes: false } }, dtype: 'float64', run: program(({ x }) => x!.sum(0), { x: [64, 4096] }, 'float64') },
+  { name: 'pass reassociate (low-rank re-association)', off: { 'ort-cpu': { reassociate: false } }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
+  { name: 'deferred carries (passes/defer.ts)', off: { deferCarries: false }, dtype: 'float64', run: (o) => deferLoop({ deferCarries: true, ...o }) },
+  { name: 'pass fuse (Gemm updates, ReduceSumSquare)', off: { 'ort-cpu': { fuse: false } }, dtype: 'float64', run: program(modifiedStep, mlpShapes, 'float64') },
+  { name: 'pass fuseNchwc (ReLU into NCHWc convs)', off: { 'ort-cpu': { fuseNchwc: false } }, dtype: 'float32', needsNchwc: true, run: program(reluConvGradient, { x: [2, 16, 8, 8], w1: [32, 16, 3, 3], w2: [32, 32, 3, 3] }, 'float32') },
+  { name: 'override nchwc', off: { 'ort-cpu': { overrides: { nchwc: false } } }, dtype: 'float32', needsNchwc: true, run: program(convGradients(1), convShapes(2, 16, 8, 32), 'float32') },
+  { name: 'override inputGradAsConv', off: { 'ort-cpu': { overrides: { inputGradAsConv: false } } }, dtype: 'float32', run: program(convGradients(1), convShapes(2, 3, 16, 5), 'float32') },
+  { name: 'override weightGradPlan (float64: per example, summed by ones)', off: { 'ort-cpu': { overrides: { weightGradPlan: false } } }, dtype: 'float64', run: program(convGradients(1), convShapes(4, 8, 9, 8), 'float64') },
+  { name: 'override weightGradPlan (float32: split unfolding)', off: { 'ort-cpu': { overrides: { weightGradPlan: false } } }, dtype: 'float32', run: program(convGradients(1), convShapes(4, 8, 9, 8), 'float32') },
+  { name: 'override weightGradPlan (float32, stride 2: one-hot unfolding)', off: { 'ort-cpu': { overrides: { weightGradPlan: false } } }, dtype: 'float32', run: program(convGradients(2), { x: [4, 8, 9, 9], w: [8, 8, 3, 3], g: [4, 8, 5, 5] }, 'float32') },
+  { name: 'override transposedFewRows', off: { 'ort-cpu': { overrides: { transposedFewRows: false } } }, dtype: 'float64', run: program(({ a, w }) => a!.matmul(w!.T), { a: [16, 512], w: [768, 512] }, 'float64') },
+  { name: 'override sumByOnes', off: { 'ort-cpu': { overrides: { sumByOnes: false } } }, dtype: 'float64', run: program(({ x }) => x!.sum(0), { x: [64, 4096] }, 'float64') },
 ];
 
 for (const c of cases) {
@@ -112,12 +115,12 @@ test('fuse: false leaves the NCHWc chain pass on (it has its own switch, fuseNch
   if ((await nchwcBlockSize()) === null) return t.skip('this ONNX Runtime build has no NCHWc kernels');
   const run = program(reluConvGradient, { x: [2, 16, 8, 8], w1: [32, 16, 3, 3], w2: [32, 32, 3, 3] }, 'float32');
   const fusedActivation = (model: Uint8Array) => Buffer.from(model).includes('activation');
-  assert.equal(fusedActivation((await run({ fuse: false })).model), true);
-  assert.equal(fusedActivation((await run({ fuse: false, fuseNchwc: false })).model), false);
+  assert.equal(fusedActivation((await run({ 'ort-cpu': { fuse: false } })).model), true);
+  assert.equal(fusedActivation((await run({ 'ort-cpu': { fuse: false, fuseNchwc: false } })).model), false);
 });
 
 test('an unknown target or override is a one-line error naming it', async () => {
   const f = ({ x }: { x: Tensor }) => x.sum();
   await assert.rejects(compile(f, { x: spec([2]) }, { target: 'gpu' as never }), /compile: unknown target 'gpu' \(known: reference, ort-cpu\)/);
-  await assert.rejects(compile(f, { x: spec([2]) }, { overrides: { winograd: false } as never }), /compile: unknown override 'winograd' \(known: nchwc, /);
+  await assert.rejects(compile(f, { x: spec([2]) }, { 'ort-cpu': { overrides: { winograd: false } as never } }), /compile: unknown override 'winograd' \(known: nchwc, /);
 });

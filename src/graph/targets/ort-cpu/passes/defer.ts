@@ -1,5 +1,5 @@
-// Pass of the ort-cpu target: deferred low-rank weight updates for K-step loops (compileLoop's
-// `deferUpdates`).
+// Pass of the ort-cpu target: deferred low-rank weight updates for K-step loops (compileLoop with
+// `deferCarries`), implementing the deferred-carry contract of targets/target.ts.
 //
 // A small-batch SGD update of a matmul weight is low rank: W_{t+1} = W_t − s_t·Σ_k A_k·B_k with
 // inner dimension the batch size. Written out every step it costs four passes over W (ONNX Runtime's
@@ -25,6 +25,7 @@ import { topologicalOrder } from '../../../graph-order.ts';
 import { byLeftFactor, flip, isTranspose2d, lowRankTerms, merged, negated, tensorsOf, termRank, TermBuilder, type LowRankTerm } from './lowrank.ts';
 import { concat as concatPrimitive } from '../../../prims/shape.ts';
 import { opOf, placeholder, rebound, type Tensor } from '../../../tensor.ts';
+import type { DeferredCarry, DeferredLoop } from '../../target.ts';
 import { DEFER_DEFAULT_WINDOW, DEFER_MAX_ROWS_FRACTION, DEFER_MAX_TERM_COST, DEFER_MIN_ELEMENTS } from '../tuning.ts';
 
 /** The most rows of the other operand of any matmul with one of the views (m of m·R·(k + n)). */
@@ -46,28 +47,28 @@ export interface DeferOptions {
   minElements?: number;
 }
 
-export interface DeferredWeight {
-  /** Index of the weight among the carried leaves. */
+/** A weight while the body is rebuilt: its placeholders W0, U [R, in], V [R, out] and the factors after one step. */
+interface DeferredWeight {
   index: number;
   /** Factor rows: window × the update's rank per step. */
   rows: number;
-  /** Placeholders of the rewritten body: the loop-invariant W0 and the carried factors U [R, in], V [R, out]. */
   w0: Tensor;
   u: Tensor;
   v: Tensor;
-  /** The factors after one step, to carry. */
   uNext: Tensor;
   vNext: Tensor;
+  /** The weight's new value in the traced body (replaced by the factors). */
+  next: Tensor;
 }
 
-export interface DeferredBody {
-  /** Steps per window: the loop writes the deferred weights after every `window` steps. */
-  window: number;
-  weights: DeferredWeight[];
-  /** The body's outputs rewritten: the new carry (deferred weights' entries unused) and per-step outputs. */
-  newCarry: Tensor[];
-  outs: Tensor[];
-}
+/** The contract's deferred carry of a weight: state [U, V] from zeros, written as W0 + Uᵀ·V in one Gemm. */
+const deferredCarry = (d: DeferredWeight): DeferredCarry => ({
+  index: d.index,
+  base: d.w0,
+  state: [d.u, d.v],
+  stateNext: [d.uNext, d.vNext],
+  write: (g, w0, [u, v]) => g.node('Gemm', [u!, v!, w0], { transA: 1 }),
+});
 
 /**
  * How the body sees a deferred weight W: W0 + Uᵀ·V − Σ extra (shifts such as the finite-difference
@@ -118,7 +119,7 @@ function viewsOf(w: Tensor, index: number, next: Tensor, consumers: Map<number, 
  * Plan and rewrite a loop body (carry → newCarry, outs) so that eligible carried weights are
  * updated through low-rank factors; null when no weight qualifies.
  */
-export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor[], outs: readonly Tensor[], steps: number, options: DeferOptions = {}): DeferredBody | null {
+export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor[], outs: readonly Tensor[], steps: number, options: DeferOptions = {}): DeferredLoop | null {
   const window = Math.min(steps, options.window ?? DEFER_DEFAULT_WINDOW);
   const minElements = options.minElements ?? DEFER_MIN_ELEMENTS;
   const outputs = [...newCarry, ...outs];
@@ -135,7 +136,7 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
   for (const t of outputs) outputUses.set(t.id, (outputUses.get(t.id) ?? 0) + 1);
 
   const views = new Map<number, View>();
-  const deferred = new Map<number, DeferredWeight & { next: Tensor }>();
+  const deferred = new Map<number, DeferredWeight>();
   carry.forEach((w, index) => {
     const next = newCarry[index]!;
     if (w.rank !== 2 || (w.dtype !== 'float32' && w.dtype !== 'float64') || w.size < minElements) return;
@@ -211,7 +212,7 @@ export function deferUpdates(carry: readonly Tensor[], newCarry: readonly Tensor
   }
   return {
     window,
-    weights: [...deferred.values()].map(({ next: _n, ...d }) => d),
+    carries: [...deferred.values()].map(deferredCarry),
     newCarry: newCarry.map(get),
     outs: outs.map(get),
   };
