@@ -1,21 +1,19 @@
-// `sgdlab data fetch fashion-mnist|cifar10 [--dir D]`: download the official files and verify
-// their published checksums before anything is kept.
+// `sgdlab data fetch NAME [--dir D]`: download the official files of a data set in DATASET_SOURCES
+// (src/data/download.ts) and verify their published checksums before anything is kept.
 
 import type { Command } from 'commander';
-import { fetchDataset, type DownloadableDataset } from '../data/index.ts';
+import { fetchDataset, DOWNLOADABLE_DATASETS, type DownloadableDataset } from '../data/index.ts';
 import { UsageError } from './errors.ts';
-
-const NAMES: DownloadableDataset[] = ['fashion-mnist', 'cifar10'];
 
 export function register(program: Command): void {
   const data = program.command('data').description('data sets');
   data
     .command('fetch <name>')
-    .description('download fashion-mnist or cifar10 and verify the published checksums')
+    .description(`download ${DOWNLOADABLE_DATASETS.join(' or ')} and verify the published checksums`)
     .option('--dir <dir>', 'where to put the files (default ./data/<name>)')
     .option('--base-url <url>', 'mirror to download from instead of the official host')
     .action(async (name: string, opts: { dir?: string; baseUrl?: string }) => {
-      if (!NAMES.includes(name as DownloadableDataset)) throw new UsageError(`data fetch ${name}: unknown data set (expected ${NAMES.join(' or ')})`);
+      if (!DOWNLOADABLE_DATASETS.includes(name as DownloadableDataset)) throw new UsageError(`data fetch ${name}: unknown data set (expected ${DOWNLOADABLE_DATASETS.join(' or ')})`);
       const dir = opts.dir ?? `./data/${name}`;
       const result = await fetchDataset(name as DownloadableDataset, dir, {
         ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),

@@ -11,8 +11,6 @@ import { isFile } from './files.ts';
 import { extractTarArchive } from './tar.ts';
 import { CIFAR10_SUBDIRECTORY, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from './cifar10.ts';
 
-export type DownloadableDataset = 'fashion-mnist' | 'cifar10';
-
 interface RemoteFile {
   file: string;
   md5: string;
@@ -24,7 +22,7 @@ interface DatasetSource {
 }
 
 /** Official locations and the checksums published next to them (fashion-mnist README; CIFAR-10 page). */
-export const DATASET_SOURCES: Record<DownloadableDataset, DatasetSource> = {
+export const DATASET_SOURCES = {
   'fashion-mnist': {
     baseUrl: 'https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion',
     files: [
@@ -38,7 +36,11 @@ export const DATASET_SOURCES: Record<DownloadableDataset, DatasetSource> = {
     baseUrl: 'https://www.cs.toronto.edu/~kriz',
     files: [{ file: 'cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530' }],
   },
-};
+} satisfies Record<string, DatasetSource>;
+
+export type DownloadableDataset = keyof typeof DATASET_SOURCES;
+/** The data sets `sgdlab data fetch` downloads, in table order. */
+export const DOWNLOADABLE_DATASETS = Object.keys(DATASET_SOURCES) as DownloadableDataset[];
 
 export const MAX_REDIRECTS = 5;
 
@@ -194,7 +196,7 @@ function extractCifar10(archivePath: string, dir: string): string[] {
 /** Download (and for CIFAR-10 extract) the official files of a data set into dir. */
 export async function fetchDataset(name: DownloadableDataset, dir: string, options: FetchDatasetOptions = {}): Promise<FetchDatasetResult> {
   const source = DATASET_SOURCES[name];
-  if (!source) throw new DataError(`fetch: unknown data set '${String(name)}' (expected ${Object.keys(DATASET_SOURCES).join(' or ')})`);
+  if (!source) throw new DataError(`fetch: unknown data set '${String(name)}' (expected ${DOWNLOADABLE_DATASETS.join(' or ')})`);
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {

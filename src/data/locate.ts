@@ -6,8 +6,10 @@ import { DataError } from './errors.ts';
 import { findMaybeGzipped } from './files.ts';
 import { cifar10BatchDirectory } from './cifar10.ts';
 import { FASHION_MNIST_FILES } from './fashion-mnist.ts';
+import type { DownloadableDataset } from './download.ts';
 
-export type FileDataset = 'fashion-mnist' | 'cifar10';
+/** The data sets found by name in a directory: the ones `sgdlab data fetch` downloads. */
+export type FileDataset = DownloadableDataset;
 
 /** Directories where system packages install data sets: Debian's dataset-fashion-mnist (MIT licence), the four official IDX files, gzip'd. */
 export const SYSTEM_DATA_DIRS: Readonly<Record<FileDataset, readonly string[]>> = {

@@ -23,7 +23,8 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
-const DEFAULTS = { kind: 'gaussian-mixture' as SyntheticKind, trainSize: 1024, testSize: 1024, dimension: 32, classes: 10, labelNoise: 0, separation: 3, teacherWidth: 64, seed: 0 };
+/** What a synthetic set is when an option is not given (the memory preflight reads them too). */
+export const SYNTHETIC_DEFAULTS = { kind: 'gaussian-mixture' as SyntheticKind, trainSize: 1024, testSize: 1024, dimension: 32, classes: 10, labelNoise: 0, separation: 3, teacherWidth: 64, seed: 0 };
 
 function positiveInteger(value: number, what: string, allowZero = false): number {
   if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) throw new DataError(`synthetic: ${what} must be ${allowZero ? 'a non-negative' : 'a positive'} integer, got ${value}`);
@@ -91,7 +92,7 @@ export function corruptLabels(y: Int32Array, classes: number, fraction: number, 
 }
 
 export function makeSynthetic(options: SyntheticOptions = {}): DataSplit {
-  const o = { ...DEFAULTS, ...options };
+  const o = { ...SYNTHETIC_DEFAULTS, ...options };
   positiveInteger(o.trainSize, 'train size');
   positiveInteger(o.testSize, 'test size', true);
   positiveInteger(o.dimension, 'dimension');

@@ -5,4 +5,4 @@ export { wideResNet } from './wrn.ts';
 export { crossEntropy, correctCount, l2Penalty, isDecayed } from './loss.ts';
 export { normalTensor, zerosTensor, type Model, type Params } from './model.ts';
 
-export { buildModel, ModelSpecError, MODELS, MODEL_SYNTAX, type ModelFamily, type ModelFamilyName } from './registry.ts';
+export { buildModel, modelSize, ModelSpecError, MODELS, MODEL_SYNTAX, type ModelFamily, type ModelFamilyName, type ModelSize } from './registry.ts';

@@ -1,7 +1,7 @@
 // A training run's configuration: one validated object, built from CLI flags or a --config file.
 // Rates and λ accept powers of two ("2^-9"), the paper's notation for its grids.
 
-import { SAMPLER_KINDS, PREPROCESS_MODES, DATASET_NAMES, type SamplerKind, type Preprocess, type DatasetName } from '../data/index.ts';
+import { SAMPLER_KINDS, PREPROCESS_MODES, DATA_SPEC_FORMS, isDataSpec, type SamplerKind, type Preprocess, type DataSpec } from '../data/index.ts';
 import { describeValue } from '../util/describe.ts';
 import type { SgdOptions } from '../optim/index.ts';
 import { momentumRegularizerCoefficient } from '../theory/momentum.ts';
@@ -10,7 +10,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type DataName = DatasetName;
+/** A data set's name, or a source and its argument ("idx:DIR", "file:PATH.safetensors"): src/data/registry.ts. */
+export type DataName = DataSpec;
 export type RegGrad = 'exact' | 'fd';
 export type Schedule = 'constant' | 'paper';
 
@@ -142,7 +143,10 @@ const fraction: Validator = (v, key) => {
 // Integer ranges: what the loop can represent. Whether a model, batch and data set fit in memory is
 // checked as a whole by checkTrainingFits (src/train/preflight.ts), with the limit in its message.
 const FIELDS: Record<keyof TrainConfig, Validator> = {
-  data: oneOf(DATASET_NAMES),
+  data: (v, key) => {
+    if (!isDataSpec(v)) throw new ConfigError(`${key}: ${describeValue(v)} is not one of ${DATA_SPEC_FORMS.join(', ')}`);
+    return v;
+  },
   dataDir: str,
   preprocess: oneOf(PREPROCESS_MODES),
   augment: bool,

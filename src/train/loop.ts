@@ -12,7 +12,7 @@ import { learningRateAt } from './schedule.ts';
 import { batchCost, packCarry, trainingStep, unpackCarry, type StepKind } from './steps.ts';
 import { Metrics } from './metrics.ts';
 import { loadParams } from './checkpoint.ts';
-import { checkTrainingFits } from './preflight.ts';
+import { checkTrainingFits, datasetOptionsOf } from './preflight.ts';
 import { BatchStream } from './batches.ts';
 import { RunRecorder, type RecorderOptions } from './recorder.ts';
 
@@ -58,22 +58,7 @@ export function stepKind(config: TrainConfig): StepKind {
 
 /** The data a config names, preprocessed; every loader error is a one-line DataError. */
 export function loadTrainingData(config: TrainConfig): { train: Dataset; test?: Dataset } {
-  const split = loadDataset({
-    name: config.data,
-    ...(config.dataDir ? { dir: config.dataDir } : {}),
-    ...(config.trainSize !== undefined ? { trainSize: config.trainSize } : {}),
-    ...(config.dataSeed !== undefined ? { seed: config.dataSeed } : {}),
-    ...(config.data === 'synthetic'
-      ? {
-          synthetic: {
-            ...(config.testSize !== undefined ? { testSize: config.testSize } : {}),
-            ...(config.labelNoise !== undefined ? { labelNoise: config.labelNoise } : {}),
-            ...(config.dimension !== undefined ? { dimension: config.dimension } : {}),
-            ...(config.classes !== undefined ? { classes: config.classes } : {}),
-          },
-        }
-      : {}),
-  });
+  const split = loadDataset(datasetOptionsOf(config));
   return preprocessSplit(split, config.preprocess);
 }
 

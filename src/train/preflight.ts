@@ -3,63 +3,38 @@
 
 import { freemem, totalmem } from 'node:os';
 import { ConfigError, type TrainConfig } from './config.ts';
+import { datasetShape, type DataShape, type LoadDatasetOptions } from '../data/index.ts';
+import { modelSize } from '../nn/index.ts';
 
-/** What a config's data set looks like, known without loading it. */
-export interface DataShape {
-  example: number[];
-  classes: number;
-  train: number;
-  test: number;
+export type { DataShape };
+
+/** The loader's options for a config's data (loadTrainingData in src/train/loop.ts loads with these). */
+export function datasetOptionsOf(config: TrainConfig): LoadDatasetOptions {
+  return {
+    name: config.data,
+    ...(config.dataDir ? { dir: config.dataDir } : {}),
+    ...(config.trainSize !== undefined ? { trainSize: config.trainSize } : {}),
+    ...(config.dataSeed !== undefined ? { seed: config.dataSeed } : {}),
+    ...(config.data === 'synthetic'
+      ? {
+          synthetic: {
+            ...(config.testSize !== undefined ? { testSize: config.testSize } : {}),
+            ...(config.labelNoise !== undefined ? { labelNoise: config.labelNoise } : {}),
+            ...(config.dimension !== undefined ? { dimension: config.dimension } : {}),
+            ...(config.classes !== undefined ? { classes: config.classes } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
-const KNOWN_DATA: Record<'digits' | 'fashion-mnist' | 'cifar10', DataShape> = {
-  digits: { example: [1, 8, 8], classes: 10, train: 1200, test: 597 },
-  'fashion-mnist': { example: [1, 28, 28], classes: 10, train: 60_000, test: 10_000 },
-  cifar10: { example: [3, 32, 32], classes: 10, train: 50_000, test: 10_000 },
-};
-
+/** What a config's data set looks like, known without loading it (from the data registry). */
 export function dataShapeOf(config: TrainConfig): DataShape {
-  if (config.data === 'synthetic') {
-    return { example: [config.dimension ?? 32], classes: config.classes ?? 10, train: config.trainSize ?? 1024, test: config.testSize ?? 1024 };
-  }
-  const known = KNOWN_DATA[config.data];
-  if (config.data === 'digits' && config.trainSize !== undefined) return { ...known, train: config.trainSize, test: Math.max(0, 1797 - config.trainSize) };
-  return config.trainSize !== undefined ? { ...known, train: Math.min(known.train, config.trainSize) } : known;
+  return datasetShape(datasetOptionsOf(config));
 }
 
-/** Parameters and per-example activations of a model spec, by formula (nothing is allocated). */
-export function modelSize(spec: string, example: readonly number[], classes: number): { params: number; activations: number } | undefined {
-  const inputs = example.reduce((a, b) => a * b, 1);
-  const m = /^mlp:(\d+)x(\d+)$/.exec(spec);
-  if (m) {
-    const [width, depth] = [Number(m[1]), Number(m[2])];
-    const sizes = [inputs, ...Array<number>(Math.min(depth, 1e6)).fill(width), classes];
-    let params = 0;
-    for (let i = 1; i < sizes.length; i++) params += (sizes[i - 1]! + 1) * sizes[i]!;
-    return { params, activations: sizes.reduce((a, b) => a + 2 * b, 0) };
-  }
-  const w = /^wrn:(\d+)-(\d+)$/.exec(spec);
-  if (w && example.length === 3) {
-    const [depth, k] = [Number(w[1]), Number(w[2])];
-    const perStage = Math.max(1, Math.floor((depth - 4) / 6));
-    const [c, h, wd] = example as [number, number, number];
-    let params = 16 * c * 9;
-    // Every conv output is kept for the backward pass, with its ReLU and the im2col buffer (9×).
-    let activations = 16 * h * wd * 11;
-    let cin = 16;
-    let [hh, ww] = [h, wd];
-    [16 * k, 32 * k, 64 * k].forEach((cout, stage) => {
-      for (let b = 0; b < perStage; b++) {
-        if (b === 0 && stage > 0) [hh, ww] = [Math.ceil(hh / 2), Math.ceil(ww / 2)];
-        params += cout * cin * 9 + cout * cout * 9 + 1 + (cin !== cout ? cout * cin : 0);
-        activations += 2 * cout * hh * ww * 11;
-        cin = cout;
-      }
-    });
-    return { params: params + (64 * k + 1) * classes, activations };
-  }
-  return undefined; // buildModel names what is wrong with the spec
-}
+/** Parameters and per-example activations of a model spec, by its family's formula (src/nn/registry.ts). */
+export { modelSize };
 
 /** The memory limit: SGDLAB_MAX_MEMORY (bytes, or with a K/M/G/T suffix), else 80% of this machine's memory. */
 export function memoryLimit(env: NodeJS.ProcessEnv = process.env): { bytes: number; source: string } {

@@ -1,18 +1,19 @@
 // The data set table: every entry loads through loadDataset (a row per data set, on small inputs:
-// the embedded digits, a small synthetic set, fixture files under the official names), and an
-// unknown name is a one-line error listing the table.
+// the embedded digits, a small synthetic set, fixture files under the official names), its shape
+// without loading agrees with what loads, and an unknown name is a one-line error listing the table.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, DATASETS, DATASET_NAMES, loadDataset, type LoadDatasetOptions } from '../../src/data/index.ts';
+import { DataError, DATASETS, DATASET_NAMES, DATA_SPEC_FORMS, datasetShape, loadDataset, type DataShape, type LoadDatasetOptions } from '../../src/data/index.ts';
 import { cifarRecords, idxImages, idxLabels, tempDir } from './fixtures.ts';
 
-type Row = { options: (dir: string) => Omit<LoadDatasetOptions, 'name'>; write?: (dir: string) => void; train: number; test: number | undefined; shape: number[] };
+/** `preflight`: what datasetShape says without loading (the official sizes for the official sets, whatever the fixture holds). */
+type Row = { options: (dir: string) => Omit<LoadDatasetOptions, 'name'>; write?: (dir: string) => void; train: number; test: number | undefined; shape: number[]; preflight: DataShape };
 const ROWS: Record<keyof typeof DATASETS, Row> = {
-  digits: { options: () => ({ trainSize: 1000 }), train: 1000, test: 797, shape: [1, 8, 8] },
-  synthetic: { options: () => ({ trainSize: 40, synthetic: { testSize: 20, dimension: 5 } }), train: 40, test: 20, shape: [5] },
+  digits: { options: () => ({ trainSize: 1000 }), train: 1000, test: 797, shape: [1, 8, 8], preflight: { example: [1, 8, 8], classes: 10, train: 1000, test: 797 } },
+  synthetic: { options: () => ({ trainSize: 40, synthetic: { testSize: 20, dimension: 5 } }), train: 40, test: 20, shape: [5], preflight: { example: [5], classes: 10, train: 40, test: 20 } },
   'fashion-mnist': {
     write: (dir) => {
       writeFileSync(join(dir, 'train-images-idx3-ubyte'), idxImages(20));
@@ -22,6 +23,7 @@ const ROWS: Record<keyof typeof DATASETS, Row> = {
     train: 10,
     test: undefined,
     shape: [1, 28, 28],
+    preflight: { example: [1, 28, 28], classes: 10, train: 10, test: 10_000 },
   },
   cifar10: {
     write: (dir) => {
@@ -32,6 +34,7 @@ const ROWS: Record<keyof typeof DATASETS, Row> = {
     train: 20,
     test: 3,
     shape: [3, 32, 32],
+    preflight: { example: [3, 32, 32], classes: 10, train: 50_000, test: 10_000 },
   },
 };
 
@@ -45,11 +48,16 @@ test('every data set in the table loads through loadDataset', (t) => {
     assert.equal(split.train.n, row.train, name);
     assert.equal(split.test?.n, row.test, name);
     assert.deepEqual(split.train.shape, row.shape, name);
+    const preflight = datasetShape({ name, ...row.options(dir) });
+    assert.deepEqual(preflight, row.preflight, name);
+    assert.deepEqual(preflight.example, split.train.shape, `${name}: the preflight's example shape is the loaded one`);
+    assert.equal(preflight.classes, split.train.numClasses, `${name}: the preflight's classes are the loaded ones`);
+    assert.ok(preflight.train >= split.train.n && preflight.test >= (split.test?.n ?? 0), `${name}: the preflight's sizes bound the loaded ones`);
   }
 });
 
 test('an unknown data set is one line listing the table', () => {
   for (const name of ['imagenet', 'constructor', '__proto__']) {
-    assert.throws(() => loadDataset({ name: name as 'digits' }), (e: unknown) => e instanceof DataError && e.message === `unknown data set '${name}' (expected ${DATASET_NAMES.join(', ')})`);
+    assert.throws(() => loadDataset({ name: name as 'digits' }), (e: unknown) => e instanceof DataError && e.message === `unknown data set '${name}' (expected ${DATA_SPEC_FORMS.join(', ')})`);
   }
 });

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildModel, MODELS, MODEL_SYNTAX, ModelSpecError } from '../../src/nn/index.ts';
+import { buildModel, modelSize, MODELS, MODEL_SYNTAX, ModelSpecError } from '../../src/nn/index.ts';
 import { flatten } from '../../src/graph/index.ts';
 import { Rng } from '../../src/util/random.ts';
 import type { HostTensor } from '../../src/graph/index.ts';
@@ -24,6 +24,7 @@ test('every model family builds from its example spec', () => {
     const model = buildModel(entry.example, row.inputShape, row.classes);
     const leaves = flatten<HostTensor>(model.init(new Rng(0), 'float32')).leaves;
     assert.equal(leaves.reduce((n, t) => n + t.data.length, 0), row.params, entry.example);
+    assert.equal(modelSize(entry.example, row.inputShape, row.classes)?.params, row.params, `${entry.example}: the size formula counts what build makes`);
   }
 });
 
@@ -37,5 +38,6 @@ test('bad model specs are one-line errors naming the spec', () => {
   ];
   for (const [spec, message] of cases) {
     assert.throws(() => buildModel(spec, [784], 10), (e: unknown) => e instanceof ModelSpecError && message.test(e.message), spec);
+    assert.equal(modelSize(spec, [784], 10), undefined, `${spec}: no size for a spec build refuses`);
   }
 });
