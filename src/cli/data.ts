@@ -2,8 +2,10 @@
 // (src/data/download.ts) and verify their published checksums before anything is kept.
 
 import type { Command } from 'commander';
-import { fetchDataset, DOWNLOADABLE_DATASETS, type DownloadableDataset } from '../data/index.ts';
+import { fetchDataset, DATASET_SOURCES, type DownloadableDataset } from '../data/index.ts';
 import { UsageError } from './errors.ts';
+
+const DOWNLOADABLE_DATASETS = Object.keys(DATASET_SOURCES) as DownloadableDataset[];
 
 export function register(program: Command): void {
   const data = program.command('data').description('data sets');

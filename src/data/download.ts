@@ -39,8 +39,6 @@ export const DATASET_SOURCES = {
 } satisfies Record<string, DatasetSource>;
 
 export type DownloadableDataset = keyof typeof DATASET_SOURCES;
-/** The data sets `sgdlab data fetch` downloads, in table order. */
-export const DOWNLOADABLE_DATASETS = Object.keys(DATASET_SOURCES) as DownloadableDataset[];
 
 export const MAX_REDIRECTS = 5;
 
@@ -196,7 +194,7 @@ function extractCifar10(archivePath: string, dir: string): string[] {
 /** Download (and for CIFAR-10 extract) the official files of a data set into dir. */
 export async function fetchDataset(name: DownloadableDataset, dir: string, options: FetchDatasetOptions = {}): Promise<FetchDatasetResult> {
   const source = DATASET_SOURCES[name];
-  if (!source) throw new DataError(`fetch: unknown data set '${String(name)}' (expected ${DOWNLOADABLE_DATASETS.join(' or ')})`);
+  if (!source) throw new DataError(`fetch: unknown data set '${String(name)}' (expected ${Object.keys(DATASET_SOURCES).join(' or ')})`);
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {

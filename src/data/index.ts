@@ -7,7 +7,7 @@ export { loadDigits, loadAllDigits, parseDigitsCsv, splitDigits, DIGITS_ROWS, DI
 export { makeSynthetic, corruptLabels, type SyntheticKind, type SyntheticOptions } from './synthetic.ts';
 export { loadFashionMnist, loadIdxPair, parseIdxImages, parseIdxLabels, FASHION_MNIST_FILES, type IdxImages } from './fashion-mnist.ts';
 export { loadCifar10, decodeCifar10Records, CIFAR10_RECORD_BYTES, CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE } from './cifar10.ts';
-export { fetchDataset, downloadVerified, md5OfFile, DATASET_SOURCES, DOWNLOADABLE_DATASETS, type DownloadableDataset, type FetchDatasetOptions, type FetchDatasetResult, type DownloadProgress } from './download.ts';
+export { fetchDataset, downloadVerified, md5OfFile, DATASET_SOURCES, type DownloadableDataset, type FetchDatasetOptions, type FetchDatasetResult, type DownloadProgress } from './download.ts';
 export { locateDataDir, dataDirCandidates, SYSTEM_DATA_DIRS, type FileDataset, type LocateOptions } from './locate.ts';
 export { verifyOfficialFile, checksumCachePath, DECOMPRESSED_SHA256 } from './integrity.ts';
 export { listTarArchive, extractTarArchive, DEFAULT_TAR_LIMITS, type TarEntryInfo, type TarLimits } from './tar.ts';
