@@ -1,15 +1,17 @@
 // The training loop: K-step programs (steps.ts) run over one batch stream (batches.ts), evaluated at
 // a cadence (metrics.ts), with the run's record, checkpoints and ending kept by recorder.ts.
 
-import { compileLoop, flatten, spec, HostTensor, TensorSpec, type CompiledFunction, type CompileOptions, type FloatDType, type Tree } from '../graph/index.ts';
+import { flatten, spec, HostTensor, TensorSpec, type CompiledFunction, type Tree } from '../graph/index.ts';
 import { loadDataset, makeSampler, preprocessSplit, type Dataset } from '../data/index.ts';
 import { buildModel, type Model } from '../nn/index.ts';
 import { Rng } from '../util/random.ts';
 import type { MetricValues } from '../store/index.ts';
 import { optimizerOf, type TrainConfig } from './config.ts';
-import { sgd, type SgdOptions } from '../optim/index.ts';
+import { sgd } from '../optim/index.ts';
 import { learningRateAt } from './schedule.ts';
-import { batchCost, packCarry, trainingStep, unpackCarry, type StepKind } from './steps.ts';
+import { batchCost, compileTrainingSteps, packCarry, stepKind, unpackCarry } from './steps.ts';
+// Callers that compile train()'s programs without training (benchmarks, the playground) import them from here too.
+export { compileTrainingSteps, stepKind } from './steps.ts';
 import { Metrics } from './metrics.ts';
 import { loadParams } from './checkpoint.ts';
 import { checkTrainingFits, datasetOptionsOf } from './preflight.ts';
@@ -51,37 +53,10 @@ export interface TrainResult {
   stepsPerSec: number;
 }
 
-export function stepKind(config: TrainConfig): StepKind {
-  if (config.lambda === 0) return 'plain';
-  return config.regGrad === 'exact' ? 'modified-exact' : 'modified-fd';
-}
-
 /** The data a config names, preprocessed; every loader error is a one-line DataError. */
 export function loadTrainingData(config: TrainConfig): { train: Dataset; test?: Dataset } {
   const split = loadDataset(datasetOptionsOf(config));
   return preprocessSplit(split, config.preprocess);
-}
-
-/**
- * The K-step program train() runs (the benchmarks compile through here too): `steps` updates of
- * `kind` per call on stacked batches {x, y, lr}. The Loop may defer carries (on ort-cpu: small-batch
- * weight updates as low-rank factors, since plain small-batch steps are bound by passes over the
- * weights): same arithmetic up to rounding, and the chunking into calls is fixed per epoch, so a
- * resumed run still repeats an uninterrupted one bit for bit. `carry` specifies the Loop's carry (packCarry).
- */
-export function compileTrainingSteps(
-  model: Model,
-  carry: Tree<TensorSpec>,
-  o: { kind: StepKind; nStep?: number; weightDecay?: number; optimizer?: SgdOptions; dtype: FloatDType; batch: number; steps: number },
-  options: CompileOptions = {},
-): Promise<CompiledFunction> {
-  const { dtype, batch } = o;
-  return compileLoop(
-    trainingStep(model, { kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype, ...(o.optimizer ? { optimizer: o.optimizer } : {}) }),
-    { carry, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
-    o.steps,
-    { name: `${o.kind}-step`, deferCarries: true, ...options },
-  );
 }
 
 /** Most updates per ONNX Runtime call: one epoch, bounded so the stacked batches stay ≤ 64 MB. */

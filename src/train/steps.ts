@@ -1,10 +1,12 @@
 // The update rules the paper compares, as traced step functions for compileLoop: plain SGD, SGD on
 // the modified loss Ĉ_k + (λ/4)||∇Ĉ_k||² (exact double backprop or finite differences), n-step SGD,
-// each applied through an optimizer (src/optim: plain SGD, or with momentum).
+// each applied through an optimizer (src/optim: plain SGD, or with momentum), and compiled into the
+// K-step programs that train() and the playground run.
 
-import { grad, valueAndGrad, vdot, flatten, type Tensor, type Tree } from '../graph/index.ts';
+import { compileLoop, grad, valueAndGrad, vdot, flatten, spec, type CompiledFunction, type CompileOptions, type FloatDType, type Tensor, type TensorSpec, type Tree } from '../graph/index.ts';
 import { crossEntropy, l2Penalty, type Model } from '../nn/index.ts';
 import { applyUpdates, hasVelocity, sgd, PLAIN_SGD, type OptState, type SgdOptions } from '../optim/index.ts';
+import type { TrainConfig } from './config.ts';
 
 type ParamTree = Tree<Tensor>;
 export interface Batch { x: Tensor; y: Tensor; lr: Tensor }
@@ -111,4 +113,32 @@ export function trainingStep(model: Model, options: StepOptions) {
     }
     return { carry: packCarry(w, opt, settings), out: { loss: first! } };
   };
+}
+
+/** The update rule of a config (or of the playground's run settings, which share these two keys). */
+export function stepKind(config: Pick<TrainConfig, 'lambda' | 'regGrad'>): StepKind {
+  if (config.lambda === 0) return 'plain';
+  return config.regGrad === 'exact' ? 'modified-exact' : 'modified-fd';
+}
+
+/**
+ * The K-step program train() runs (the benchmarks and the playground compile through here too): `steps`
+ * updates of `kind` per call on stacked batches {x, y, lr}. The Loop may defer carries (on ort-cpu:
+ * small-batch weight updates as low-rank factors, since plain small-batch steps are bound by passes over
+ * the weights): same arithmetic up to rounding, and the chunking into calls is fixed per epoch, so a
+ * resumed run still repeats an uninterrupted one bit for bit. `carry` specifies the Loop's carry (packCarry).
+ */
+export function compileTrainingSteps(
+  model: Model,
+  carry: Tree<TensorSpec>,
+  o: { kind: StepKind; nStep?: number; weightDecay?: number; optimizer?: SgdOptions; dtype: FloatDType; batch: number; steps: number },
+  options: CompileOptions = {},
+): Promise<CompiledFunction> {
+  const { dtype, batch } = o;
+  return compileLoop(
+    trainingStep(model, { kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype, ...(o.optimizer ? { optimizer: o.optimizer } : {}) }),
+    { carry, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
+    o.steps,
+    { name: `${o.kind}-step`, deferCarries: true, ...options },
+  );
 }

@@ -2,11 +2,11 @@
 // `sgdlab train` (src/train), driven one K-step call at a time so the page can show every call.
 // It runs wherever the compiler's runtime runs: onnxruntime-web in the page's worker, onnxruntime-node in tests.
 
-import { compile, compileLoop, flatten, spec, HostTensor, TensorSpec, type CompiledFunction, type Tensor, type Tree } from '../graph/index.ts';
+import { compile, flatten, spec, HostTensor, TensorSpec, type CompiledFunction, type Tensor, type Tree } from '../graph/index.ts';
 import { buildModel, type Model } from '../nn/index.ts';
 import { makeSampler, type BatchSampler } from '../data/samplers.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { batchCost, trainingStep, type StepKind } from '../train/steps.ts';
+import { batchCost, compileTrainingSteps, stepKind } from '../train/steps.ts';
 import { Metrics } from '../train/metrics.ts';
 import { Rng } from '../util/random.ts';
 import { GRID, type SharedSettings, type RunSettings } from './settings.ts';
@@ -33,11 +33,6 @@ export interface Evaluation {
   step: number;
   epoch: number;
   metrics: MetricValues;
-}
-
-export function stepKindOf(run: RunSettings): StepKind {
-  if (run.lambda === 0) return 'plain';
-  return run.regGrad === 'exact' ? 'modified-exact' : 'modified-fd';
 }
 
 export const modelSpec = (shared: SharedSettings): string => `mlp:${shared.width}x${shared.depth}`;
@@ -113,17 +108,15 @@ export class PlaygroundEngine {
     return { 'ort-cpu': { overrides: { nchwc: false } }, ...(this.options.threads ? { threads: this.options.threads } : {}) };
   }
 
-  /** The K-step program (compileTrainingSteps' Loop, src/train/loop.ts) for k steps per call. */
+  /** The K-step program of train() itself (src/train/steps.ts compileTrainingSteps) for k steps per call. */
   private program(k: number): Promise<CompiledFunction> {
     let p = this.programs.get(k);
     if (!p) {
-      const kind = stepKindOf(this.run);
-      const B = this.sampler.batch;
-      p = compileLoop(
-        trainingStep(this.model, { kind, nStep: this.run.nStep, weightDecay: 0, dtype: 'float32' }),
-        { carry: this.paramSpecs, perStep: { x: spec([B, ...this.model.inputShape]), y: spec([B], 'int32'), lr: spec([]) }, shared: { lambda: spec([]) } },
-        k,
-        { name: `${kind}-step`, ...this.compileOptions() },
+      p = compileTrainingSteps(
+        this.model,
+        this.paramSpecs,
+        { kind: stepKind(this.run), nStep: this.run.nStep, weightDecay: 0, dtype: 'float32', batch: this.sampler.batch, steps: k },
+        this.compileOptions(),
       );
       this.programs.set(k, p);
     }
