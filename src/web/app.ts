@@ -2,45 +2,42 @@
 // the modified loss with its live terms, the theory view, exports, URL state, and `window.sgdlab`.
 
 import { SAMPLER_KINDS } from '../data/samplers.ts';
-import { drawChart, type Series } from './charts.ts';
+import { drawChart } from './charts.ts';
+import { ACCURACY_AXES, chartSpecs, runLabel, type AccuracyAxis } from './curves.ts';
 import { $, COLORS, control, message, type FieldKind } from './dom.ts';
 import { digitsFromGzip, parseCsvData, planeData, CsvError, type PlaygroundData } from './datasets.ts';
-import type { Evaluation, RunStatus } from './engine.ts';
+import type { Evaluation } from './engine.ts';
 import { parametersFile, runRecord } from './export.ts';
 import { modifiedLoss } from './formula.ts';
 import { setUpTheoryView } from './theory-view.ts';
+import {
+  canStart, canStop, fieldId, initialState, runName, startLabel, startPlan, update,
+  type Field, type Notice, type PageEvent, type PageState, type RunState,
+} from './page-state.ts';
 import type { FromWorker, ParameterTensor, ToWorker } from './protocol.ts';
 import {
-  DATA_KINDS, GRID, LABELS, RUN_COUNT, RUN_FIELDS, RUN_LETTERS, RUNTIMES, SHARED_FIELDS, SettingsError,
-  describeRun, formatSetting, settingsFromQuery, settingsToQuery, type RunSettings, type SharedSettings,
+  DATA_KINDS, GRID, LABELS, RUN_COUNT, RUN_FIELDS, RUN_LETTERS, RUNTIMES, SHARED_FIELDS,
+  describeRun, formatSetting, settingsToQuery, type RunSettings, type SharedSettings,
 } from './settings.ts';
 
 const CLASS_TINTS = ['#cfe3f3', '#f6d9c4', '#cdebdc', '#eadcf0', '#f3efc4', '#dcdcdc'];
 const CLASS_DOTS = ['#0b4f80', '#a64400', '#00704f', '#6a3d8f', '#8a7c00', '#444444'];
 
-interface RunView {
-  index: number;
-  worker?: Worker;
-  status: RunStatus;
-  history: Evaluation[];
-  /** [step, batch cost] of every step so far. */
-  losses: [number, number][];
-  grid?: Uint8Array;
-  createdAt: string;
-  /** Settings the worker was started with (the controls may have moved since). */
-  started?: { shared: SharedSettings; run: RunSettings; data: string; m: number };
-  parameterRequests: ((t: { tensors: ParameterTensor[]; step: number }) => void)[];
-}
-
-const { settings, errors: urlErrors } = settingsFromQuery(location.search);
+// Everything the page shows is derived from `state` (src/web/page-state.ts), which only `dispatch`
+// changes. What cannot be data lives here beside it: the workers, the pending parameter requests,
+// the loaded data sets.
+let state: PageState = initialState(location.search, new Date().toISOString());
+const workers: (Worker | undefined)[] = Array.from({ length: RUN_COUNT }, () => undefined);
+const parameterRequests: ((t: { tensors: ParameterTensor[]; step: number }) => void)[][] = Array.from({ length: RUN_COUNT }, () => []);
 const dataCache = new Map<string, PlaygroundData>();
 let csvData: PlaygroundData | undefined;
-let runtimeLine = '';
-let dirty = false;
-const views: RunView[] = Array.from({ length: RUN_COUNT }, (_, index) => freshView(index));
+let accuracyAxis: AccuracyAxis = 'zoom';
+let shownNotice: Notice | undefined;
 
-function freshView(index: number): RunView {
-  return { index, status: { state: 'idle', steps: 0, epoch: 0, totalSteps: 0, losses: [], stepsPerSecond: 0 }, history: [], losses: [], createdAt: new Date().toISOString(), parameterRequests: [] };
+function dispatch(event: PageEvent, when: 'now' | 'next-frame' = 'now'): void {
+  state = update(state, event);
+  if (when === 'now') render();
+  else scheduleRender();
 }
 
 // ---------------------------------------------------------------- controls
@@ -48,83 +45,79 @@ function freshView(index: number): RunView {
 /** Rates show as powers of two where they are ("2^-8"); counts as plain integers. */
 const shown = (v: unknown, rate = false): string => (typeof v === 'number' && rate ? formatSetting(v) : String(v));
 
+/** A control's value as the page shows it (a checkbox as "true"/"false"). */
+function shownValue(input: HTMLInputElement): string {
+  return input.type === 'checkbox' ? String(input.checked) : input.value;
+}
+
+/** Every control, so that Start can check what the page shows even if a change event never fired. */
+const fields: { field: Field; input: HTMLInputElement }[] = [];
+
+function watch(field: Field, input: HTMLInputElement): void {
+  fields.push({ field, input });
+  input.addEventListener('change', () => {
+    dispatch({ type: 'edit', field, value: shownValue(input) });
+    writeUrl();
+  });
+}
+
 function buildSharedControls(): void {
   const box = $('shared-fields');
-  const s = settings.shared;
+  const s = state.settings.shared;
   const help: Partial<Record<keyof SharedSettings, string>> = {
     width: 'hidden units per layer of the MLP', depth: 'hidden ReLU layers', seed: 'initialisation and batch order (the data sets are fixed)',
     threads: 'onnxruntime-web threads per run (the page must be cross-origin isolated for more than 1)', runtime: 'wasm (CPU) or WebGPU where the browser has it',
   };
   for (const key of Object.keys(SHARED_FIELDS) as (keyof SharedSettings)[]) {
-    const id = `shared-${key}`;
+    const field: Field = { scope: 'shared', key };
+    const id = fieldId(field);
     const options = key === 'data' ? DATA_KINDS : key === 'sampler' ? SAMPLER_KINDS : key === 'runtime' ? RUNTIMES : [];
     box.append(control(id, LABELS[key], options.length ? 'select' : 'number', shown(s[key]), options, help[key] ?? ''));
     const input = $<HTMLInputElement>(id);
     if (key === 'runtime' && !('gpu' in navigator)) (input as unknown as HTMLSelectElement).options[1]!.disabled = true;
-    input.addEventListener('change', () => updateSetting(input, () => {
-      (settings.shared as unknown as Record<string, unknown>)[key] = SHARED_FIELDS[key](input.value, LABELS[key]);
-    }));
+    watch(field, input);
   }
 }
 
 function buildRunCards(): void {
   const box = $('runs');
-  views.forEach((_, i) => {
+  state.runs.forEach((_, i) => {
     const letter = RUN_LETTERS[i]!;
+    const name = runName(i);
     const card = document.createElement('section');
     card.className = 'run';
     card.id = `run-${letter}`;
     card.style.setProperty('--run-color', COLORS[i]!);
     card.setAttribute('aria-labelledby', `run-${letter}-title`);
-    card.innerHTML = `<h2 id="run-${letter}-title"><span class="swatch" aria-hidden="true"></span>Run ${letter.toUpperCase()} <small class="rule"></small></h2>
-      <fieldset class="run-fields"><legend class="visually-hidden">Settings of run ${letter.toUpperCase()}</legend></fieldset>
+    card.innerHTML = `<h2 id="run-${letter}-title"><span class="swatch" aria-hidden="true"></span>Run ${name} <small class="rule"></small></h2>
+      <fieldset class="run-fields"><legend class="visually-hidden">Settings of run ${name}</legend></fieldset>
       <p class="state" aria-live="polite"></p>
       <dl class="numbers"></dl>
       <div class="formula" aria-live="off"><p class="symbolic"></p><p class="numeric"></p><p class="note"></p></div>
-      <canvas class="boundary" width="${GRID * 3}" height="${GRID * 3}" role="img" aria-label="decision boundary of run ${letter.toUpperCase()}" hidden></canvas>
-      <div class="exports"><button type="button" class="export-json">Export run ${letter.toUpperCase()} as JSON</button>
-      <button type="button" class="export-params">Export parameters (safetensors)</button></div>`;
+      <canvas class="boundary" width="${GRID * 3}" height="${GRID * 3}" role="img" aria-label="decision boundary of run ${name}" hidden></canvas>
+      <div class="exports"><button type="button" class="export-json">Export run ${name} as JSON</button>
+      <button type="button" class="export-params">Export run ${name} parameters (safetensors)</button></div>`;
     box.append(card);
-    const fields = card.querySelector('fieldset')!;
-    const run = settings.runs[i]!;
+    const fieldset = card.querySelector('fieldset')!;
+    const run = state.settings.runs[i]!;
     for (const key of Object.keys(RUN_FIELDS) as (keyof RunSettings)[]) {
-      const id = `${letter}-${key}`;
+      const field: Field = { scope: 'run', index: i, key };
+      const id = fieldId(field);
       const kind: FieldKind = key === 'enabled' ? 'checkbox' : key === 'regGrad' ? 'select' : key === 'lr' || key === 'lambda' ? 'text' : 'number';
-      const label = key === 'enabled' ? `train run ${letter.toUpperCase()}` : LABELS[key];
-      fields.append(control(id, label, kind, key === 'enabled' ? run.enabled : shown(run[key], kind === 'text'), key === 'regGrad' ? ['exact', 'fd'] : [],
+      const label = key === 'enabled' ? `train run ${name}` : LABELS[key];
+      fieldset.append(control(id, label, kind, key === 'enabled' ? run.enabled : shown(run[key], kind === 'text'), key === 'regGrad' ? ['exact', 'fd'] : [],
         key === 'lr' ? 'e.g. 0.01 or 2^-8; with n-step > 1 the bare rate α (ε = nα)' : key === 'lambda' ? 'coefficient of (λ/4)‖∇Ĉ_k‖², 0 for plain SGD' : ''));
-      const input = $<HTMLInputElement>(id);
-      input.addEventListener('change', () => updateSetting(input, () => {
-        const value = key === 'enabled' ? String(input.checked) : input.value;
-        (settings.runs[i] as unknown as Record<string, unknown>)[key] = RUN_FIELDS[key](value, `run ${letter.toUpperCase()} ${LABELS[key]}`);
-      }));
+      watch(field, $<HTMLInputElement>(id));
     }
-    // views[i], not `view`: Start and Reset replace the views.
-    card.querySelector('.export-json')!.addEventListener('click', () => exportJson(views[i]!));
-    card.querySelector('.export-params')!.addEventListener('click', () => { exportParameters(views[i]!).catch((e: unknown) => message(String(e), 'error')); });
+    card.querySelector('.export-json')!.addEventListener('click', () => exportJson(i));
+    card.querySelector('.export-params')!.addEventListener('click', () => { exportParameters(i).catch((e: unknown) => message(String(e), 'error')); });
   });
 }
 
 /** The settings into the address bar (no history entry per change), so the link reproduces them. */
 function writeUrl(): void {
-  const query = settingsToQuery(settings);
+  const query = settingsToQuery(state.settings);
   history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}`);
-}
-
-function updateSetting(input: HTMLInputElement, apply: () => void): void {
-  try {
-    apply();
-    input.removeAttribute('aria-invalid');
-    writeUrl();
-    const running = views.some((v) => v.worker);
-    dirty = running;
-    message(running ? 'Settings changed: press Start to run them (the runs shown used the earlier settings).' : '');
-    render();
-  } catch (e) {
-    if (!(e instanceof SettingsError)) throw e;
-    input.setAttribute('aria-invalid', 'true');
-    message(e.message, 'error');
-  }
 }
 
 // ---------------------------------------------------------------- data
@@ -152,15 +145,12 @@ async function acceptCsv(file: File): Promise<void> {
   try {
     if (file.size > 16 * 2 ** 20) throw new CsvError(`${file.name}: ${(file.size / 2 ** 20).toFixed(1)} MB; the playground takes CSV files up to 16 MB`);
     csvData = parseCsvData(await file.text(), file.name);
-    settings.shared.data = 'csv';
     $<HTMLSelectElement>('shared-data').value = 'csv';
-    writeUrl();
-    dirty = views.some((v) => v.worker);
     $('csv-name').textContent = csvData.name;
-    message(`Loaded ${csvData.name}. Press Start to train on it.`);
-    render();
+    dispatch({ type: 'csv-loaded', name: csvData.name });
+    writeUrl();
   } catch (e) {
-    message(e instanceof Error ? e.message.split('\n')[0]! : String(e), 'error');
+    dispatch({ type: 'notice', notice: { text: e instanceof Error ? e.message.split('\n')[0]! : String(e), kind: 'error' } });
   }
 }
 
@@ -181,90 +171,61 @@ function setUpDrop(): void {
 // ---------------------------------------------------------------- runs
 
 function stopWorkers(): void {
-  for (const v of views) v.worker?.terminate();
-  views.forEach((_, i) => (views[i] = freshView(i)));
+  workers.forEach((w, i) => {
+    w?.terminate();
+    workers[i] = undefined;
+    parameterRequests[i] = [];
+  });
 }
 
 async function start(): Promise<void> {
-  if (!dirty && views.some((v) => v.worker && v.status.state === 'stopped')) {
-    for (const v of views) if (v.worker && v.status.state === 'stopped') post(v, { type: 'resume' });
-    message('');
-    return;
+  // What the page shows is what runs: a value typed but not yet committed (no change event) is checked too.
+  state = update(state, { type: 'shown-values', shown: fields.map(({ field, input }) => ({ field, value: shownValue(input) })) });
+  writeUrl();
+  const plan = startPlan(state);
+  if (plan.action === 'blocked') return dispatch({ type: 'notice', notice: plan.notice });
+  if (plan.action === 'resume') {
+    for (const i of plan.runs) post(i, { type: 'resume' });
+    return dispatch({ type: 'resumed' });
   }
   stopWorkers();
-  dirty = false;
   let data: PlaygroundData;
   try {
-    data = await loadData(settings.shared.data);
+    data = await loadData(state.settings.shared.data);
   } catch (e) {
-    message(e instanceof Error ? e.message.split('\n')[0]! : String(e), 'error');
-    return;
+    return dispatch({ type: 'notice', notice: { text: e instanceof Error ? e.message.split('\n')[0]! : String(e), kind: 'error' } });
   }
-  message('');
-  const shared = { ...settings.shared };
-  settings.runs.forEach((run, i) => {
-    if (!run.enabled) return;
-    const view = views[i]!;
-    const B = Math.min(run.batch, data.train.n);
-    const m = shared.sampler === 'full' ? 1 : Math.floor(data.train.n / B);
-    view.started = { shared, run: { ...run }, data: data.kind, m };
-    view.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `run ${RUN_LETTERS[i]}` });
-    view.worker.onmessage = (e: MessageEvent<FromWorker>) => receive(view, e.data);
-    view.worker.onerror = (e) => {
-      view.status = { ...view.status, state: 'failed', error: e.message };
-      render();
-    };
-    view.status = { ...view.status, state: 'compiling' };
-    post(view, {
-      type: 'start', shared, run: { ...run }, runtime: shared.runtime, threads: shared.threads,
+  dispatch({ type: 'started', data: { kind: data.kind, n: data.train.n }, createdAt: new Date().toISOString() });
+  state.runs.forEach((run, i) => {
+    if (!run.started) return;
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `run ${RUN_LETTERS[i]}` });
+    workers[i] = worker;
+    // A message from a worker that Start or Reset has since replaced is dropped.
+    worker.onmessage = (e: MessageEvent<FromWorker>) => { if (workers[i] === worker) receive(i, e.data); };
+    worker.onerror = (e) => { if (workers[i] === worker) dispatch({ type: 'worker-failed', index: i, error: e.message }); };
+    const { shared, run: settings } = run.started;
+    post(i, {
+      type: 'start', shared, run: settings, runtime: shared.runtime, threads: shared.threads,
       data: { train: data.train, ...(data.test ? { test: data.test } : {}), ...(data.plane ? { plane: data.plane } : {}) },
       wasmBase: new URL('ort/', location.href).href,
     });
   });
-  render();
 }
 
 function stop(): void {
-  for (const v of views) if (v.worker && (v.status.state === 'running' || v.status.state === 'compiling')) post(v, { type: 'pause' });
+  state.runs.forEach((r, i) => { if (r.status.state === 'running' || r.status.state === 'compiling') post(i, { type: 'pause' }); });
 }
 
 function reset(): void {
   stopWorkers();
-  dirty = false;
-  message('');
-  render();
+  dispatch({ type: 'reset', createdAt: new Date().toISOString() });
 }
 
-const post = (view: RunView, m: ToWorker) => view.worker?.postMessage(m);
+const post = (index: number, m: ToWorker) => workers[index]?.postMessage(m);
 
-function receive(view: RunView, m: FromWorker): void {
-  switch (m.type) {
-    case 'status': {
-      const first = view.status.steps;
-      m.status.losses.forEach((loss, j) => view.losses.push([first + j + 1, loss]));
-      view.status = m.status;
-      if (m.status.state === 'failed') message(`run ${'ABC'[view.index]}: ${m.status.error}`, 'error');
-      break;
-    }
-    case 'evaluation':
-      view.history.push(m.evaluation);
-      break;
-    case 'grid':
-      view.grid = m.grid;
-      break;
-    case 'parameters':
-      view.parameterRequests.shift()?.({ tensors: m.tensors, step: m.step });
-      break;
-    case 'runtime':
-      runtimeLine = `onnxruntime-web ${settings.shared.runtime}, ${m.threads} thread${m.threads > 1 ? 's' : ''} per run; cross-origin isolated: ${m.crossOriginIsolated ? 'yes' : 'no (threads need COOP/COEP headers)'}`;
-      break;
-    case 'error':
-      message(m.message, 'error');
-      break;
-    default:
-      break;
-  }
-  scheduleRender();
+function receive(index: number, m: FromWorker): void {
+  if (m.type === 'parameters') parameterRequests[index]!.shift()?.({ tensors: m.tensors, step: m.step });
+  dispatch({ type: 'worker', index, message: m }, 'next-frame');
 }
 
 // ---------------------------------------------------------------- exports
@@ -277,29 +238,30 @@ function download(name: string, bytes: BlobPart, type: string): void {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-function recordOf(view: RunView) {
-  const s = view.started!;
-  return runRecord({ index: view.index, shared: s.shared, run: s.run, data: s.data, status: view.status, history: view.history, createdAt: view.createdAt });
+function recordOf(index: number) {
+  const run = state.runs[index]!;
+  const s = run.started!;
+  return runRecord({ index, shared: s.shared, run: s.run, data: s.data, status: run.status, history: run.history, createdAt: run.createdAt });
 }
 
-function exportJson(view: RunView): void {
-  if (!view.started) return message(`run ${'ABC'[view.index]}: nothing to export yet (press Start)`, 'error');
-  download(`playground-run-${RUN_LETTERS[view.index]}.json`, `${JSON.stringify(recordOf(view), (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`, 'application/json');
+function exportJson(index: number): void {
+  if (!state.runs[index]!.started) return message(`run ${runName(index)}: nothing to export yet (press Start)`, 'error');
+  download(`playground-run-${RUN_LETTERS[index]}.json`, `${JSON.stringify(recordOf(index), (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`, 'application/json');
 }
 
-function parametersOf(view: RunView): Promise<{ tensors: ParameterTensor[]; step: number }> {
+function parametersOf(index: number): Promise<{ tensors: ParameterTensor[]; step: number }> {
   return new Promise((resolve) => {
-    view.parameterRequests.push(resolve);
-    post(view, { type: 'parameters' });
+    parameterRequests[index]!.push(resolve);
+    post(index, { type: 'parameters' });
   });
 }
 
-async function exportParameters(view: RunView): Promise<void> {
-  if (!view.worker || !view.started) return message(`run ${'ABC'[view.index]}: nothing to export yet (press Start)`, 'error');
-  const { tensors, step } = await parametersOf(view);
-  const s = view.started;
+async function exportParameters(index: number): Promise<void> {
+  const s = state.runs[index]!.started;
+  if (!workers[index] || !s) return message(`run ${runName(index)}: nothing to export yet (press Start)`, 'error');
+  const { tensors, step } = await parametersOf(index);
   const bytes = parametersFile(tensors, { model: `mlp:${s.shared.width}x${s.shared.depth}`, step: String(step), source: 'sgdlab playground', data: s.data });
-  download(`playground-run-${RUN_LETTERS[view.index]}.safetensors`, bytes as BlobPart, 'application/octet-stream');
+  download(`playground-run-${RUN_LETTERS[index]}.safetensors`, bytes as BlobPart, 'application/octet-stream');
 }
 
 // ---------------------------------------------------------------- drawing
@@ -317,30 +279,28 @@ function scheduleRender(): void {
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 const num = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2));
 
-/** At most `limit` points: means over consecutive groups, so the curve of 1500 batch costs stays readable. */
-function thin(points: [number, number][], limit: number): [number, number][] {
-  if (points.length <= limit) return points;
-  const group = Math.ceil(points.length / limit);
-  const out: [number, number][] = [];
-  for (let i = 0; i < points.length; i += group) {
-    const slice = points.slice(i, i + group);
-    out.push([slice[slice.length - 1]![0], slice.reduce((s, p) => s + p[1], 0) / slice.length]);
-  }
-  return out;
-}
-
 function render(): void {
-  views.forEach((view, i) => renderRun(view, i));
+  state.runs.forEach((run, i) => renderRun(run, i));
   renderCharts();
-  $('runtime').textContent = runtimeLine;
-  const anyActive = views.some((v) => v.status.state === 'running' || v.status.state === 'compiling');
-  $<HTMLButtonElement>('stop').disabled = !anyActive;
-  // Start resumes stopped runs while their settings stand; after a change it starts afresh.
-  $('start').textContent = !dirty && views.some((v) => v.worker && v.status.state === 'stopped') ? 'Resume' : 'Start';
+  $('runtime').textContent = state.runtimeLine;
+  // Only a new notice replaces the message line (the theory view and the exports write to it too).
+  if (state.notice !== shownNotice) message(state.notice.text, state.notice.kind);
+  shownNotice = state.notice;
+  for (const { field, input } of fields) {
+    if (state.invalid[fieldId(field)] !== undefined) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+  $<HTMLButtonElement>('stop').disabled = !canStop(state);
+  // An invalid field blocks Start (its title says which); Start resumes stopped runs while their settings stand.
+  const startButton = $<HTMLButtonElement>('start');
+  startButton.textContent = startLabel(state);
+  startButton.disabled = !canStart(state);
+  startButton.title = canStart(state) ? '' : `fix first: ${Object.values(state.invalid).join(' · ')}`;
 }
 
-function renderRun(view: RunView, i: number): void {
+function renderRun(view: RunState, i: number): void {
   const card = $(`run-${RUN_LETTERS[i]}`);
+  const settings = state.settings;
   const run = view.started?.run ?? settings.runs[i]!;
   card.classList.toggle('disabled', !settings.runs[i]!.enabled && !view.started);
   card.querySelector('.rule')!.textContent = describeRun(run);
@@ -387,49 +347,39 @@ function drawBoundary(canvas: HTMLCanvasElement, grid: Uint8Array, data: Playgro
 }
 
 function renderCharts(): void {
-  const active = views.filter((v) => v.started);
-  const epochs = active[0]?.started?.shared.epochs ?? settings.shared.epochs;
-  const xDomain: [number, number] = [0, epochs];
-  const label = (v: RunView) => `${'ABC'[v.index]} (${describeRun(v.started!.run)})`;
-  const metric = (key: string, dashed = false) => (v: RunView): Series => ({
-    label: `${label(v)} ${key}`, color: COLORS[v.index]!, dashed,
-    points: v.history.filter((h) => h.metrics[key] !== undefined).map((h) => [h.epoch, h.metrics[key]!]),
-  });
-  const chart = (id: string, spec: Omit<Parameters<typeof drawChart>[1], 'xDomain' | 'xLabel'>) => drawChart($(id) as unknown as SVGSVGElement, { xDomain, xLabel: 'epoch', ...spec });
-  chart('chart-accuracy', { title: 'accuracy: train (solid), test (dashed)', yLabel: 'accuracy', yDomain: [0, 1], series: [...active.map(metric('train_acc')), ...active.map(metric('test_acc', true))] });
-  chart('chart-loss', { title: 'C: train (solid), test (dashed)', yLabel: 'C', logY: true, series: [...active.map(metric('train_loss')), ...active.map(metric('test_loss', true))] });
-  chart('chart-batch', {
-    title: 'batch cost Ĉ_k at every step', yLabel: 'Ĉ_k', logY: true,
-    series: active.map((v) => ({ label: label(v), color: COLORS[v.index]!, points: thin(v.losses, 300).map(([s, l]) => [s / v.started!.m, l] as [number, number]) })),
-  });
-  chart('chart-creg', { title: 'C_reg = (1/4m) Σ_k ‖∇Ĉ_k‖²', yLabel: 'C_reg', logY: true, series: active.map(metric('c_reg')) });
-  chart('chart-gradnorm', { title: '‖∇C‖²', yLabel: '‖∇C‖²', logY: true, series: active.map(metric('grad_norm_sq')) });
-  $('legend').innerHTML = active.map((v) => `<li><span class="swatch" style="background:${COLORS[v.index]}"></span>${label(v)}</li>`).join('');
+  const active = state.runs.flatMap((r, index) => (r.started ? [{ run: r as RunState & { started: NonNullable<RunState['started']> }, index }] : []));
+  const epochs = active[0]?.run.started.shared.epochs ?? state.settings.shared.epochs;
+  const specs = chartSpecs(state, COLORS, accuracyAxis);
+  for (const [id, spec] of Object.entries(specs)) drawChart($(id) as unknown as SVGSVGElement, { xDomain: [0, epochs], xLabel: 'epoch', ...spec });
+  $('legend').innerHTML = active.map(({ run, index }) => `<li><span class="swatch" style="background:${COLORS[index]}"></span>${runLabel(run, index)}</li>`).join('');
 }
 
 // ---------------------------------------------------------------- page
 
+/** The training view, or the theory view (which has its own Run button: Start, Stop and Reset belong to training). */
 function showView(name: 'training' | 'theory'): void {
   $('training-view').hidden = name !== 'training';
   $('theory-view').hidden = name !== 'theory';
+  $('run-actions').hidden = name !== 'training';
   $('tab-training').setAttribute('aria-selected', String(name === 'training'));
   $('tab-theory').setAttribute('aria-selected', String(name === 'theory'));
 }
 
 function statusForTests() {
   return {
-    runs: views.filter((v) => v.started).map((v) => {
-      const last = v.history.at(-1)?.metrics ?? {};
-      return {
-        name: `run ${'ABC'[v.index]}`,
-        steps: v.status.steps,
-        epoch: v.status.epoch,
+    runs: state.runs.flatMap((r, i) => {
+      if (!r.started) return [];
+      const last = r.history.at(-1)?.metrics ?? {};
+      return [{
+        name: `run ${runName(i)}`,
+        steps: r.status.steps,
+        epoch: r.status.epoch,
         trainAcc: last.train_acc ?? null,
         testAcc: last.test_acc ?? null,
         cReg: last.c_reg ?? null,
-        stepsPerSecond: v.status.stepsPerSecond,
-        state: v.status.state,
-      };
+        stepsPerSecond: r.status.stepsPerSecond,
+        state: r.status.state,
+      }];
     }),
   };
 }
@@ -451,11 +401,22 @@ declare global {
   }
 }
 
+function setUpAccuracyAxis(): void {
+  $('accuracy-axis-field').append(control('accuracy-axis', 'accuracy axis', 'select', accuracyAxis, Object.keys(ACCURACY_AXES), 'zoom: the y range of the later half of training, where the runs differ by a point or two'));
+  const select = $<HTMLSelectElement>('accuracy-axis');
+  for (const option of select.options) option.textContent = ACCURACY_AXES[option.value as AccuracyAxis];
+  select.addEventListener('change', () => {
+    accuracyAxis = select.value as AccuracyAxis;
+    renderCharts();
+  });
+}
+
 function main(): void {
   buildSharedControls();
   buildRunCards();
   setUpTheoryView();
   setUpDrop();
+  setUpAccuracyAxis();
   $('start').addEventListener('click', () => void start());
   $('stop').addEventListener('click', stop);
   $('reset').addEventListener('click', reset);
@@ -464,15 +425,14 @@ function main(): void {
   });
   $('tab-training').addEventListener('click', () => showView('training'));
   $('tab-theory').addEventListener('click', () => showView('theory'));
-  if (urlErrors.length) message(urlErrors.join(' · '), 'error');
   window.sgdlab = {
     start,
     stop,
     reset,
     status: statusForTests,
-    losses: (i) => views[i]!.losses.map(([, l]) => l),
-    history: (i) => views[i]!.history,
-    record: (i) => (views[i]!.started ? recordOf(views[i]!) : null),
+    losses: (i) => state.runs[i]!.losses.map(([, l]) => l),
+    history: (i) => state.runs[i]!.history,
+    record: (i) => (state.runs[i]!.started ? recordOf(i) : null),
   };
   render();
 }

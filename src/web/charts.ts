@@ -9,6 +9,11 @@ export interface Series {
   dots?: boolean;
   /** Dots as rings, so that a series lying on another stays visible. */
   rings?: boolean;
+  /**
+   * The run diverged: its points never set the y range (a blow-up to 1e32 would flatten every other
+   * line), its line is clipped to the plot, and its last point is marked by a triangle on the edge.
+   */
+  diverged?: boolean;
   points: [number, number][];
 }
 
@@ -20,7 +25,10 @@ export interface ChartSpec {
   logY?: boolean;
   /** Fixed x range (e.g. 0..epochs), otherwise the data's. */
   xDomain?: [number, number];
+  /** Fixed y range, otherwise the data's (of the series that did not diverge). */
   yDomain?: [number, number];
+  /** Zoom: fit the y range to the points at x ≥ fromX only (e.g. the later half of training); the rest is clipped. */
+  yFitFrom?: number;
   series: Series[];
 }
 
@@ -73,20 +81,20 @@ const formatTick = (v: number, log: boolean): string => {
   return a >= 1e4 || a < 1e-3 ? v.toExponential(0) : String(Number(v.toPrecision(3)));
 };
 
-/** Draw `spec` into `svg` (its content is replaced). */
-export function drawChart(svg: SVGSVGElement, spec: ChartSpec): void {
-  svg.replaceChildren();
-  svg.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
-  svg.setAttribute('role', 'img');
+/**
+ * The axes' ranges in axis units (log₁₀ on log axes): x from xDomain or the data; y from yDomain, or
+ * padded by 5% around the finite points of the series that did not diverge (from x ≥ yFitFrom when
+ * zoomed). Diverged series set the y range only when no other series has a point.
+ */
+export function chartDomains(spec: ChartSpec): { x: [number, number]; y: [number, number] } {
   const fx = (x: number) => (spec.logX ? Math.log10(x) : x);
   const fy = (y: number) => (spec.logY ? Math.log10(y) : y);
   const usable = (p: [number, number]) => Number.isFinite(fx(p[0])) && Number.isFinite(fy(p[1]));
   const all = spec.series.flatMap((s) => s.points.filter(usable));
-  const summary = spec.series.map((s) => `${s.label}: ${s.points.length ? s.points[s.points.length - 1]![1].toPrecision(4) : 'no data'}`).join('; ');
-  svg.setAttribute('aria-label', `${spec.title}. ${summary}`);
-  svg.append(el('text', { x: MARGIN.left, y: 15, class: 'chart-title' }, spec.title));
+  const trained = spec.series.filter((s) => !s.diverged).flatMap((s) => s.points.filter(usable));
+  const fitted = (trained.length > 0 ? trained : all).filter((p) => spec.yFitFrom === undefined || p[0] >= spec.yFitFrom);
   let [x0, x1] = spec.xDomain ? spec.xDomain.map(fx) as [number, number] : [Math.min(...all.map((p) => fx(p[0]))), Math.max(...all.map((p) => fx(p[0])))];
-  let [y0, y1] = spec.yDomain ? spec.yDomain.map(fy) as [number, number] : [Math.min(...all.map((p) => fy(p[1]))), Math.max(...all.map((p) => fy(p[1])))];
+  let [y0, y1] = spec.yDomain ? spec.yDomain.map(fy) as [number, number] : [Math.min(...fitted.map((p) => fy(p[1]))), Math.max(...fitted.map((p) => fy(p[1])))];
   if (!Number.isFinite(x0) || !Number.isFinite(x1)) [x0, x1] = [0, 1];
   if (!Number.isFinite(y0) || !Number.isFinite(y1)) [y0, y1] = [0, 1];
   if (x1 === x0) x1 = x0 + 1;
@@ -95,6 +103,23 @@ export function drawChart(svg: SVGSVGElement, spec: ChartSpec): void {
     const pad = (y1 - y0) * 0.05;
     [y0, y1] = [y0 - pad, y1 + pad];
   }
+  return { x: [x0, x1], y: [y0, y1] };
+}
+
+let clipIds = 0;
+
+/** Draw `spec` into `svg` (its content is replaced). */
+export function drawChart(svg: SVGSVGElement, spec: ChartSpec): void {
+  svg.replaceChildren();
+  svg.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
+  svg.setAttribute('role', 'img');
+  const fx = (x: number) => (spec.logX ? Math.log10(x) : x);
+  const fy = (y: number) => (spec.logY ? Math.log10(y) : y);
+  const usable = (p: [number, number]) => Number.isFinite(fx(p[0])) && Number.isFinite(fy(p[1]));
+  const summary = spec.series.map((s) => `${s.label}: ${s.points.length ? s.points[s.points.length - 1]![1].toPrecision(4) : 'no data'}${s.diverged ? ' (diverged)' : ''}`).join('; ');
+  svg.setAttribute('aria-label', `${spec.title}. ${summary}`);
+  svg.append(el('text', { x: MARGIN.left, y: 15, class: 'chart-title' }, spec.title));
+  const { x: [x0, x1], y: [y0, y1] } = chartDomains(spec);
   const px = (x: number) => MARGIN.left + ((fx(x) - x0) / (x1 - x0)) * (WIDTH - MARGIN.left - MARGIN.right);
   const py = (y: number) => HEIGHT - MARGIN.bottom - ((fy(y) - y0) / (y1 - y0)) * (HEIGHT - MARGIN.top - MARGIN.bottom);
   const axes = el('g', { class: 'axes' });
@@ -112,16 +137,35 @@ export function drawChart(svg: SVGSVGElement, spec: ChartSpec): void {
   axes.append(el('text', { x: (MARGIN.left + WIDTH - MARGIN.right) / 2, y: HEIGHT - 4, 'text-anchor': 'middle', class: 'axis-label' }, spec.xLabel));
   axes.append(el('text', { x: 12, y: (MARGIN.top + HEIGHT - MARGIN.bottom) / 2, transform: `rotate(-90 12 ${(MARGIN.top + HEIGHT - MARGIN.bottom) / 2})`, 'text-anchor': 'middle', class: 'axis-label' }, spec.yLabel));
   svg.append(axes);
+  // Lines outside the y range (a diverged run, the early epochs when zoomed) are clipped to the frame.
+  const clipId = `chart-clip-${++clipIds}`;
+  const clip = el('clipPath', { id: clipId });
+  clip.append(el('rect', { x: MARGIN.left, y: MARGIN.top, width: WIDTH - MARGIN.left - MARGIN.right, height: HEIGHT - MARGIN.top - MARGIN.bottom }));
+  svg.append(clip);
+  const plot = el('g', { 'clip-path': `url(#${clipId})` });
+  svg.append(plot);
   for (const s of spec.series) {
     const pts = s.points.filter(usable);
     if (pts.length === 0) continue;
     if (s.dots) {
       const g = el('g', s.rings ? { fill: 'none', stroke: s.color, 'stroke-width': 1.5 } : { fill: s.color });
       for (const [x, y] of pts) g.append(el('circle', { cx: px(x).toFixed(1), cy: py(y).toFixed(1), r: s.rings ? 5 : 3 }));
-      svg.append(g);
+      plot.append(g);
       continue;
     }
     const d = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join('');
-    svg.append(el('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 1.8, ...(s.dashed ? { 'stroke-dasharray': '5 3' } : {}) }));
+    plot.append(el('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 1.8, ...(s.dashed ? { 'stroke-dasharray': '5 3' } : {}) }));
+    if (s.diverged) {
+      // A hollow triangle on the edge the run left by (top when it blew up), at its last finite point.
+      const [lx, ly] = pts[pts.length - 1]!;
+      const above = fy(ly) >= y1;
+      const below = fy(ly) <= y0;
+      const cx = px(lx);
+      const cy = above ? MARGIN.top : below ? HEIGHT - MARGIN.bottom : py(ly);
+      const tip = above || !below ? -6 : 6;
+      const marker = el('path', { d: `M${cx.toFixed(1)},${(cy + tip).toFixed(1)}l5,${-tip}h-10z`, fill: '#fff', stroke: s.color, 'stroke-width': 1.8, class: 'diverged-marker' });
+      marker.append(el('title', {}, `${s.label}: diverged`));
+      svg.append(marker);
+    }
   }
 }

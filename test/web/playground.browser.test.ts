@@ -1,7 +1,8 @@
 // The playground in Debian's chromium through playwright-core, served by `sgdlab playground`'s server:
 // it loads with no console error and no request outside its origin, its controls are labelled and
 // reachable by keyboard, the default comparison trains to 20 epochs with its curves and numbers
-// updating and its float32 batch costs those of `sgdlab train`, and the theory view runs.
+// updating and its float32 batch costs those of `sgdlab train`, and the theory view runs; an invalid
+// field blocks Start, and a diverged run is marked without stretching the charts.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -236,6 +237,61 @@ test('the theory view runs the GD check live and draws it; stop and resume; a 2-
   const csvStatus = await waitUntilDone(page, 60_000);
   assert.equal(csvStatus.runs[0]!.state, 'finished');
   assert.equal(csvStatus.runs[0]!.steps, 10 * Math.floor(160 / 16));
+  await page.close();
+  assert.deepEqual(offOrigin, []);
+  assert.deepEqual(problems, []);
+});
+
+/** The y tick labels of a chart as numbers ("5e-1" → 0.5). */
+const yTicks = (page: Page, chart: string): Promise<number[]> =>
+  page.$$eval(`#${chart} .axes text[text-anchor="end"]`, (texts) => texts.map((t) => Number(t.textContent)));
+
+test('an invalid field blocks Start; a diverged run is marked, named, and sets no axis; the accuracy axis zooms; run buttons only on Training; exports name their run', { skip }, async () => {
+  const page = await open('?epochs=2&b.enabled=false&c.lr=2');
+  // "abc" in ε, then Start: the field keeps its error and nothing starts (it used to train with the old value).
+  await page.fill('#a-lr', 'abc');
+  await page.click('#start', { force: true });
+  assert.match(await page.textContent('#message') ?? '', /^run A ε \(learning rate\): 'abc' is not a number/);
+  assert.equal(await page.getAttribute('#a-lr', 'aria-invalid'), 'true');
+  assert.equal(await page.isDisabled('#start'), true);
+  await page.waitForTimeout(300);
+  assert.deepEqual((await page.evaluate(() => window.sgdlab.status())).runs, []);
+  // Typed without a change event (no blur) and started from script: refused as well.
+  await page.fill('#a-lr', '2^-8');
+  await page.dispatchEvent('#a-lr', 'change');
+  assert.equal(await page.isDisabled('#start'), false);
+  await page.$eval('#a-lr', (input) => { (input as HTMLInputElement).value = 'abc'; });
+  await page.evaluate(() => window.sgdlab.start());
+  assert.match(await page.textContent('#message') ?? '', /^Not started: run A ε \(learning rate\): 'abc'/);
+  assert.deepEqual((await page.evaluate(() => window.sgdlab.status())).runs, []);
+  await page.fill('#a-lr', '2^-8');
+  await page.dispatchEvent('#a-lr', 'change');
+
+  // Run A trains; run C (ε = 2) diverges within its first epoch.
+  await page.click('#start');
+  const status = await waitUntilDone(page, 120_000);
+  assert.deepEqual(status.runs.map((r) => r.state), ['finished', 'diverged']);
+  await page.waitForTimeout(300);
+  // The batch-cost chart: C's blow-up does not set the y range (A's costs stay below 10), C is marked and named.
+  const batchTicks = await yTicks(page, 'chart-batch');
+  assert.ok(batchTicks.length >= 2 && Math.max(...batchTicks) <= 10, `batch-cost y ticks ${batchTicks.join(', ')}`);
+  assert.equal(await page.$$eval('#chart-batch .diverged-marker', (m) => m.length), 1);
+  assert.match(await page.textContent('#legend') ?? '', /C \(ε=2\^1 B=16\) diverged at step \d+/);
+  // The accuracy chart, zoomed by default to the later half of training, then on 0–100%.
+  const zoomed = await yTicks(page, 'chart-accuracy');
+  assert.ok(Math.min(...zoomed) >= 0.5, `zoomed accuracy ticks ${zoomed.join(', ')}`);
+  await page.selectOption('#accuracy-axis', 'full');
+  const full = await yTicks(page, 'chart-accuracy');
+  assert.ok(full.includes(0) && full.includes(1), `full accuracy ticks ${full.join(', ')}`);
+  const shot = join(dir, 'diverged.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  // Each "Export parameters" button names its run.
+  assert.deepEqual(await page.$$eval('.export-params', (b) => b.map((x) => x.textContent)), ['A', 'B', 'C'].map((r) => `Export run ${r} parameters (safetensors)`));
+  // Start, Stop and Reset belong to the training view.
+  await page.click('#tab-theory');
+  for (const id of ['#start', '#stop', '#reset']) assert.equal(await page.isVisible(id), false, `${id} on the Theory tab`);
+  await page.click('#tab-training');
+  for (const id of ['#start', '#stop', '#reset']) assert.equal(await page.isVisible(id), true, `${id} on the Training tab`);
   await page.close();
   assert.deepEqual(offOrigin, []);
   assert.deepEqual(problems, []);
