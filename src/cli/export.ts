@@ -6,6 +6,7 @@ import { exportInferenceModel } from '../train/export.ts';
 import { loadTrainingData, resolveConfig } from '../train/index.ts';
 import { UsageError } from './errors.ts';
 import { formatBytes, memoryLimit, modelSize } from '../train/preflight.ts';
+import { checkOutputPaths } from '../util/output-path.ts';
 
 /** A decimal integer in [min, max]; anything else (2^60, -3, 1e3, '') is a one-line UsageError. */
 function boundedInteger(text: string, flag: string, min: number, max: number): number {
@@ -35,6 +36,10 @@ export function register(program: Command): void {
     .option('--classes <n>', 'number of classes, with --input-shape', '10')
     .option('--batch <n>', 'batch size of the exported graph (static)', '1')
     .action(async (checkpoint: string, opts: { model: string; out: string; data: string; dataDir?: string; inputShape?: string; classes: string; batch: string }) => {
+      checkOutputPaths([{ flag: '--out', path: opts.out, kind: 'file' }], [
+        { flag: 'checkpoint', path: checkpoint },
+        ...(opts.dataDir ? [{ flag: '--data-dir', path: opts.dataDir, directory: true }] : []),
+      ]);
       let inputShape: number[];
       let numClasses: number;
       if (opts.inputShape) {

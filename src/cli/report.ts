@@ -8,6 +8,7 @@ import { DEFAULT_RUN_STORE_PATH, RunStore } from '../store/index.ts';
 import { loadSweepSpec, summarizeSweep, type SweepSummary } from '../sweep/index.ts';
 import type { WrittenReport } from '../report/index.ts';
 import { UsageError } from './errors.ts';
+import { checkOutputPaths } from '../util/output-path.ts';
 
 export interface ReportCommandOptions {
   out?: string;
@@ -40,7 +41,9 @@ export async function reportCommand(sweeps: readonly string[], options: ReportCo
   if (!existsSync(storePath)) throw new UsageError(`report: --store ${storePath}: no run store there`);
   const pngZoom = options.pngZoom === undefined ? 2 : Number(options.pngZoom);
   if (!(pngZoom > 0 && pngZoom <= 8)) throw new UsageError(`report: --png-zoom ${options.pngZoom}: must be a number in (0, 8]`);
-  const store = RunStore.open(storePath);
+  // The default folder is created in the working directory; one the user names needs its parent.
+  checkOutputPaths([{ flag: '--out', path: options.out ?? DEFAULT_REPORT_DIR, kind: 'directory' }]);
+  const store = RunStore.open(storePath, { mustExist: true });
   try {
     const summaries = sweeps.map((s) => summarize(store, s));
     const outDir = resolve(options.out ?? DEFAULT_REPORT_DIR);

@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DEFAULT_RUN_STORE_PATH, RunStore } from '../store/index.ts';
+import { DEFAULT_RUN_STORE_PATH, RunStore, storeInputs } from '../store/index.ts';
 import {
   loadSweepSpec,
   runLocalSweep,
@@ -26,6 +26,12 @@ import { ProgressLine } from './format.ts';
 import { CommandStopped, UsageError } from './errors.ts';
 import { printable } from '../util/printable.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
+import { checkOutputPaths } from '../util/output-path.ts';
+
+/** A results file is appended to: it must be writable and must not be the spec or the store. */
+function checkResultsTarget(results: string, specPath: string, storePath: string): void {
+  checkOutputPaths([{ flag: '--results', path: results, kind: 'file' }], [{ flag: 'spec', path: specPath }, ...storeInputs(storePath)]);
+}
 
 /** Trainer processes on this machine: one per trial at a time. */
 const MAX_WORKERS = 256;
@@ -93,7 +99,11 @@ export function register(program: Command): void {
       const queueUrl = opts.queue === true ? process.env.SGDLAB_QUEUE : opts.queue;
       if (opts.queue === true && !queueUrl) throw new UsageError('--queue without a URL needs SGDLAB_QUEUE=redis://HOST:PORT');
       if (queueUrl && opts.results) throw new UsageError('--results works with local workers only; run `sgdlab sweep export` after a --queue sweep');
-      if (opts.results) readResultsFile(opts.results); // a bad file is refused before anything runs
+      if (opts.results) {
+        // A bad file, or one that cannot be appended to, is refused before anything runs.
+        checkResultsTarget(opts.results, specPath, storePath);
+        readResultsFile(opts.results);
+      }
       const workers = opts.workers === undefined ? undefined : opts.workers === '0' && queueUrl ? 0 : positiveInteger(opts.workers, '--workers', MAX_WORKERS);
       const target = queueUrl ? parseRedisUrl(queueUrl) : undefined;
       // Trials that run here must fit this machine; queue workers check their own limit (--max-memory).
@@ -150,12 +160,13 @@ export function register(program: Command): void {
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
     .action((specPath: string, opts: { results: string; store?: string }) => {
       const sweepSpec = loadSweepSpec(specPath);
-      const records = readResultsFile(opts.results);
+      // Importing names a file that must be there: a typo is not "0 trials loaded" and a new store.
+      const records = readResultsFile(opts.results, { mustExist: true });
       const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH);
       try {
         store.saveSweep({ id: sweepSpec.id, name: sweepSpec.spec.name, spec: sweepSpec.spec });
         const added = importResults(store, sweepSpec, records);
-        process.stdout.write(`${sweepSpec.spec.name}: ${added} of ${sweepSpec.trials.length} trials loaded from ${opts.results}\n`);
+        process.stdout.write(`${printable(sweepSpec.spec.name)}: ${added} of ${sweepSpec.trials.length} trials loaded from ${printable(opts.results)}\n`);
       } finally {
         store.close();
       }
@@ -169,10 +180,11 @@ export function register(program: Command): void {
       const sweepSpec = loadSweepSpec(specPath);
       const storePath = opts.store ?? DEFAULT_RUN_STORE_PATH;
       if (!existsSync(storePath)) throw new UsageError(`--store ${storePath}: no such run store`);
-      const store = RunStore.open(storePath);
+      checkResultsTarget(opts.results, specPath, storePath);
+      const store = RunStore.open(storePath, { mustExist: true });
       try {
         const added = exportSweepResults(store, sweepSpec, opts.results);
-        process.stdout.write(`${sweepSpec.spec.name}: ${added} trials appended to ${opts.results}\n`);
+        process.stdout.write(`${printable(sweepSpec.spec.name)}: ${added} trials appended to ${printable(opts.results)}\n`);
       } finally {
         store.close();
       }

@@ -1,15 +1,16 @@
 // `sgdlab train`: flags or a --config file → a validated TrainConfig → one run in the store.
 
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { resolveConfig, train, ConfigError, type TrainConfig, type TrainResult } from '../train/index.ts';
-import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor, missingPaths, removeCreatedStore } from '../store/index.ts';
+import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor, missingPaths, removeCreatedStore, storeInputs } from '../store/index.ts';
 import { resumeTarget } from '../train/resume.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
 import { ProgressLine, duration, num, pct } from './format.ts';
 import { DATASETS } from '../data/index.ts';
 import { MODEL_SYNTAX } from '../nn/index.ts';
 import { UsageError } from './errors.ts';
+import { readInputText } from '../util/input-file.ts';
+import { checkOutputPaths, type InputPath } from '../util/output-path.ts';
 
 /** Flags that map one-to-one onto TrainConfig keys (commander camel-cases them). */
 const CONFIG_FLAGS: [flag: string, help: string][] = [
@@ -51,12 +52,7 @@ const flagKey = (flag: string): string => flag.split(' ')[0]!.slice(2).replace(/
 export const CONFIG_KEYS = CONFIG_FLAGS.map(([f]) => flagKey(f));
 
 function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new ConfigError(`--config ${path}: cannot read the file`);
-  }
+  const text = readInputText(path, 'config', `--config ${path}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -72,6 +68,19 @@ export function configFromOptions(opts: Record<string, unknown>): TrainConfig {
   const fromFlags: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) if (opts[key] !== undefined) fromFlags[key] = opts[key];
   return resolveConfig({ ...fromFile, ...fromFlags }, typeof opts.config === 'string' ? `--config ${opts.config}` : 'train');
+}
+
+/**
+ * Refuse a --save that cannot be written, or that would replace one of the run's own inputs (the
+ * store and its WAL files, --init, --config, a file of --data-dir): checked before any work.
+ */
+export function checkSaveTarget(config: TrainConfig, storePath: string, configFile: unknown): void {
+  if (config.save === undefined) return;
+  const inputs: InputPath[] = [...storeInputs(storePath)];
+  if (config.init !== undefined) inputs.push({ flag: '--init', path: config.init });
+  if (typeof configFile === 'string') inputs.push({ flag: '--config', path: configFile });
+  if (config.dataDir !== undefined) inputs.push({ flag: '--data-dir', path: config.dataDir, directory: true });
+  checkOutputPaths([{ flag: '--save', path: config.save, kind: 'file' }], inputs);
 }
 
 export function openStore(path: string | undefined): RunStore {
@@ -107,13 +116,17 @@ export function register(program: Command): void {
       const given = configFromOptions(opts);
       if (opts.resume === undefined) checkTrainingFits(given);
       const storePath = (opts.store as string | undefined) ?? DEFAULT_RUN_STORE_PATH;
+      checkSaveTarget(given, storePath, opts.config);
       const created = opts.resume === undefined ? missingPaths(storePath) : [];
       const store = RunStore.open(storePath, { mustExist: opts.resume !== undefined });
       let failed = true;
       try {
         let config: TrainConfig = given;
         let resumeRunId: number | undefined;
-        if (opts.resume !== undefined) ({ config, runId: resumeRunId } = resumeTarget(store, opts.resume as string | true, given, explicitKeys(opts)));
+        if (opts.resume !== undefined) {
+          ({ config, runId: resumeRunId } = resumeTarget(store, opts.resume as string | true, given, explicitKeys(opts)));
+          checkSaveTarget(config, storePath, opts.config);
+        }
         const progress = new ProgressLine();
         const started = Date.now();
         const result = await train(config, {

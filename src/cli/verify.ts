@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { CHECK_NAMES, MODEL_NAMES, formatResult, isCheckName, isModelName, resultsToJson, runVerify, type CheckResult } from '../theory/index.ts';
 import { UsageError } from './errors.ts';
+import { checkOutputPaths } from '../util/output-path.ts';
 
 export interface VerifyCommandOptions {
   model?: string;
@@ -23,6 +24,7 @@ export async function verifyCommand(checkArgs: readonly string[], options: Verif
   }
   const seed = options.seed === undefined ? 0 : Number(options.seed);
   if (!Number.isSafeInteger(seed)) throw new UsageError(`verify: --seed must be an integer, got '${options.seed}'`);
+  if (options.report !== undefined) checkOutputPaths([{ flag: '--report', path: options.report, kind: 'directory' }]);
   const started = performance.now();
   const results = await runVerify({
     checks: checkArgs.filter(isCheckName),

@@ -1,6 +1,8 @@
 // Basic vocabulary of the compiler: dtypes, static shapes, abstract values and the error type.
 // Shapes are always concrete: sgdlab compiles one graph per input signature.
 
+import { UserError } from '../util/user-error.ts';
+
 export type FloatDType = 'float32' | 'float64';
 export type DType = FloatDType | 'int32' | 'int64' | 'bool';
 export type Shape = readonly number[];
@@ -12,7 +14,7 @@ export interface Aval {
 }
 
 /** A problem found while tracing or compiling: always a one-line message naming what is wrong. */
-export class GraphError extends Error {
+export class GraphError extends UserError {
   override name = 'GraphError';
 }
 

@@ -5,9 +5,10 @@
 import { mlp } from './mlp.ts';
 import { wideResNet } from './wrn.ts';
 import type { Model } from './model.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class ModelSpecError extends Error {
-  override name = 'UsageError';
+export class ModelSpecError extends UserError {
+  override name = 'ModelSpecError';
 }
 
 /** Parameters and per-example activations of a model, by formula (nothing is allocated). */

@@ -3,6 +3,7 @@
 
 import type { MetricSummary, PointSummary, SweepSummary } from '../sweep/summary.ts';
 import { parsePowerOfTwoNumber } from './log2.ts';
+import { UserError } from '../util/user-error.ts';
 
 /** 'updates' is the sweep's derived axis (steps = updates / n): the same number of parameter updates for every n. */
 export type Budget = { unit: 'epochs' | 'steps' | 'updates'; value: number };
@@ -31,7 +32,7 @@ export interface Setting {
 /** Training defaults (src/train/config.ts) for coordinates that neither the point nor the base sets. */
 const DEFAULTS = { lambda: 0, nStep: 1, batch: 16 } as const;
 
-export class ReportInputError extends Error {
+export class ReportInputError extends UserError {
   override name = 'ReportInputError';
 }
 

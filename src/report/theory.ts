@@ -3,6 +3,7 @@
 
 import { figureSpec, panel, type SeriesPoint, type VegaLiteSpec } from './charts.ts';
 import type { DrawnFigure, SkippedFigure } from './figures.ts';
+import { UserError } from '../util/user-error.ts';
 
 /** The part of src/theory's JSON output (`resultsToJson`) the plots read; NaN arrives as null. */
 export interface TheoryCheckJson {
@@ -50,7 +51,7 @@ const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'
 /** The breakdown check fits its slope on its first rows only (its asymptotic range); others mark rows `resolved`. */
 const BREAKDOWN_FIT_ROWS = 4;
 
-export class TheoryJsonError extends Error {
+export class TheoryJsonError extends UserError {
   override name = 'TheoryJsonError';
 }
 

@@ -12,12 +12,10 @@ export {
   type TensorData,
   type TensorDType,
 } from './safetensors.ts';
+export { RUN_STORE_SCHEMA_VERSION, migrate } from './schema.ts';
+export { DEFAULT_RUN_STORE_PATH, RunStore, type RunStoreOptions } from './runs.ts';
 export {
-  DEFAULT_RUN_STORE_PATH,
-  RUN_STORE_SCHEMA_VERSION,
-  RunStore,
   STANDARD_METRICS,
-  migrate,
   type FinalRunStatus,
   type MetricRecord,
   type MetricValues,
@@ -26,9 +24,8 @@ export {
   type RunQuery,
   type RunRecord,
   type RunStatus,
-  type RunStoreOptions,
   type StandardMetric,
   type SweepRecord,
-} from './runs.ts';
-export { checkpointDirFor, missingPaths, removeCreatedStore } from './paths.ts';
+} from './codecs.ts';
+export { checkpointDirFor, missingPaths, removeCreatedStore, storeInputs } from './paths.ts';
 export { DEFAULT_LEASE_TTL_MS } from './lease.ts';

@@ -30,3 +30,8 @@ export function removeCreatedStore(storePath: string, created: readonly string[]
     }
   }
 }
+
+/** The files a run store consists of (SQLite keeps its WAL beside it), as inputs no output may replace. */
+export function storeInputs(storePath: string, flag = '--store'): { flag: string; path: string }[] {
+  return ['', '-wal', '-shm', '-journal'].map((suffix) => ({ flag, path: `${storePath}${suffix}` }));
+}

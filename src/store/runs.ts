@@ -1,110 +1,43 @@
 // The run store: one SQLite file that records every training run, its metrics over time, its
 // checkpoint and how it ended, so sweeps can be resumed and reports can query results with SQL.
+// Its schema and migrations are in schema.ts, the encoding of its rows in codecs.ts.
 //
 // Durability: WAL mode and one transaction per write, so a crash (or a kill) mid-write loses at
 // most that write and never corrupts earlier runs; a busy timeout lets several processes (sweep
-// workers) write to the same file. The schema is versioned with PRAGMA user_version and upgraded
-// by `migrate` on open.
+// workers) write to the same file.
 //
-// Metric values are stored as a JSON object per (run, step). JSON has no NaN or Infinity, and a
-// diverged run's loss is exactly that, so non-finite numbers are stored as the strings "NaN",
-// "Infinity" and "-Infinity" and turned back into numbers on read.
+// Opening is careful with files it did not make: an existing file is first opened read-only and its
+// schema and integrity checked (schema.ts), so another program's database is refused unchanged (no
+// WAL switch, no -wal/-shm files); a new store needs its folder to exist, except the default one.
 
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { StoreError, describeError } from './errors.ts';
 import { leaseBlocks, newLeaseOwner, describeLeaseOwner, DEFAULT_LEASE_TTL_MS } from './lease.ts';
+import { checkStoreFile, migrate, readSchemaVersion } from './schema.ts';
+import {
+  FINAL_STATUSES,
+  checkMetricValues,
+  checkOptionalText,
+  decodeMetricValues,
+  encodeConfig,
+  encodeMetricValues,
+  encodeProvenance,
+  isNonNegativeInteger,
+  toRunRecord,
+  type MetricRecord,
+  type MetricRow,
+  type NewRun,
+  type RunOutcome,
+  type RunQuery,
+  type RunRecord,
+  type RunRow,
+  type SweepRecord,
+} from './codecs.ts';
+
 
 export const DEFAULT_RUN_STORE_PATH = './sgdlab-runs/runs.sqlite';
-
-export type RunStatus = 'running' | 'finished' | 'diverged' | 'failed';
-export type FinalRunStatus = Exclude<RunStatus, 'running'>;
-const FINAL_STATUSES: readonly FinalRunStatus[] = ['finished', 'diverged', 'failed'];
-
-/** The metrics every training loop reports (others may be added freely). */
-export const STANDARD_METRICS = [
-  'train_loss',
-  'train_acc',
-  'test_loss',
-  'test_acc',
-  'best_test_acc',
-  'c_reg',
-  'grad_norm_sq',
-  'gamma',
-  'weight_norm',
-  'steps_per_sec',
-  'lr',
-  'wall_time',
-] as const;
-export type StandardMetric = (typeof STANDARD_METRICS)[number];
-
-/** Named metric values; NaN and ±Infinity are kept as such. */
-export type MetricValues = Partial<Record<StandardMetric, number>> & Record<string, number>;
-
-/** One row of a run's metric history: where in training, and the values measured there. */
-export type MetricRecord = { step: number; epoch: number } & MetricValues;
-
-export interface NewRun {
-  /** Everything needed to reproduce the run; any JSON value (finite numbers only). */
-  config: unknown;
-  seed: number;
-  name?: string;
-  /** A sweep's runs carry its id and a key naming the trial, unique within the sweep. */
-  sweepId?: string;
-  trialKey?: string;
-  /** Where the run came from (sgdlab version, git commit, Node, ONNX Runtime, threads, CPU): a JSON object. */
-  provenance?: Record<string, unknown>;
-}
-
-export interface RunOutcome {
-  status: FinalRunStatus;
-  final?: MetricValues | null;
-  best?: MetricValues | null;
-  /** Required when status is 'failed'. */
-  error?: string;
-  /** Required when status is 'diverged': the step whose loss was first NaN or infinite. */
-  divergedAtStep?: number;
-}
-
-export interface RunRecord {
-  id: number;
-  name: string | null;
-  createdAt: string;
-  updatedAt: string;
-  config: unknown;
-  seed: number;
-  status: RunStatus;
-  error: string | null;
-  divergedAtStep: number | null;
-  checkpointPath: string | null;
-  final: MetricValues | null;
-  best: MetricValues | null;
-  sweepId: string | null;
-  trialKey: string | null;
-  /**
-   * The provenance of the process that created the run, with `resumedBy`: those of later processes
-   * that resumed it, where they differ. null for runs recorded before schema version 3.
-   */
-  provenance: Record<string, unknown> | null;
-}
-
-/** A sweep as recorded: its id, name and the normalized spec its trials were expanded from. */
-export interface SweepRecord {
-  id: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-  spec: unknown;
-}
-
-export interface RunQuery {
-  status?: RunStatus;
-  sweepId?: string;
-  limit?: number;
-  /** Default false: runs come in creation order; true gives the most recent first. */
-  newestFirst?: boolean;
-}
 
 export interface RunStoreOptions {
   /** How long a write waits for another process's write to finish before failing. */
@@ -117,202 +50,52 @@ export interface RunStoreOptions {
 
 type Db = Database.Database;
 
-const SCHEMA_V1 = `
-  CREATE TABLE runs (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at       TEXT    NOT NULL,
-    updated_at       TEXT    NOT NULL,
-    name             TEXT,
-    config           TEXT    NOT NULL CHECK (json_valid(config)),
-    seed             INTEGER NOT NULL,
-    status           TEXT    NOT NULL CHECK (status IN ('running', 'finished', 'diverged', 'failed')),
-    error            TEXT,
-    diverged_at_step INTEGER,
-    checkpoint_path  TEXT,
-    final_metrics    TEXT CHECK (final_metrics IS NULL OR json_valid(final_metrics)),
-    best_metrics     TEXT CHECK (best_metrics IS NULL OR json_valid(best_metrics)),
-    sweep_id         TEXT,
-    trial_key        TEXT,
-    UNIQUE (sweep_id, trial_key)
-  );
-  CREATE INDEX runs_by_status ON runs (status);
-  CREATE INDEX runs_by_sweep ON runs (sweep_id);
-  CREATE TABLE metrics (
-    run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    step          INTEGER NOT NULL,
-    epoch         REAL    NOT NULL,
-    metric_values TEXT    NOT NULL CHECK (json_valid(metric_values)),
-    PRIMARY KEY (run_id, step)
-  ) WITHOUT ROWID;
-`;
-
-/** Version 2: sweeps, so a sweep's spec (axes, scoring) can be read back from its id alone. */
-const SCHEMA_V2 = `
-  CREATE TABLE sweeps (
-    id         TEXT PRIMARY KEY,
-    name       TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    spec       TEXT NOT NULL CHECK (json_valid(spec))
-  );
-`;
-
-/** Version 3: each run's provenance (older runs keep NULL: their facts were not recorded). */
-const SCHEMA_V3 = `
-  ALTER TABLE runs ADD COLUMN provenance TEXT CHECK (provenance IS NULL OR json_valid(provenance));
-`;
-
-/**
- * Version 4: a lease on each running run (src/store/lease.ts): who trains it and until when, so two
- * live processes never train one run and a crashed process's run can be resumed once it expires.
- */
-const SCHEMA_V4 = `
-  ALTER TABLE runs ADD COLUMN lease_owner TEXT;
-  ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER;
-`;
-
-/** Migration i takes the schema from version i to version i + 1; append, never edit. */
-const MIGRATIONS: readonly ((db: Db) => void)[] = [(db) => db.exec(SCHEMA_V1), (db) => db.exec(SCHEMA_V2), (db) => db.exec(SCHEMA_V3), (db) => db.exec(SCHEMA_V4)];
-
-/** The schema version this code writes and expects. */
-export const RUN_STORE_SCHEMA_VERSION = MIGRATIONS.length;
-
-function readSchemaVersion(db: Db): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
-
-/**
- * Bring the schema up to RUN_STORE_SCHEMA_VERSION. Runs in an IMMEDIATE transaction and re-reads
- * the version inside it, so two processes opening a new store at once migrate it exactly once.
- */
-export function migrate(db: Db, label: string): void {
-  if (readSchemaVersion(db) === RUN_STORE_SCHEMA_VERSION) return;
-  db.transaction(() => {
-    const version = readSchemaVersion(db);
-    if (version > RUN_STORE_SCHEMA_VERSION) {
-      throw new StoreError(
-        `${label}: run store schema version ${version} is newer than this sgdlab supports (${RUN_STORE_SCHEMA_VERSION}); upgrade sgdlab`,
-      );
-    }
-    if (version === 0) {
-      const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).get() as { n: number };
-      if (tables.n > 0) throw new StoreError(`${label}: is a SQLite database but not an sgdlab run store`);
-    }
-    for (let from = version; from < RUN_STORE_SCHEMA_VERSION; from++) {
-      MIGRATIONS[from]!(db);
-      db.pragma(`user_version = ${from + 1}`);
-    }
-  }).immediate();
-}
-
-interface RunRow {
-  id: number;
-  created_at: string;
-  updated_at: string;
-  name: string | null;
-  config: string;
-  seed: number;
-  status: RunStatus;
-  error: string | null;
-  diverged_at_step: number | null;
-  checkpoint_path: string | null;
-  final_metrics: string | null;
-  best_metrics: string | null;
-  sweep_id: string | null;
-  trial_key: string | null;
-  provenance: string | null;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-}
-
-interface MetricRow {
-  step: number;
-  epoch: number;
-  metric_values: string;
-}
-
-const NON_FINITE_SPELLINGS = new Map<string, number>([
-  ['NaN', NaN],
-  ['Infinity', Infinity],
-  ['-Infinity', -Infinity],
-]);
-
-function encodeMetricValues(values: MetricValues): string {
-  return JSON.stringify(values, (_key, value: unknown) =>
-    typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
-  );
-}
-
-function decodeMetricValues(json: string): MetricValues {
-  return JSON.parse(json, (_key, value: unknown) =>
-    typeof value === 'string' && NON_FINITE_SPELLINGS.has(value) ? NON_FINITE_SPELLINGS.get(value) : value,
-  ) as MetricValues;
-}
-
-function isNonNegativeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function checkMetricValues(values: Record<string, unknown>, what: string): MetricValues {
-  const checked: MetricValues = {};
-  for (const [name, value] of Object.entries(values)) {
-    if (typeof value !== 'number') throw new StoreError(`${what}: metric '${name}' must be a number, got ${JSON.stringify(value) ?? typeof value}`);
-    checked[name] = value;
-  }
-  return checked;
-}
-
-function checkOptionalText(value: unknown, what: string): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value === '') throw new StoreError(`${what} must be a non-empty string, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function encodeConfig(config: unknown): string {
-  if (config === undefined) throw new StoreError('run config is missing');
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(config, (key, value: unknown) => {
-      // JSON would silently turn these into null, and a config must reproduce the run exactly.
-      if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`'${key}' is ${value}`);
-      if (typeof value === 'function' || typeof value === 'symbol') throw new Error(`'${key}' is a ${typeof value}`);
-      return value;
-    });
-  } catch (error) {
-    throw new StoreError(`run config is not plain JSON: ${describeError(error)}`, { cause: error });
-  }
-  if (json === undefined) throw new StoreError('run config is not plain JSON');
-  return json;
-}
-
-function toRunRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    config: JSON.parse(row.config) as unknown,
-    seed: row.seed,
-    status: row.status,
-    error: row.error,
-    divergedAtStep: row.diverged_at_step,
-    checkpointPath: row.checkpoint_path,
-    final: row.final_metrics === null ? null : decodeMetricValues(row.final_metrics),
-    best: row.best_metrics === null ? null : decodeMetricValues(row.best_metrics),
-    sweepId: row.sweep_id,
-    trialKey: row.trial_key,
-    provenance: row.provenance === null ? null : (JSON.parse(row.provenance) as Record<string, unknown>),
-  };
-}
-
-function encodeProvenance(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new StoreError(`run provenance must be a JSON object, got ${JSON.stringify(value)}`);
-  return encodeConfig(value);
-}
-
 function isInMemory(path: string): boolean {
   return path === ':memory:' || path === '';
+}
+
+/** SQLite's refusals of a file as one-line StoreErrors naming it. */
+function openError(path: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_NOTADB') return new StoreError(`${path}: not a SQLite database`, { cause: error });
+  if (code === 'SQLITE_CORRUPT') return new StoreError(`${path}: the run store is corrupt (${describeError(error)})`, { cause: error });
+  return new StoreError(`${path}: cannot open the run store: ${describeError(error)}`, { cause: error });
+}
+
+/** Check a file that exists through a read-only handle: nothing is written to a file that is not a sound store. */
+function checkExistingStore(path: string, timeout: number): void {
+  if (statSync(path).isDirectory()) throw new StoreError(`${path}: cannot open the run store: is a directory`);
+  let readOnly: Db;
+  try {
+    readOnly = new Database(path, { readonly: true, fileMustExist: true, timeout });
+  } catch (error) {
+    throw openError(path, error);
+  }
+  try {
+    // The first statement reads the file header: a file that is not SQLite fails here.
+    checkStoreFile(readOnly, path);
+  } catch (error) {
+    throw openError(path, error);
+  } finally {
+    readOnly.close();
+  }
+}
+
+/** A store still to be created: refuse a missing folder (a typo in --store) unless it is the default one. */
+function prepareNewStore(path: string, options: RunStoreOptions): void {
+  if (options.mustExist === true) throw new StoreError(`${path}: no run store at this path (check --store)`);
+  const folder = dirname(path);
+  if (existsSync(folder)) {
+    if (!statSync(folder).isDirectory()) throw new StoreError(`${path}: ${folder} is not a folder`);
+    return;
+  }
+  if (resolve(path) !== resolve(DEFAULT_RUN_STORE_PATH)) throw new StoreError(`${path}: folder ${folder} does not exist (check --store, or create the folder)`);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw new StoreError(`${path}: cannot create the run store directory: ${describeError(error)}`, { cause: error });
+  }
 }
 
 export class RunStore {
@@ -330,27 +113,24 @@ export class RunStore {
     private readonly leaseTtlMs: number,
   ) {}
 
-  /** Open (creating if needed, with parent directories) the run store at `path`. */
+  /**
+   * Open the run store at `path`, creating it if needed (its folder must exist, except for the
+   * default location, whose folder is created). An existing file is checked read-only first.
+   */
   static open(path: string = DEFAULT_RUN_STORE_PATH, options: RunStoreOptions = {}): RunStore {
     if (typeof path !== 'string') throw new StoreError(`run store path must be a string, got ${typeof path}`);
-    if (options.mustExist === true && !isInMemory(path) && !existsSync(path)) {
-      throw new StoreError(`${path}: no run store at this path (check --store)`);
-    }
+    const timeout = options.busyTimeoutMs ?? 10_000;
     if (!isInMemory(path)) {
-      try {
-        mkdirSync(dirname(path), { recursive: true });
-      } catch (error) {
-        throw new StoreError(`${path}: cannot create the run store directory: ${describeError(error)}`, { cause: error });
-      }
+      if (existsSync(path)) checkExistingStore(path, timeout);
+      else prepareNewStore(path, options);
     }
     let db: Db;
     try {
-      db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+      db = new Database(path, { timeout });
     } catch (error) {
       throw new StoreError(`${path}: cannot open the run store: ${describeError(error)}`, { cause: error });
     }
     try {
-      // The first statement reads the file header: a file that is not SQLite fails here.
       db.pragma('journal_mode = WAL');
       // NORMAL is safe from corruption in WAL mode; only the last commits can be lost on power loss.
       db.pragma('synchronous = NORMAL');
@@ -358,10 +138,7 @@ export class RunStore {
       migrate(db, path);
     } catch (error) {
       db.close();
-      if (error instanceof StoreError) throw error;
-      const code = (error as { code?: unknown }).code;
-      if (code === 'SQLITE_NOTADB') throw new StoreError(`${path}: not a SQLite database`, { cause: error });
-      throw new StoreError(`${path}: cannot open the run store: ${describeError(error)}`, { cause: error });
+      throw openError(path, error);
     }
     return new RunStore(db, path, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS);
   }

@@ -3,15 +3,17 @@
 // leaks the rest of the password into the path. Here the LAST '@' ends the credentials, which are
 // percent-decoded when they are valid escapes and taken as typed otherwise. Messages never quote them.
 
+import { UserError } from '../util/user-error.ts';
+
 /** A parsed Redis URL: options to connect with, and a name for the server that is safe to print. */
 export interface RedisTarget {
   connection: { host: string; port: number; username?: string; password?: string; db?: number; tls?: object };
   display: string;
 }
 
-/** Bad queue input (URL, payload, result): named UsageError so the CLI prints it as one line. */
-export class QueueError extends Error {
-  override name = 'UsageError';
+/** Bad queue input (URL, payload, result), or an unreachable Redis: the CLI prints it as one line. */
+export class QueueError extends UserError {
+  override name = 'QueueError';
 }
 
 const MAX_URL_LENGTH = 4096;

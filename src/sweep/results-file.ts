@@ -7,7 +7,8 @@
 // resolveConfig, the result through validateTrialResult) and a bad line is a one-line error naming
 // the file and the line.
 
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
+import { readInputText } from '../util/input-file.ts';
 import type { RunStore, RunRecord } from '../store/index.ts';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/index.ts';
 import { provenance, type Provenance } from '../util/provenance.ts';
@@ -90,15 +91,10 @@ function parseLine(line: string, where: string): ExportedTrial {
   };
 }
 
-/** Every trial in a results file (none when it does not exist yet). */
-export function readResultsFile(path: string): ExportedTrial[] {
-  if (!existsSync(path)) return [];
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new SpecError(`${path}: cannot read the results file`);
-  }
+/** Every trial in a results file (none when it does not exist yet, unless `mustExist`). */
+export function readResultsFile(path: string, options: { mustExist?: boolean } = {}): ExportedTrial[] {
+  if (!options.mustExist && !existsSync(path)) return [];
+  const text = readInputText(path, 'results', `--results ${path}`);
   const out: ExportedTrial[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() !== '') out.push(parseLine(line, `${path}:${i + 1}`));

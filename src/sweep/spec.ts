@@ -7,9 +7,10 @@ import { parse as parseYaml } from 'yaml';
 import { resolveConfig, parseNumber, type TrainConfig } from '../train/index.ts';
 import type { GridPoint } from './summary.ts';
 import { describeValue } from '../util/describe.ts';
+import { UserError } from '../util/user-error.ts';
 
 /** A malformed spec; its message is one line naming the file, the key and what is wrong. */
-export class SpecError extends Error {
+export class SpecError extends UserError {
   override name = 'SpecError';
 }
 

@@ -5,8 +5,9 @@ import { SAMPLER_KINDS, PREPROCESS_MODES, DATA_SPEC_FORMS, isDataSpec, type Samp
 import { describeValue } from '../util/describe.ts';
 import type { SgdOptions } from '../optim/index.ts';
 import { momentumRegularizerCoefficient } from '../theory/momentum.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override name = 'ConfigError';
 }
 

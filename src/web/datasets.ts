@@ -6,6 +6,7 @@ import { preprocessSplit } from '../data/pipeline.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { Rng } from '../util/random.ts';
 import type { DataKind } from './settings.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface PlaygroundData {
   kind: DataKind;
@@ -17,7 +18,7 @@ export interface PlaygroundData {
   plane?: { min: number; max: number };
 }
 
-export class CsvError extends Error {
+export class CsvError extends UserError {
   override name = 'CsvError';
 }
 

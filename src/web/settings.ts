@@ -5,6 +5,7 @@ import { parseNumber } from '../train/config.ts';
 import { SAMPLER_KINDS, type SamplerKind } from '../data/samplers.ts';
 import type { CheckName } from '../theory/checks.ts';
 import type { ModelName } from '../theory/models.ts';
+import { UserError } from '../util/user-error.ts';
 
 export const DATA_KINDS = ['digits', 'moons', 'circles', 'xor', 'spirals', 'csv'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
@@ -69,7 +70,7 @@ export const DEFAULT_RUNS: RunSettings[] = [
   { enabled: true, lr: 2 ** -3, lambda: 0, batch: 16, nStep: 1, regGrad: 'exact' },
 ];
 
-export class SettingsError extends Error {
+export class SettingsError extends UserError {
   override name = 'SettingsError';
 }
 

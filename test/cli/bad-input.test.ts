@@ -39,12 +39,16 @@ test('train: inherited keys, huge numbers, oversized models and augment on vecto
 });
 
 test('train with missing data files, or --resume of a store that does not exist, leaves no store behind', async () => {
-  const store = join(dir, 'fresh', 'deeper', 'runs.sqlite');
+  const store = join(dir, 'fresh-runs.sqlite');
   const noData = await sgdlab(['train', '--data', 'fashion-mnist', '--data-dir', join(dir, 'no-such-dir'), '--store', store]);
   assertOneLineRefusal(noData, /^sgdlab: fashion-mnist: directory .*no-such-dir does not exist\n$/, 'missing data');
   const resume = await sgdlab(['train', '--resume', '1', '--store', store]);
   assertOneLineRefusal(resume, /runs.sqlite: no run store at this path \(check --store\)/, 'resume');
-  assert.equal(existsSync(join(dir, 'fresh')), false, 'no folder, no store file');
+  assert.equal(existsSync(store), false, 'no store file');
+  // A store in a folder that does not exist is a typo, not a tree to create.
+  const typo = await sgdlab(['train', '--steps', '1', '--store', join(dir, 'fresh', 'deeper', 'runs.sqlite')]);
+  assertOneLineRefusal(typo, /fresh\/deeper\/runs.sqlite: folder .*fresh\/deeper does not exist \(check --store, or create the folder\)\n$/, 'store folder typo');
+  assert.equal(existsSync(join(dir, 'fresh')), false, 'no folder');
 });
 
 test('train --augment on vectors with an existing store leaves no run row behind', async () => {

@@ -45,7 +45,7 @@ function assertStoreError(action: () => unknown, message: RegExp): void {
 test(
   'create, append, finish, get and list round trip; everything survives reopening from disk',
   withTemporaryDirectory((dir) => {
-    const path = join(dir, 'deep', 'runs.sqlite');
+    const path = join(dir, 'runs.sqlite');
     const config = { model: 'mlp', widths: [784, 4096, 10], lr: 0.5, schedule: { kind: 'paper' } };
     let first: number;
     let second: number;
@@ -202,7 +202,10 @@ test(
 
     const blocker = join(dir, 'file');
     writeFileSync(blocker, 'x');
-    assertStoreError(() => RunStore.open(join(blocker, 'sub', 'runs.sqlite')), /cannot create the run store directory/);
+    assertStoreError(() => RunStore.open(join(blocker, 'runs.sqlite')), /file is not a folder$/);
+    // A typo in the folder creates no tree: only the default location's folder is created.
+    assertStoreError(() => RunStore.open(join(dir, 'typo', 'deeper', 'runs.sqlite')), /typo\/deeper does not exist \(check --store, or create the folder\)$/);
+    assert.equal(existsSync(join(dir, 'typo')), false);
 
     const foreign = join(dir, 'foreign.sqlite');
     const db = new Database(foreign);

@@ -25,6 +25,6 @@ test("a password holding '?' or '#' (or '@', '/') keeps the right host and is ne
 
 test('bad URLs are one-line errors that never repeat the credentials', () => {
   for (const url of ['redis://:hunter2?x@', 'redis://:hunter2@h:99999', 'redis://:hunter2@h/abc', 'redis://:hunter2@h?db=1', 'http://:hunter2@h', 'hunter2', 'redis://:hunter2@h:1/99999999']) {
-    assert.throws(() => parseRedisUrl(url), (e: Error) => e.name === 'UsageError' && /^--queue: /.test(e.message) && !e.message.includes('hunter2') && !e.message.includes('\n'), url);
+    assert.throws(() => parseRedisUrl(url), (e: Error) => e.name === 'QueueError' && /^--queue: /.test(e.message) && !e.message.includes('hunter2') && !e.message.includes('\n'), url);
   }
 });

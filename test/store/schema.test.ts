@@ -1,0 +1,154 @@
+// The run store's schema (src/store/schema.ts): a store of every earlier version, built from a frozen
+// copy of the SQL that sgdlab version wrote, upgrades in place and keeps its rows; and a file that is
+// not a sound store (another program's database, a corrupt index) is refused before anything is written.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { RUN_STORE_SCHEMA_VERSION, RunStore, StoreError } from '../../src/store/index.ts';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'sgdlab-schema-'));
+
+// Frozen: the schema as each earlier sgdlab left a store, written out here and never derived from
+// the migrations under test (a migration edited by mistake cannot change its own fixture).
+const V1_SQL = `
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, name TEXT,
+    config TEXT NOT NULL CHECK (json_valid(config)), seed INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'diverged', 'failed')),
+    error TEXT, diverged_at_step INTEGER, checkpoint_path TEXT,
+    final_metrics TEXT CHECK (final_metrics IS NULL OR json_valid(final_metrics)),
+    best_metrics TEXT CHECK (best_metrics IS NULL OR json_valid(best_metrics)),
+    sweep_id TEXT, trial_key TEXT, UNIQUE (sweep_id, trial_key)
+  );
+  CREATE INDEX runs_by_status ON runs (status);
+  CREATE INDEX runs_by_sweep ON runs (sweep_id);
+  CREATE TABLE metrics (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step INTEGER NOT NULL, epoch REAL NOT NULL,
+    metric_values TEXT NOT NULL CHECK (json_valid(metric_values)), PRIMARY KEY (run_id, step)
+  ) WITHOUT ROWID;
+`;
+const V2_SQL = `${V1_SQL}
+  CREATE TABLE sweeps (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, spec TEXT NOT NULL CHECK (json_valid(spec)));
+`;
+const V3_SQL = `${V2_SQL}
+  ALTER TABLE runs ADD COLUMN provenance TEXT CHECK (provenance IS NULL OR json_valid(provenance));
+`;
+
+const V1_ROWS = `
+  INSERT INTO runs (created_at, updated_at, config, seed, status, final_metrics, best_metrics, sweep_id, trial_key)
+    VALUES ('2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z', '{"lr":0.5}', 3, 'finished', '{"test_acc":0.9,"train_loss":"NaN"}', '{"test_acc":0.91}', 's-1', 'seed=3');
+  INSERT INTO runs (created_at, updated_at, config, seed, status, error) VALUES ('2026-01-02T00:00:00Z', '2026-01-02T00:00:00Z', '{"lr":8}', 0, 'failed', 'boom');
+  INSERT INTO metrics (run_id, step, epoch, metric_values) VALUES (1, 10, 1, '{"test_acc":0.9,"train_loss":"Infinity"}');
+`;
+
+interface Fixture {
+  sql: string;
+  rows: string;
+  /** What the upgraded store must still say about the fixture's first run. */
+  provenance: Record<string, unknown> | null;
+  sweepName?: string;
+}
+
+/** One row per earlier schema version; the test below demands a row for every one of them. */
+const FIXTURES: Record<number, Fixture> = {
+  0: { sql: '', rows: '', provenance: null },
+  1: { sql: V1_SQL, rows: V1_ROWS, provenance: null },
+  2: { sql: V2_SQL, rows: `${V1_ROWS} INSERT INTO sweeps VALUES ('s-1', 'first', '2026-01-01', '2026-01-01', '{"axes":{}}');`, provenance: null, sweepName: 'first' },
+  3: {
+    sql: V3_SQL,
+    rows: `${V1_ROWS} INSERT INTO sweeps VALUES ('s-1', 'first', '2026-01-01', '2026-01-01', '{"axes":{}}'); UPDATE runs SET provenance = '{"sgdlab":"0.1.0"}' WHERE id = 1;`,
+    provenance: { sgdlab: '0.1.0' },
+    sweepName: 'first',
+  },
+};
+
+test('a fixture exists for every earlier schema version', () => {
+  assert.deepEqual(Object.keys(FIXTURES).map(Number), Array.from({ length: RUN_STORE_SCHEMA_VERSION }, (_, v) => v));
+});
+
+for (const [version, fixture] of Object.entries(FIXTURES)) {
+  test(`a version-${version} store upgrades to version ${RUN_STORE_SCHEMA_VERSION} and keeps its runs`, () => {
+    const path = join(tempDir(), 'runs.sqlite');
+    const old = new Database(path);
+    old.exec(fixture.sql + fixture.rows);
+    old.pragma(`user_version = ${version}`);
+    old.close();
+
+    const store = RunStore.open(path);
+    try {
+      assert.equal(store.schemaVersion(), RUN_STORE_SCHEMA_VERSION);
+      if (fixture.rows !== '') {
+        const first = store.getRun(1);
+        assert.deepEqual(first.config, { lr: 0.5 });
+        assert.equal(first.status, 'finished');
+        assert.deepEqual(first.final, { test_acc: 0.9, train_loss: NaN });
+        assert.equal(first.trialKey, 'seed=3');
+        assert.deepEqual(first.provenance, fixture.provenance);
+        assert.deepEqual(store.metrics(1), [{ step: 10, epoch: 1, test_acc: 0.9, train_loss: Infinity }]);
+        assert.equal(store.getRun(2).error, 'boom');
+        assert.equal(store.leaseOf(1), undefined);
+      }
+      assert.equal(store.findSweep('s-1')?.name, fixture.sweepName);
+      // Every later feature works on the upgraded file: sweeps, provenance, leases.
+      store.saveSweep({ id: 's-2', name: 'second', spec: {} });
+      const id = store.createRun({ config: { lr: 1 }, seed: 1, sweepId: 's-2', trialKey: 'k', provenance: { sgdlab: 'now' } });
+      assert.ok(store.leaseOf(id));
+      store.finishRun(id, { status: 'finished' });
+    } finally {
+      store.close();
+    }
+    // The upgraded file passes the same checks as a store created at the current version.
+    RunStore.open(path).close();
+  });
+}
+
+/** The bytes of every file in a folder, to show that nothing was written. */
+function snapshot(dir: string): Map<string, string> {
+  return new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name)).toString('base64')]));
+}
+
+test("another program's SQLite database is refused unchanged: no WAL switch, no -wal/-shm files", () => {
+  const dir = tempDir();
+  const cases: [string, string, RegExp][] = [
+    ['customers.sqlite', 'CREATE TABLE customers (id INTEGER PRIMARY KEY); INSERT INTO customers VALUES (1);', /customers\.sqlite: is a SQLite database but not an sgdlab run store$/],
+    // Sets user_version like a store and even has a runs table, but not sgdlab's columns.
+    ['lookalike.sqlite', `CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT); PRAGMA user_version = ${RUN_STORE_SCHEMA_VERSION};`, /lookalike\.sqlite: is a SQLite database but not an sgdlab run store \(its tables are not those of schema version \d+\)$/],
+    ['older-lookalike.sqlite', 'CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 2;', /not those of schema version 2\)$/],
+  ];
+  for (const [name, sql] of cases) {
+    const db = new Database(join(dir, name));
+    db.exec(sql);
+    db.close();
+  }
+  const before = snapshot(dir);
+  for (const [name, , message] of cases) {
+    assert.throws(() => RunStore.open(join(dir, name)), (e: unknown) => e instanceof StoreError && message.test(e.message), name);
+  }
+  assert.deepEqual(snapshot(dir), before, 'no file changed, none created');
+  const db = new Database(join(dir, 'customers.sqlite'), { readonly: true });
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'delete');
+  db.close();
+});
+
+test('a store whose index is corrupt is refused on open (PRAGMA quick_check), not listed as empty', () => {
+  const dir = tempDir();
+  const path = join(dir, 'runs.sqlite');
+  const store = RunStore.open(path);
+  for (let seed = 0; seed < 5; seed++) store.finishRun(store.createRun({ config: {}, seed }), { status: 'finished' });
+  store.close();
+  // Fold the WAL into the file, then overwrite the cells of the status index's root page.
+  const db = new Database(path);
+  db.pragma('journal_mode = DELETE');
+  const { rootpage } = db.prepare(`SELECT rootpage FROM sqlite_master WHERE name = 'runs_by_status'`).get() as { rootpage: number };
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  const bytes = readFileSync(path);
+  bytes.fill(0xff, (rootpage - 1) * pageSize + 8, (rootpage - 1) * pageSize + 200);
+  writeFileSync(path, bytes);
+  assert.throws(() => RunStore.open(path), (e: unknown) => e instanceof StoreError && /runs\.sqlite: the run store is corrupt \(SQLite quick_check: .+\); restore it/.test(e.message) && !e.message.includes('\n'));
+  assert.equal(existsSync(`${path}-wal`), false, 'the corrupt file is not switched to WAL');
+});
