@@ -1,7 +1,7 @@
 // `sgdlab sweep run|show|list`: run a sweep spec locally or through a BullMQ queue, and print the
 // aggregated table. Thin over src/sweep.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_RUN_STORE_PATH, RunStore, storeInputs } from '../store/index.ts';
 import {
@@ -23,7 +23,8 @@ import {
   exportSweepResults,
 } from '../sweep/index.ts';
 import { ProgressLine } from './format.ts';
-import { CommandStopped, UsageError } from './errors.ts';
+import { CommandStopped, UsageError, isUserError } from './errors.ts';
+import { DataError, SYSTEM_DATA_DIRS, locateDataDir, type FileDataset } from '../data/index.ts';
 import { printable } from '../util/printable.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
 import { checkOutputPaths } from '../util/output-path.ts';
@@ -42,11 +43,23 @@ function positiveInteger(value: string, flag: string, max: number): number {
   return n;
 }
 
-function checkTrial(trial: Trial, specPath: string): void {
+/**
+ * A trial that runs here must fit this machine and find its data, as `sgdlab train` requires before
+ * it starts: a missing data folder is bad input (exit 2), not a sweep of failed trials. Where the
+ * data is looked up once per (data set, folder); the files themselves are read by each trial.
+ */
+function checkTrial(trial: Trial, specPath: string, dataFound: Set<string>): void {
   try {
     checkTrainingFits(trial.config);
+    const { data, dataDir } = trial.config;
+    const where = `${data}\0${dataDir ?? ''}`;
+    if (dataFound.has(where)) return;
+    if (dataDir !== undefined && !statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) throw new DataError(`${data}: directory ${dataDir} does not exist`);
+    else if (Object.hasOwn(SYSTEM_DATA_DIRS, data)) locateDataDir(data as FileDataset);
+    dataFound.add(where);
   } catch (e) {
-    throw new SpecError(`${specPath}: trial ${trial.key}: ${(e as Error).message}`);
+    if (!isUserError(e)) throw e;
+    throw new SpecError(`${specPath}: trial ${trial.key}: ${e.message}`);
   }
 }
 
@@ -107,7 +120,10 @@ export function register(program: Command): void {
       const workers = opts.workers === undefined ? undefined : opts.workers === '0' && queueUrl ? 0 : positiveInteger(opts.workers, '--workers', MAX_WORKERS);
       const target = queueUrl ? parseRedisUrl(queueUrl) : undefined;
       // Trials that run here must fit this machine; queue workers check their own limit (--max-memory).
-      if (!target) for (const trial of sweepSpec.trials) checkTrial(trial, specPath);
+      if (!target) {
+        const dataFound = new Set<string>();
+        for (const trial of sweepSpec.trials) checkTrial(trial, specPath, dataFound);
+      }
       const onEvent = progressPrinter(opts.json === true, sweepSpec.spec.scoring.metric);
       const abort = new AbortController();
       const interrupt = () => {

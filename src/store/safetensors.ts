@@ -11,7 +11,8 @@
 // returns tensors in the order of their data in the file, which for our files is that same order,
 // because JSON key order is not reliable across writers.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { InputFileError, readInputFile } from '../util/input-file.ts';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { StoreError, describeError } from './errors.ts';
@@ -217,13 +218,12 @@ function syncDirectory(directory: string): void {
 
 /** Read and fully validate a safetensors file; every problem is a one-line StoreError naming the file. */
 export function readSafetensors(path: string): SafetensorsContents {
+  // A regular file within the checkpoint bound: a link to /dev/zero or a FIFO is refused, not read forever.
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readInputFile(path, 'checkpoint', `${path}: cannot read checkpoint`);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : describeError(error);
-    throw new StoreError(`${path}: cannot read checkpoint: ${reason}`, { cause: error });
+    throw error instanceof InputFileError ? new StoreError(error.message, { cause: error }) : error;
   }
   return decodeSafetensors(bytes, path);
 }

@@ -7,7 +7,7 @@
 // resolveConfig, the result through validateTrialResult) and a bad line is a one-line error naming
 // the file and the line.
 
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readInputText } from '../util/input-file.ts';
 import type { RunStore, RunRecord } from '../store/index.ts';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/index.ts';
@@ -96,8 +96,24 @@ export function readResultsFile(path: string, options: { mustExist?: boolean } =
   if (!options.mustExist && !existsSync(path)) return [];
   const text = readInputText(path, 'results', `--results ${path}`);
   const out: ExportedTrial[] = [];
+  // The lines of each (sweep, trial key), to find one trial recorded twice with different results.
+  const seen = new Map<string, { line: number; record: ExportedTrial }[]>();
   text.split('\n').forEach((line, i) => {
-    if (line.trim() !== '') out.push(parseLine(line, `${path}:${i + 1}`));
+    if (line.trim() === '') return;
+    const where = `${path}:${i + 1}`;
+    const record = parseLine(line, where);
+    const key = `${record.sweep}\0${record.trialKey}`;
+    const earlier = seen.get(key) ?? [];
+    for (const e of earlier) {
+      if (!sameTrialConfig(e.record.config as unknown as Record<string, unknown>, record.config as unknown as Record<string, unknown>)) continue;
+      // The same trial written twice (exported twice) is harmless; two different outcomes are not.
+      if (encodeResult(e.record.result as TrialResult) !== encodeResult(record.result as TrialResult)) {
+        throw new SpecError(`${where}: trial ${record.trialKey} of sweep ${record.sweep} is also on line ${e.line} with a different result; keep one of the two lines`);
+      }
+    }
+    earlier.push({ line: i + 1, record });
+    seen.set(key, earlier);
+    out.push(record);
   });
   return out;
 }
@@ -147,10 +163,31 @@ export function exportRun(store: RunStore, sweep: Sweep, trial: Trial, run: RunR
   };
 }
 
-/** Append one record as one line (one write, so a reader never sees half a line from a live writer). */
+/**
+ * Append one record as one line (one write, so a reader never sees half a line from a live writer).
+ * A file whose last line has no newline (edited by hand, cut off) gets one first: glued to the
+ * previous record, the new one would make the whole file unreadable.
+ */
 export function appendResult(path: string, record: ExportedTrial): void {
   // encodeResult keeps NaN and ±Infinity (a diverged run's loss) as strings, as the queue does.
-  appendFileSync(path, `${encodeResult(record as unknown as TrialResult)}\n`);
+  const line = `${encodeResult(record as unknown as TrialResult)}\n`;
+  appendFileSync(path, endsWithoutNewline(path) ? `\n${line}` : line);
+}
+
+function endsWithoutNewline(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } catch {
+    return false; // no file yet: appendFileSync creates it
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Append every trial of the sweep that is done in the store and not yet in the file; returns how many. */

@@ -2,12 +2,12 @@
 // rule, validated like user input and expanded into trials with a stable sweep id and trial keys.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { resolveConfig, parseNumber, type TrainConfig } from '../train/index.ts';
 import type { GridPoint } from './summary.ts';
 import { describeValue } from '../util/describe.ts';
 import { UserError } from '../util/user-error.ts';
+import { readInputText } from '../util/input-file.ts';
 
 /** A malformed spec; its message is one line naming the file, the key and what is wrong. */
 export class SpecError extends UserError {
@@ -107,12 +107,7 @@ export function formatAxisValue(value: AxisValue): string {
 
 /** Read and validate a spec file (YAML, or JSON when the name ends in .json). */
 export function loadSweepSpec(path: string): Sweep {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new SpecError(`${path}: cannot read the sweep spec`);
-  }
+  const text = readInputText(path, 'spec');
   let parsed: unknown;
   if (path.endsWith('.json')) {
     try {
@@ -263,7 +258,10 @@ function parseAxisValues(axisName: string, value: unknown, where: string, fail: 
   else if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') items = [value];
   else return fail(`${where}: give a list of values${NUMERIC_KEYS.has(axisName) ? " or a range such as '2^-10..2^-3'" : ''}`);
   if (items.length === 0) fail(`${where}: has no values`);
+  // An axis longer than the trial cap can never run: refused before any value is looked at.
+  if (items.length > MAX_TRIALS) fail(`${where}: ${items.length} values is more than the ${MAX_TRIALS} trials a sweep may have; split the sweep`);
   const values: AxisValue[] = [];
+  const listed = new Set<AxisValue>();
   for (const item of items) {
     let v: AxisValue;
     if (NUMERIC_KEYS.has(axisName)) {
@@ -285,7 +283,8 @@ function parseAxisValues(axisName: string, value: unknown, where: string, fail: 
       v = item as string;
       if (/[,=\n]/.test(v)) fail(`${where}: '${v}' cannot contain ',', '=' or a line break (values name trials)`);
     }
-    if (!allowRepeats && values.some((u) => u === v)) fail(`${where}: value ${formatAxisValue(v)} is listed twice`);
+    if (!allowRepeats && listed.has(v)) fail(`${where}: value ${formatAxisValue(v)} is listed twice`);
+    listed.add(v);
     values.push(v);
   }
   return values;
@@ -302,6 +301,7 @@ function parseSeeds(value: unknown, where: string, fail: Fail): number[] {
     if (seeds[0]! < 0) fail(`${where}: seeds must be non-negative`);
   } else if (Array.isArray(value)) {
     if (value.length === 0) fail(`${where}: has no seeds`);
+    if (value.length > MAX_TRIALS) fail(`${where}: ${value.length} seeds is more than the ${MAX_TRIALS} trials a sweep may have; split the sweep`);
     for (const s of value) if (!isSeed(s)) fail(`${where}: ${describeValue(s)} is not a non-negative integer seed`);
     seeds = value as number[];
     if (new Set(seeds).size !== seeds.length) fail(`${where}: a seed is listed twice`);

@@ -2,7 +2,7 @@
 // results file): its type, its JSON encoding, its validation like user input, and writing it into a
 // run store exactly once.
 
-import { RunStore, type MetricValues } from '../store/index.ts';
+import { RunStore, type MetricValues, type StandardMetric } from '../store/index.ts';
 import { newRunRecord } from '../train/index.ts';
 import type { Trial } from './spec.ts';
 import { QueueError } from './redis-url.ts';
@@ -33,6 +33,45 @@ export function encodeResult(result: TrialResult): string {
   return JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
 }
 
+/**
+ * What values each standard metric can take. A diverged run's losses and norms are NaN or +Infinity and
+ * stay data; an accuracy is a fraction, always finite; nothing that is a size or a rate is negative.
+ * Other metric names (gamma_exact, a new one) may be any number.
+ */
+interface MetricRange {
+  min: number;
+  max: number;
+  /** NaN and +Infinity allowed (the values of a run that diverged). */
+  diverged: boolean;
+}
+const FRACTION: MetricRange = { min: 0, max: 1, diverged: false };
+const MAGNITUDE: MetricRange = { min: 0, max: Infinity, diverged: true };
+const METRIC_RANGES: Record<StandardMetric, MetricRange> = {
+  train_loss: MAGNITUDE,
+  train_acc: FRACTION,
+  test_loss: MAGNITUDE,
+  test_acc: FRACTION,
+  best_test_acc: FRACTION,
+  c_reg: MAGNITUDE,
+  grad_norm_sq: MAGNITUDE,
+  gamma: MAGNITUDE,
+  weight_norm: MAGNITUDE,
+  steps_per_sec: MAGNITUDE,
+  lr: { min: 0, max: Infinity, diverged: false },
+  wall_time: MAGNITUDE,
+};
+
+function checkMetricRange(name: string, value: number, what: string): void {
+  const range = Object.hasOwn(METRIC_RANGES, name) ? METRIC_RANGES[name as StandardMetric] : undefined;
+  if (range === undefined) return;
+  const divergedValue = Number.isNaN(value) || value === Infinity;
+  const ok = divergedValue ? range.diverged : value >= range.min && value <= range.max && Number.isFinite(value);
+  if (!ok) {
+    const allowed = `${range.diverged ? 'a number' : 'a finite number'} from ${range.min} to ${range.max === Infinity ? '∞' : range.max}${range.diverged ? ' (or NaN/Infinity for a diverged run)' : ''}`;
+    throw new QueueError(`${what}: metric '${name}' is ${value}; it must be ${allowed}`);
+  }
+}
+
 function decodeMetrics(raw: unknown, what: string, allowNull: boolean): MetricValues | null {
   if (raw === null && allowNull) return null;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new QueueError(`${what}: not an object of metrics`);
@@ -41,6 +80,7 @@ function decodeMetrics(raw: unknown, what: string, allowNull: boolean): MetricVa
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new QueueError(`${what}: '${name.slice(0, 40)}' is not a metric name`);
     const n = typeof value === 'number' ? value : typeof value === 'string' ? NON_FINITE.get(value) : undefined;
     if (n === undefined) throw new QueueError(`${what}: metric '${name}' is not a number`);
+    checkMetricRange(name, n, what);
     out[name] = n;
   }
   return out;

@@ -1,5 +1,4 @@
-// The one way sgdlab reads a whole input file (a --config, a sweep spec, a results file, a checkpoint,
-// theory JSON): a regular file within a size bound for its kind, refused in one line otherwise.
+// The one way sgdlab reads a whole input file (a --config, a sweep spec, a results file, a checkpoint): a regular file within a size bound for its kind, refused in one line otherwise.
 //
 // Why not readFileSync: a path (or a symlink) to /dev/zero reads until memory runs out, one to a FIFO
 // blocks forever, and a multi-gigabyte file is read before any check can look at it. Here the file is
@@ -22,8 +21,6 @@ export const INPUT_FILE_LIMITS = {
   results: 256 * MiB,
   /** A checkpoint: readFileSync's own limit, far above the paper's largest model with momentum (≈ 300 MB). */
   checkpoint: 2 ** 31 - 1,
-  /** A `sgdlab verify --json` output: tables of ε/error pairs. */
-  theoryJson: 64 * MiB,
 } as const satisfies Record<string, number>;
 
 export type InputFileKind = keyof typeof INPUT_FILE_LIMITS;
@@ -132,5 +129,4 @@ const KIND_WORDS: Record<InputFileKind, string> = {
   spec: 'sweep spec',
   results: 'results file',
   checkpoint: 'checkpoint',
-  theoryJson: 'theory JSON file',
 };

@@ -24,7 +24,7 @@ test('bad input gives one line on stderr naming the input, and exit code 2', asy
     [['train', '--data', 'fashion-mnist', '--train-size', '70000'], /^sgdlab: fashion-mnist\/train: train size 70000 must be an integer in 1\.\.60000\n$/],
     [['train', '--data', 'fashion-mnist', '--data-dir', dir], /^sgdlab: fashion-mnist: no train-images-idx3-ubyte/],
     [['train', '--data', 'synthetic', '--model', 'wrn:16-4'], /^sgdlab: --model wrn:16-4: needs image data \[C,H,W\]; this data set has examples of shape \[32\]\n$/],
-    [['train', '--config', join(dir, 'missing.json')], /^sgdlab: --config .*missing.json: cannot read the file\n$/],
+    [['train', '--config', join(dir, 'missing.json')], /^sgdlab: --config .*missing.json: no such file\n$/],
   ];
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ lr: 0.1, learningRate: 0.2 }));
   cases.push([['train', '--config', join(dir, 'bad.json')], /^sgdlab: --config .*bad.json: unknown key 'learningRate'/]);

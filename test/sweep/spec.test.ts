@@ -80,7 +80,7 @@ test('malformed specs give one-line errors that name the key and what is wrong',
 
 test('spec files: YAML and JSON syntax errors, missing files', () => {
   const dir = tempDir();
-  assert.throws(() => loadSweepSpec(join(dir, 'missing.yaml')), /missing.yaml: cannot read the sweep spec/);
+  assert.throws(() => loadSweepSpec(join(dir, 'missing.yaml')), /missing.yaml: no such file$/);
   assert.throws(() => loadSweepSpec(writeSpec(dir, 'bad.yaml', 'name: x\naxes:\n  lr: [0.1\n')), /bad.yaml: not valid YAML \(/);
   assert.throws(() => loadSweepSpec(writeSpec(dir, 'bad.json', '{"name": "x",}')), /bad.json: not valid JSON \(/);
   assert.throws(() => loadSweepSpec(writeSpec(dir, 'dup.yaml', 'name: x\nname: y\n')), /dup.yaml: not valid YAML \(Map keys must be unique at line 2/);
@@ -127,4 +127,12 @@ test('momentum and Nesterov are sweep axes; β = 0 trials keep the config (and i
   const nesterov = buildSweep({ name: 'nesterov', base: { epochs: 1, momentum: 0.9 }, axes: { nesterov: [false, true], seed: 1 } });
   assert.deepEqual(nesterov.trials.map((t) => t.config.nesterov), [undefined, true]);
   assert.throws(() => buildSweep({ name: 'bad', base: { epochs: 1 }, axes: { nesterov: [true], seed: 1 } }), /nesterov needs momentum > 0/);
+});
+
+test('an axis listed with 200 000 values is refused by the trial cap first (in linear time), not checked for repeats value by value', () => {
+  const values = Array.from({ length: 200_000 }, (_, i) => i + 1);
+  assert.throws(() => buildSweep({ name: 'long', axes: { epochs: values } }, 'long.json'), /^SpecError: long\.json: axes\.epochs: 200000 values is more than the 100000 trials a sweep may have; split the sweep$/);
+  assert.throws(() => buildSweep({ name: 'long', axes: { seed: values } }, 'long.json'), /axes\.seed: 200000 seeds is more than the 100000 trials/);
+  // Below the cap, repeats are found with a set, one pass.
+  assert.throws(() => buildSweep({ name: 'rep', axes: { epochs: [...values.slice(0, 50_000), 7] } }, 'rep.json'), /axes\.epochs: value 7 is listed twice/);
 });
