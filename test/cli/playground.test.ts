@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { servePlayground } from '../../src/cli/playground.ts';
 import { writePlayground } from '../../src/web/build.ts';
 import { sgdlab, SGDLAB_BIN } from '../sgdlab-cli.ts';
@@ -30,6 +31,42 @@ test('the server: isolation headers on every response, the right content types, 
     // A port in use is the user's to fix: one line, naming the flag.
     const port = Number(new URL(url).port);
     await assert.rejects(servePlayground(port), { name: 'UsageError', message: `playground --port ${port}: the port is in use (choose another, or 0 for any free port)` });
+  } finally {
+    server.close();
+  }
+});
+
+/** Send raw bytes to the server and read its whole answer (the status line is enough here). */
+function rawRequest(url: string, bytes: string): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.end(bytes));
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+test('malformed requests are answered 400, other Hosts 403, and the server keeps serving', async () => {
+  const { server, url } = await servePlayground(0);
+  try {
+    const cases: [string, RegExp][] = [
+      // An absolute-form target with an out-of-range port once made `new URL` throw and the process exit.
+      ['GET http://127.0.0.1:99999/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 400 /],
+      ['GET http://[::1/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 400 /],
+      ['GET / HTTP/1.1\r\nHost: 127.0.0.1:99999\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 400 /],
+      ['GET / HTTP/1.0\r\n\r\n', /^HTTP\/1\.1 400 /],
+      ['NOT A REQUEST\r\n\r\n', /^HTTP\/1\.1 400 /],
+      ['GET / HTTP/1.1\r\nHost: \u0000\u0001\r\n\r\n', /^HTTP\/1\.1 400 /],
+      // DNS rebinding: a page of another site, its name pointed at 127.0.0.1.
+      ['GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 403 /],
+      ['GET http://evil.example/index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 403 /],
+      ['GET /app.js HTTP/1.1\r\nHost: localhost:1\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 200 /],
+      ['HEAD http://127.0.0.1/index.html?x=1 HTTP/1.1\r\nHost: [::1]:8417\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 200 /],
+    ];
+    for (const [request, status] of cases) assert.match(await rawRequest(url, request), status, JSON.stringify(request));
+    assert.equal((await fetch(url)).status, 200, 'still serving');
   } finally {
     server.close();
   }

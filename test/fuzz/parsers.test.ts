@@ -22,6 +22,9 @@ import { resolveConfig, parseNumber } from '../../src/train/index.ts';
 import { checkTrainingFits, parseByteSize } from '../../src/train/preflight.ts';
 import { checkpointState } from '../../src/train/resume.ts';
 import { makeTar } from '../data/fixtures.ts';
+import { RESULTS_FORMAT, readResultsFile } from '../../src/sweep/index.ts';
+import { playgroundResponse, servePlayground, type PlaygroundSite } from '../../src/cli/playground.ts';
+import { connect } from 'node:net';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261205);
@@ -225,4 +228,74 @@ test('Redis URLs: any text is a target or a one-line error; any percent-encoded 
     assert.equal(parseRedisUrl(`redis://:${password}@example.org:6390/1`).connection.password, password);
     return true;
   }), params());
+});
+
+test('results files: any line, or a valid line mutated, reads as trials or is one line naming the file and line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sgdlab-fuzz-results-'));
+  const trial = buildSweep({ name: 'fuzz', base: { model: 'mlp:8x1', epochs: 1 }, axes: { lr: [0.5] } }).trials[0]!;
+  const metric = fc.oneof(fc.double(), fc.constantFrom('NaN', 'Infinity', '-Infinity', 'x'), fc.integer());
+  const metrics = fc.dictionary(fc.constantFrom('test_acc', 'train_loss', 'best_test_acc', 'lr', 'gamma_exact', '__proto__'), metric, { maxKeys: 4 });
+  const record = fc.record({
+    format: fc.constantFrom(RESULTS_FORMAT, 'sgdlab-trial/0'),
+    sweep: fc.constantFrom('fuzz', ''),
+    trialKey: fc.constantFrom(trial.key, 'other'),
+    config: fc.oneof(fc.constant(trial.config as unknown), fc.jsonValue({ maxDepth: 2 })),
+    result: fc.record({ status: fc.constantFrom('finished', 'diverged', 'failed'), divergedAtStep: fc.nat(), final: fc.oneof(fc.constant(null), metrics), best: fc.oneof(fc.constant(null), metrics), history: fc.array(fc.record({ step: fc.nat(), epoch: fc.double() }), { maxLength: 3 }), seconds: fc.double() }, { requiredKeys: [] }),
+  }, { requiredKeys: [] });
+  const valid = JSON.stringify({ format: RESULTS_FORMAT, sweep: 'fuzz', trialKey: trial.key, config: trial.config, result: { status: 'finished', final: { test_acc: 0.5 }, best: null, history: [{ step: 1, epoch: 1 }], seconds: 1 } });
+  const lines = fc.array(fc.oneof(record.map((r) => JSON.stringify(r)), fc.string({ maxLength: 40 }), mutated(new TextEncoder().encode(valid)).map((b) => Buffer.from(b).toString('latin1'))), { maxLength: 4 });
+  try {
+    fc.assert(fc.property(lines, fc.boolean(), (text, newlineAtEnd) => {
+      const path = join(dir, 'results.jsonl');
+      writeFileSync(path, text.join('\n') + (newlineAtEnd ? '\n' : ''));
+      return valueOrUserError(() => readResultsFile(path));
+    }), params(0.5));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('playground requests: any method, target and Host get an answer (never a throw); only loopback Hosts get files', () => {
+  const site: PlaygroundSite = { files: new Map([['/index.html', new Uint8Array([60])], ['/_headers', new Uint8Array(1)]]), contentTypes: { '.html': 'text/html' }, isolationHeaders: { 'Cross-Origin-Opener-Policy': 'same-origin' } };
+  const host = fc.oneof(fc.constantFrom('127.0.0.1', 'localhost', '[::1]', 'LOCALHOST:8417', '127.0.0.1:99999', 'evil.example', ''), fc.string({ maxLength: 30 }), fc.domain());
+  const target = fc.oneof(fc.constantFrom('/', '/index.html', '/_headers', 'http://127.0.0.1:99999/', 'http://[::1/', '*', ''), fc.string({ maxLength: 40 }), fc.webUrl(), fc.string({ maxLength: 20 }).map((p) => `/${p}`));
+  const method = fc.oneof(fc.constantFrom('GET', 'HEAD', 'POST', 'CONNECT'), fc.string({ maxLength: 8 }));
+  fc.assert(fc.property(method, target, fc.option(host, { nil: undefined }), (m, url, h) => {
+    const answer = playgroundResponse({ method: m, url, host: h }, site);
+    assert.ok([200, 400, 403, 404, 405].includes(answer.status), String(answer.status));
+    if (answer.status === 200) {
+      assert.ok(/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(h ?? ''), `served to Host ${h}`);
+      assert.ok(m === 'GET' || m === 'HEAD');
+    }
+    return true;
+  }), params(2));
+});
+
+/** Raw bytes to a live server; resolves with its status line (or '' if it closed without one). */
+function rawRequest(port: number, bytes: Uint8Array): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    let answer = '';
+    socket.setTimeout(5000, () => socket.destroy());
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+    socket.on('error', () => {});
+  });
+}
+
+test('the playground server survives any request bytes and still serves afterwards', async () => {
+  const { server, url } = await servePlayground(0);
+  const port = Number(new URL(url).port);
+  const line = fc.tuple(fc.constantFrom('GET', 'HEAD', 'POST', 'G\u0000T', ''), fc.oneof(fc.constantFrom('/', 'http://127.0.0.1:99999/', 'http://[::1/', '*'), fc.string({ maxLength: 30 })), fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/9', ''), fc.oneof(fc.constantFrom('127.0.0.1', 'evil.example', '127.0.0.1:99999'), fc.string({ maxLength: 20 })))
+    .map(([m, t, v, h]) => new TextEncoder().encode(`${m} ${t} ${v}\r\nHost: ${h}\r\nConnection: close\r\n\r\n`));
+  try {
+    await fc.assert(fc.asyncProperty(fc.oneof(line, fc.uint8Array({ maxLength: 200 })), async (bytes) => {
+      const status = await rawRequest(port, bytes);
+      assert.ok(status === '' || /^HTTP\/1\.1 (200|400|403|404|405) /.test(status), status);
+      return true;
+    }), params(0.3));
+    assert.equal((await fetch(url)).status, 200, 'still serving');
+  } finally {
+    server.close();
+  }
 });
