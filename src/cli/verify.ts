@@ -2,7 +2,7 @@
 // analytic models and print each check's table and verdict, or one JSON object with --json.
 
 import type { Command } from 'commander';
-import { CHECK_NAMES, MODEL_NAMES, formatResult, isCheckName, isModelName, resultsToJson, runVerify, type CheckResult } from '../theory/index.ts';
+import { CHECK_NAMES, MODEL_NAMES, checkLabel, formatResult, isCheckName, isModelName, resultsToJson, runVerify, type CheckResult } from '../theory/index.ts';
 import { UsageError } from './errors.ts';
 import { checkOutputPaths } from '../util/output-path.ts';
 
@@ -50,7 +50,7 @@ export async function verifyCommand(checkArgs: readonly string[], options: Verif
 export function register(program: Command): void {
   program
     .command('verify')
-    .description('check the backward error analysis numerically in float64: modified flows of GD and SGD, reversal, n-step SGD, Appendix A, where it breaks, and heavy-ball and Nesterov momentum (docs/theory.md)')
+    .description('check the backward error analysis numerically in float64: modified flows of GD and SGD, reversal, n-step SGD, Appendix A, where it breaks, heavy-ball and Nesterov momentum, Adam and RMSProp (docs/theory.md)')
     .argument('[checks...]', `checks to run (default all): ${CHECK_NAMES.join(' | ')}`)
     .option('--model <name>', `${MODEL_NAMES.join(' | ')} (default: all three)`)
     .option('--seed <n>', 'seed of the synthetic data and starting point (default 0)')
@@ -61,7 +61,7 @@ export function register(program: Command): void {
       const failed = results.filter((r) => !r.pass);
       // A failed check is reported like a user-facing error: one line, non-zero exit status.
       if (failed.length > 0) {
-        throw new UsageError(`verify: ${failed.length} of ${results.length} checks failed: ${failed.map((r) => `${r.name}${r.n !== undefined ? `(n=${r.n})` : ''}${r.beta !== undefined ? `(β=${r.beta})` : ''}/${r.model}`).join(', ')}`);
+        throw new UsageError(`verify: ${failed.length} of ${results.length} checks failed: ${failed.map((r) => `${checkLabel(r)}/${r.model}`).join(', ')}`);
       }
     });
 }

@@ -11,6 +11,7 @@ import { combine, distance, squaredNorm } from './vectors.ts';
 export const CHECK_NAMES = [
   'gd', 'sgd-epoch', 'reversal', 'n-step', 'appendix-a', 'breakdown',
   'gd-momentum', 'sgd-epoch-momentum', 'gd-nesterov-momentum', 'sgd-epoch-nesterov-momentum',
+  'adam', 'rmsprop',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
@@ -32,6 +33,13 @@ export interface CheckResult {
   n?: number;
   /** β of heavy-ball momentum (the momentum checks). */
   beta?: number;
+  /** β₁, β₂ (RMSProp's α) and ε̂ (inside the root) of the Adam and RMSProp checks, and ε̂'s regime against the gradients. */
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  epsRegime?: 'small' | 'large';
+  /** Steps K per measurement (the Adam and RMSProp checks). */
+  steps?: number;
   pass: boolean;
   /** One line saying what was expected and whether it was seen. */
   verdict: string;
@@ -52,9 +60,14 @@ export interface CheckSettings {
   breakdownCount: number;
   /** β values of the momentum checks (docs/theory.md); the Nesterov checks skip β = 0, which is plain SGD for both. */
   momentumBetas: number[];
+  /** β₁ values of the Adam check (RMSProp is β₁ = 0) and β₂ values of both (docs/theory.md §A7). */
+  adamBeta1s: number[];
+  adamBeta2s: number[];
 }
 
-export const DEFAULT_CHECK_SETTINGS: CheckSettings = { epsilonCount: 8, rk4Steps: 16, stepCounts: [1, 2, 4], breakdownCount: 10, momentumBetas: [0, 0.5, 0.9] };
+export const DEFAULT_CHECK_SETTINGS: CheckSettings = {
+  epsilonCount: 8, rk4Steps: 16, stepCounts: [1, 2, 4], breakdownCount: 10, momentumBetas: [0, 0.5, 0.9], adamBeta1s: [0, 0.5, 0.9], adamBeta2s: [0.9, 0.99, 0.999],
+};
 
 /** The largest tolerated deviation of a fitted slope from the theory's integer. */
 export const SLOPE_TOLERANCE = 0.25;

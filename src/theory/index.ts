@@ -7,10 +7,12 @@ import {
 } from './checks.ts';
 import { MODEL_NAMES, createModel, type ModelName } from './models.ts';
 import { checkMomentumGradientDescent, checkMomentumSgdEpoch } from './momentum-checks.ts';
+import { adaptiveCases, checkAdaptive } from './adam-checks.ts';
 import { ModelPrograms, type Batching } from './programs.ts';
 
 export { CHECK_NAMES, isCheckName, type CheckName, type CheckResult, type CheckSettings } from './checks.ts';
 export { MODEL_NAMES, isModelName, type ModelName } from './models.ts';
+export { adamOneNormCoefficient, adaptiveFlowWeights, memoryLag, type AdaptiveFlowWeights } from './adam.ts';
 export {
   MOMENTUM_KINDS, momentumModifiedLoss, momentumRegularizerCoefficient, velocityEcho, withinEpochCorrelation, type MomentumKind, type MomentumModifiedLoss,
 } from './momentum.ts';
@@ -56,6 +58,7 @@ export async function runVerify(options: VerifyOptions = {}): Promise<CheckResul
           case 'sgd-epoch-momentum': for (const beta of settings.momentumBetas) emit(await checkMomentumSgdEpoch(programs, settings, beta)); break;
           case 'gd-nesterov-momentum': for (const beta of nesterovBetas) emit(await checkMomentumGradientDescent(programs, settings, beta, 'nesterov')); break;
           case 'sgd-epoch-nesterov-momentum': for (const beta of nesterovBetas) emit(await checkMomentumSgdEpoch(programs, settings, beta, { kind: 'nesterov' })); break;
+          case 'adam': case 'rmsprop': for (const testCase of adaptiveCases(check, settings)) emit(await checkAdaptive(programs, settings, testCase)); break;
         }
       }
     } finally {
@@ -81,9 +84,21 @@ export function formatTable(rows: readonly Row[]): string {
   return cells.map((line) => '  ' + line.map((c, j) => c.padStart(widths[j]!)).join('  ')).join('\n');
 }
 
+/** A check's name and its parameters: `n-step (n=2)`, `gd-momentum (β=0.5)`, `adam (β₁=0.9, β₂=0.999, ε̂ small)`. */
+export function checkLabel(r: CheckResult): string {
+  const parameters = [
+    r.n !== undefined ? `n=${r.n}` : '',
+    r.beta !== undefined ? `β=${r.beta}` : '',
+    r.beta1 !== undefined && r.name !== 'rmsprop' ? `β₁=${r.beta1}` : '',
+    r.beta2 !== undefined ? (r.name === 'rmsprop' ? `α=${r.beta2}` : `β₂=${r.beta2}`) : '',
+    r.epsRegime !== undefined ? `ε̂ ${r.epsRegime}` : '',
+  ].filter((p) => p !== '');
+  return parameters.length ? `${r.name} (${parameters.join(', ')})` : r.name;
+}
+
 /** A check's title, table(s) and verdict, as printed by `sgdlab verify`. */
 export function formatResult(r: CheckResult): string {
-  const title = `${r.name}${r.n !== undefined ? ` (n=${r.n})` : ''}${r.beta !== undefined ? ` (β=${r.beta})` : ''} · ${r.model}`;
+  const title = `${checkLabel(r)} · ${r.model}`;
   const parts = [title, formatTable(r.points)];
   if (r.forms) parts.push(formatTable(r.forms));
   parts.push(`  ${r.pass ? 'PASS' : 'FAIL'}  ${r.verdict}`);

@@ -19,6 +19,13 @@ export interface FlowFieldParts {
 
 export type FlowKind = 'plain' | 'gd' | 'sgd';
 
+/** ∇C and ∇N at one point, N = Σ_j √((∂_jC)² + ε̂) the perturbed one-norm of Adam's modified flow (docs/theory.md §A2). */
+export interface OneNormParts {
+  gradient: Float64Array;
+  /** ∇N = H·P∇C with P = diag(1/√(g² + ε̂)). */
+  oneNormGradient: Float64Array;
+}
+
 export class ModelPrograms {
   private constructor(
     readonly model: AnalyticModel,
@@ -30,6 +37,9 @@ export class ModelPrograms {
     /** −∇C̃ for each kind of modified loss alone: the flows call these thousands of times. */
     private readonly fieldPrograms: Record<FlowKind, CompiledFunction>,
   ) {}
+
+  /** Compiled on first use: only the Adam/RMSProp checks need it. */
+  private oneNormProgram?: Promise<CompiledFunction>;
 
   /** Compile the four graphs of `model` with m batches of size B (N = mB examples). */
   static async build(model: AnalyticModel, batching: Batching): Promise<ModelPrograms> {
@@ -123,6 +133,31 @@ export class ModelPrograms {
     return out.field.data as Float64Array;
   }
 
+  /** ∇C(w). */
+  async fullGradient(w: Float64Array): Promise<Float64Array> {
+    const field = await this.flowVectorField('plain', w, 0);
+    return field.map((x) => -x);
+  }
+
+  /** ∇C and the gradient of the perturbed one-norm Σ_j √((∂_jC)² + ε̂) (by differentiating the traced gradient again). */
+  async oneNormParts(w: Float64Array, epsilon: number): Promise<OneNormParts> {
+    this.oneNormProgram ??= (() => {
+      const n = this.model.exampleCount;
+      const fullCost = (v: Tensor) => this.model.perExampleCosts(v, 0, n).mean();
+      return compile(
+        ({ w, epsilon }: { w: Tensor; epsilon: Tensor }) => ({
+          gradient: grad(fullCost)(w),
+          oneNormGradient: grad((v: Tensor) => grad(fullCost)(v).square().add(epsilon).sqrt().sum())(w),
+        }),
+        { w: spec([this.model.parameterCount], 'float64'), epsilon: spec([], 'float64') },
+        { threads: 1, name: 'oneNormParts' },
+      );
+    })();
+    const program = await this.oneNormProgram;
+    const out = (await program.run({ w: vector(w), epsilon: new HostTensor(Float64Array.of(epsilon), []) })) as Record<keyof OneNormParts, HostTensor>;
+    return { gradient: out.gradient.data as Float64Array, oneNormGradient: out.oneNormGradient.data as Float64Array };
+  }
+
   /** ∇ Σ_i weights_i C_i(w): with weights 1/N the full gradient, 1/B on a subset a batch gradient. */
   async weightedGradient(w: Float64Array, weights: Float64Array): Promise<Float64Array> {
     const out = (await this.weightedGradientProgram.run({ w: vector(w), weights: vector(weights) })) as { gradient: HostTensor };
@@ -142,6 +177,7 @@ export class ModelPrograms {
 
   async release(): Promise<void> {
     const programs = [this.batchGradientsProgram, this.flowFieldProgram, this.weightedGradientProgram, this.modifiedLossFormsProgram, ...Object.values(this.fieldPrograms)];
+    if (this.oneNormProgram) programs.push(await this.oneNormProgram);
     await Promise.all(programs.map((f) => f.release()));
   }
 }

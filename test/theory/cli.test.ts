@@ -41,6 +41,19 @@ test('--json momentum entries: the name contains momentum, each carries its beta
   assert.equal(doc.pass, true);
 });
 
+test('--json rmsprop entries: name, beta1, beta2, eps, slopes {plain, modified, fromRest} and pass for every α and ε̂ regime', async () => {
+  let out = '';
+  await verifyCommand(['rmsprop'], { model: 'linear', json: true }, (t) => (out += t));
+  const doc = JSON.parse(out) as { checks: Record<string, any>[]; pass: boolean };
+  assert.deepEqual(doc.checks.map((c) => [c.name, c.beta1, c.beta2, c.epsRegime]), [0.9, 0.99, 0.999].flatMap((b2) => [['rmsprop', 0, b2, 'small'], ['rmsprop', 0, b2, 'large']]));
+  for (const c of doc.checks) {
+    assert.ok(c.eps > 0);
+    for (const k of ['plain', 'modified', 'fromRest']) assert.equal(typeof c.slopes[k], 'number');
+    assert.equal(c.pass, true, c.verdict);
+  }
+  assert.equal(doc.pass, true);
+});
+
 test('unknown checks, models and seeds are one-line UsageErrors', async () => {
   await assert.rejects(verifyCommand(['gdd'], {}, () => {}), (e: unknown) => e instanceof UsageError && /unknown check 'gdd'/.test(e.message));
   await assert.rejects(verifyCommand([], { model: 'resnet' }, () => {}), (e: unknown) => e instanceof UsageError && /unknown model 'resnet'.*linear, logistic, mlp/.test(e.message));
