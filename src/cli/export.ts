@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .description('write a trained network as a plain ONNX inference graph (input "input", output "logits")')
     .requiredOption('--model <spec>', 'the model the checkpoint was trained as, e.g. mlp:256x2')
     .requiredOption('--out <file>', 'the .onnx file to write')
-    .option('--data <name>', 'data set the model was trained on, for its input shape and classes', 'digits')
+    .option('--data <name>', 'data set the model was trained on, for its input shape and classes (a name, idx:DIR or file:PATH.safetensors, as in train)', 'digits')
     .option('--data-dir <dir>', 'directory of that data set (fashion-mnist, cifar10)')
     .option('--input-shape <dims>', 'per-example input shape instead of --data, e.g. 3,32,32')
     .option('--classes <n>', 'number of classes, with --input-shape', '10')

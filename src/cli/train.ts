@@ -6,7 +6,7 @@ import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor, missingPaths, remov
 import { resumeTarget } from '../train/resume.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
 import { ProgressLine, duration, num, pct } from './format.ts';
-import { DATASETS } from '../data/index.ts';
+import { DATA_SPEC_HELP } from '../data/index.ts';
 import { MODEL_SYNTAX } from '../nn/index.ts';
 import { UsageError } from './errors.ts';
 import { readInputText } from '../util/input-file.ts';
@@ -14,7 +14,7 @@ import { checkOutputPaths, type InputPath } from '../util/output-path.ts';
 
 /** Flags that map one-to-one onto TrainConfig keys (commander camel-cases them). */
 const CONFIG_FLAGS: [flag: string, help: string][] = [
-  ['--data <name>', `${Object.entries(DATASETS).map(([name, d]) => `${name}: ${d.summary}`).join('; ')} (default digits)`],
+  ['--data <name>', `${DATA_SPEC_HELP} (default digits)`],
   ['--data-dir <dir>', 'directory with the Fashion-MNIST or CIFAR-10 files (default: $SGDLAB_DATA/<name>, ./data/<name>, then /usr/share/datasets/fashion-mnist)'],
   ['--preprocess <mode>', 'standardize (per image, default) | scale (to [0,1]) | none (raw pixel values)'],
   ['--augment <bool>', 'pad-4 random crop + flip (default: true for cifar10)'],

@@ -23,6 +23,14 @@ export interface DataSplit {
   test?: Dataset;
 }
 
+/** What a data set looks like, known without loading its examples (for the memory preflight, src/train/preflight.ts). */
+export interface DataShape {
+  example: number[];
+  classes: number;
+  train: number;
+  test: number;
+}
+
 export function exampleSize(shape: readonly number[]): number {
   let size = 1;
   for (const d of shape) size *= d;

@@ -2,7 +2,7 @@
 // loadDataset() (registry.ts) is the one call the CLI and the trainer need to turn a data set name into a DataSplit.
 
 export { DataError } from './errors.ts';
-export { checkDataset, classCounts, exampleSize, subset, balancedSubset, type Dataset, type DataSplit } from './dataset.ts';
+export { checkDataset, classCounts, exampleSize, subset, balancedSubset, type Dataset, type DataShape, type DataSplit } from './dataset.ts';
 export { loadDigits, loadAllDigits, parseDigitsCsv, splitDigits, DIGITS_ROWS, DIGITS_DEFAULT_TRAIN_SIZE, type DigitsOptions } from './digits.ts';
 export { makeSynthetic, corruptLabels, type SyntheticKind, type SyntheticOptions } from './synthetic.ts';
 export { loadFashionMnist, loadIdxPair, parseIdxImages, parseIdxLabels, FASHION_MNIST_FILES, type IdxImages } from './fashion-mnist.ts';
@@ -16,4 +16,4 @@ export { randomCropFlip, type ImageShape } from './augment.ts';
 export { makeSampler, stepsPerEpoch, SAMPLER_KINDS, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';
 export { gatherRows, gatherLabels, type FloatBuffer } from './gather.ts';
 
-export { DATASETS, DATASET_NAMES, DATA_SPEC_FORMS, loadDataset, datasetShape, isDataSpec, dataSpecNamesPath, type DatasetName, type DataSpec, type DataShape, type DatasetEntry, type LoadDatasetOptions } from './registry.ts';
+export { DATASETS, DATASET_NAMES, DATA_SPEC_FORMS, DATA_SPEC_HELP, loadDataset, datasetShape, isDataSpec, dataSpecNamesPath, type DatasetName, type DataSpec, type DatasetEntry, type LoadDatasetOptions } from './registry.ts';

@@ -2,12 +2,14 @@
 // memory preflight come from it. A new data set is a loader file, one entry here, and one row in the loader tests.
 
 import { DataError } from './errors.ts';
-import { balancedSubset, type DataSplit } from './dataset.ts';
+import { balancedSubset, type DataShape, type DataSplit } from './dataset.ts';
 import { DIGITS_DEFAULT_TRAIN_SIZE, DIGITS_ROWS, loadDigits } from './digits.ts';
 import { makeSynthetic, SYNTHETIC_DEFAULTS, type SyntheticOptions } from './synthetic.ts';
 import { loadFashionMnist } from './fashion-mnist.ts';
 import { loadCifar10 } from './cifar10.ts';
 import { locateDataDir } from './locate.ts';
+import { idxDirectoryShape, loadIdxDirectory } from './idx.ts';
+import { loadSafetensorsData, safetensorsDataShape } from './safetensors-file.ts';
 import { Rng } from '../util/random.ts';
 
 export interface LoadDatasetOptions {
@@ -24,14 +26,6 @@ export interface LoadDatasetOptions {
   synthetic?: SyntheticOptions;
 }
 
-/** What a data set looks like, known without loading it (for the memory preflight, src/train/preflight.ts). */
-export interface DataShape {
-  example: number[];
-  classes: number;
-  train: number;
-  test: number;
-}
-
 export interface DatasetEntry {
   /** One line for `sgdlab train --help`. */
   summary: string;
@@ -45,10 +39,13 @@ export interface DatasetEntry {
 
 const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/** A seeded class-balanced subset of a file data set's training split when trainSize is given. */
-function withSubset(split: DataSplit, options: LoadDatasetOptions): DataSplit {
+/**
+ * A seeded class-balanced subset of a file data set's training split when trainSize is given. The
+ * seed is forked by the table's name, not the spec, so that moving a user's files keeps the subset.
+ */
+function withSubset(split: DataSplit, options: LoadDatasetOptions, name: string): DataSplit {
   if (options.trainSize === undefined) return split;
-  return { ...split, train: balancedSubset(split.train, options.trainSize, new Rng(options.seed ?? 0).fork(`${options.name}-subset`)) };
+  return { ...split, train: balancedSubset(split.train, options.trainSize, new Rng(options.seed ?? 0).fork(`${name}-subset`)) };
 }
 
 /** A file data set's shape after withSubset: the subset bounds the training count (balancedSubset refuses more). */
@@ -74,14 +71,26 @@ export const DATASETS = {
   },
   'fashion-mnist': {
     summary: 'the official IDX files (found in $SGDLAB_DATA, ./data or /usr/share/datasets; --train-size for a balanced subset)',
-    load: (o) => withSubset(loadFashionMnist(o.dir ?? locateDataDir('fashion-mnist'), defined({ verify: o.verify })), o),
+    load: (o) => withSubset(loadFashionMnist(o.dir ?? locateDataDir('fashion-mnist'), defined({ verify: o.verify })), o, 'fashion-mnist'),
     // The official sizes: the files' checksums pin them (src/data/integrity.ts).
     shape: (o) => subsetShape({ example: [1, 28, 28], classes: 10, train: 60_000, test: 10_000 }, o),
   },
   cifar10: {
     summary: 'the binary batches (sgdlab data fetch cifar10; --train-size for a balanced subset)',
-    load: (o) => withSubset(loadCifar10(o.dir ?? locateDataDir('cifar10')), o),
+    load: (o) => withSubset(loadCifar10(o.dir ?? locateDataDir('cifar10')), o, 'cifar10'),
     shape: (o) => subsetShape({ example: [3, 32, 32], classes: 10, train: 50_000, test: 10_000 }, o),
+  },
+  idx: {
+    argument: 'DIR',
+    summary: 'any IDX image/label pair in DIR (train-images-idx3-ubyte, train-labels-idx1-ubyte, optional t10k-…; raw or .gz), without a checksum; classes 0..max label (docs/data.md)',
+    load: (o, dir) => withSubset(loadIdxDirectory(dir, `idx:${dir}`), o, 'idx'),
+    shape: (o, dir) => subsetShape(idxDirectoryShape(dir, `idx:${dir}`), o),
+  },
+  file: {
+    argument: 'PATH.safetensors',
+    summary: 'tensors x_train, y_train (and x_test, y_test) in a safetensors file; examples uint8/float32/float64 [N,D], [N,H,W] or [N,C,H,W], labels uint8/int32/int64 (docs/data.md)',
+    load: (o, path) => withSubset(loadSafetensorsData(path, `file:${path}`), o, 'file'),
+    shape: (o, path) => subsetShape(safetensorsDataShape(path, `file:${path}`), o),
   },
 } satisfies Record<string, DatasetEntry>;
 
@@ -97,6 +106,9 @@ export const DATA_SPEC_FORMS: readonly string[] = DATASET_NAMES.map((name) => {
   const argument = (DATASETS[name] as DatasetEntry).argument;
   return argument === undefined ? name : `${name}:${argument}`;
 });
+
+/** `--data`'s help: every form with its summary. */
+export const DATA_SPEC_HELP = DATASET_NAMES.map((name, i) => `${DATA_SPEC_FORMS[i]}: ${(DATASETS[name] as DatasetEntry).summary}`).join('; ');
 
 /** The table entry a spec names and its argument, or undefined when the spec names none of the forms. */
 function lookUp(spec: string): { entry: DatasetEntry; argument: string } | undefined {

@@ -17,9 +17,10 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { StoreError, describeError } from './errors.ts';
 
-export type TensorDType = 'float32' | 'float64' | 'int32' | 'int64';
+// uint8: data sets (images and labels as PyTorch and NumPy write them); checkpoints hold float tensors.
+export type TensorDType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8';
 
-export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array;
+export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 
 /** A host tensor as stored in a checkpoint: `data` is row-major and holds `product(shape)` values. */
 export interface StoredTensor {
@@ -44,6 +45,7 @@ const DTYPES: { [D in TensorDType]: DTypeInfo } = {
   float64: { safetensorsName: 'F64', bytesPerElement: 8, arrayType: Float64Array },
   int32: { safetensorsName: 'I32', bytesPerElement: 4, arrayType: Int32Array },
   int64: { safetensorsName: 'I64', bytesPerElement: 8, arrayType: BigInt64Array },
+  uint8: { safetensorsName: 'U8', bytesPerElement: 1, arrayType: Uint8Array },
 };
 
 const DTYPE_BY_SAFETENSORS_NAME = new Map<string, TensorDType>(
@@ -53,7 +55,7 @@ const DTYPE_BY_SAFETENSORS_NAME = new Map<string, TensorDType>(
 // Valid safetensors dtypes that sgdlab has no host array for: named separately from garbage so
 // the error tells the user the file is fine but holds a type we do not load.
 const OTHER_SAFETENSORS_DTYPES = new Set([
-  'BOOL', 'U8', 'I8', 'U16', 'I16', 'U32', 'U64', 'F16', 'BF16', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64',
+  'BOOL', 'I8', 'U16', 'I16', 'U32', 'U64', 'F16', 'BF16', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64',
 ]);
 
 const METADATA_KEY = '__metadata__';
@@ -325,7 +327,7 @@ function parseHeaderEntry(name: string, value: unknown, fail: (problem: string) 
   const dtype = DTYPE_BY_SAFETENSORS_NAME.get(rawDType as string);
   if (dtype === undefined) {
     if (OTHER_SAFETENSORS_DTYPES.has(rawDType as string)) {
-      fail(`tensor '${name}' has dtype ${rawDType}, which sgdlab does not load (supported: F32, F64, I32, I64)`);
+      fail(`tensor '${name}' has dtype ${rawDType}, which sgdlab does not load (supported: ${[...DTYPE_BY_SAFETENSORS_NAME.keys()].join(', ')})`);
     }
     fail(`tensor '${name}' has unknown dtype ${JSON.stringify(rawDType)}`);
   }

@@ -1,9 +1,10 @@
-// Builders of small, valid data files (IDX, CIFAR-10 records, ustar archives) for the reader and download tests.
+// Builders of small, valid data files (IDX, CIFAR-10 records, ustar archives, safetensors data files) for the reader and download tests.
 // Tests corrupt them byte by byte to check each error message.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeSafetensors, type StoredTensor } from '../../src/store/safetensors.ts';
 
 export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'sgdlab-data-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -74,4 +75,20 @@ export function makeTar(entries: TarFixtureEntry[]): Buffer {
   }
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
+}
+
+/** The bytes of a safetensors file holding these tensors (with the run store's encoder, as a user's writer would lay them out). */
+export function safetensorsBytes(tensors: Record<string, StoredTensor>): Buffer {
+  return Buffer.concat(encodeSafetensors(tensors));
+}
+
+/**
+ * A data file's tensors: n train and nTest test examples of the given example shape as float32
+ * (value (k·7 + i) mod 13 / 13), labels k mod classes as int64 (torch.long), as PyTorch would save them.
+ */
+export function dataTensors(n: number, nTest: number, example: number[] = [1, 4, 4], classes = 3): Record<string, StoredTensor> {
+  const size = example.reduce((a, b) => a * b, 1);
+  const x = (count: number): StoredTensor => ({ dtype: 'float32', shape: [count, ...example], data: Float32Array.from({ length: count * size }, (_, j) => ((Math.floor(j / size) * 7 + (j % size)) % 13) / 13) });
+  const y = (count: number): StoredTensor => ({ dtype: 'int64', shape: [count], data: BigInt64Array.from({ length: count }, (_, k) => BigInt(k % classes)) });
+  return { x_train: x(n), y_train: y(n), ...(nTest > 0 ? { x_test: x(nTest), y_test: y(nTest) } : {}) };
 }
