@@ -76,6 +76,7 @@ test('job payloads are validated like user input', () => {
   const ok = validateTrialJob({ sweepId: 'a-0123', trialKey: 'lr=2^-5,seed=0', config: { lr: '2^-5', epochs: 2 } });
   assert.equal(ok.config.lr, 2 ** -5);
   assert.throws(() => validateTrialJob({ sweepId: 'a', trialKey: 'k', config: { save: '/etc/passwd' } }), /config key 'save' names a file/);
+  for (const data of ['file:/etc/passwd', 'idx:/etc']) assert.throws(() => validateTrialJob({ sweepId: 'a', trialKey: 'k', config: { data } }), (e: Error) => e.message.startsWith(`job: data '${data}' names a file and is not accepted from a queue`));
   assert.throws(() => validateTrialJob({ sweepId: 'a', trialKey: 'k', config: { lr: 'process.exit()' } }), /lr: 'process.exit\(\)' is not a number/);
   assert.throws(() => validateTrialJob({ sweepId: '../../x', trialKey: 'k', config: {} }), /sweepId is not a sweep id/);
   assert.throws(() => validateTrialJob({ sweepId: 'a', trialKey: 'k', config: {}, extra: 1 }), /unknown field 'extra'/);
