@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_RUN_STORE_PATH, RunStore } from '../store/index.ts';
-import { loadSweepSpec, summarizeSweep, type SweepSummary } from '../sweep/index.ts';
+import { SpecError, loadSweepSpec, summarizeSweep, sweepFromStoredSpec, type Sweep, type SweepSummary } from '../sweep/index.ts';
+import { experimentFromRuns, sweepVerdicts, verdictLine, type ClaimResult } from '../analysis/index.ts';
 import type { WrittenReport } from '../report/index.ts';
 import { UsageError } from './errors.ts';
 import { checkOutputPaths } from '../util/output-path.ts';
@@ -22,12 +23,16 @@ export interface ReportCommandOptions {
 export const DEFAULT_REPORT_DIR = './sgdlab-report';
 
 /** A spec file (its sweep id follows from its contents, as in `sgdlab sweep show`) or a sweep id. */
-function summarize(store: RunStore, specOrId: string): SweepSummary {
-  if (existsSync(specOrId)) {
-    const sweep = loadSweepSpec(specOrId);
-    return summarizeSweep(store, sweep.id, sweep);
-  }
-  return summarizeSweep(store, specOrId);
+function resolveSweep(store: RunStore, specOrId: string): Sweep {
+  if (existsSync(specOrId)) return loadSweepSpec(specOrId);
+  const stored = store.findSweep(specOrId);
+  if (!stored) throw new SpecError(`sweep '${specOrId}': not in the run store ${store.path}`);
+  return sweepFromStoredSpec(specOrId, stored.spec, `sweep ${specOrId}`);
+}
+
+/** The verdicts on every claim the sweeps declare (src/analysis), from their runs in the store. */
+export function claimVerdicts(store: RunStore, sweeps: readonly Sweep[]): (ClaimResult & { sweep: string })[] {
+  return sweeps.flatMap((sweep) => sweepVerdicts(sweep, experimentFromRuns(sweep, store.listRuns({ sweepId: sweep.id }))));
 }
 
 export async function reportCommand(sweeps: readonly string[], options: ReportCommandOptions, write: (text: string) => void): Promise<WrittenReport> {
@@ -45,7 +50,9 @@ export async function reportCommand(sweeps: readonly string[], options: ReportCo
   checkOutputPaths([{ flag: '--out', path: options.out ?? DEFAULT_REPORT_DIR, kind: 'directory' }]);
   const store = RunStore.open(storePath, { mustExist: true });
   try {
-    const summaries = sweeps.map((s) => summarize(store, s));
+    const resolved = sweeps.map((s) => resolveSweep(store, s));
+    const summaries: SweepSummary[] = resolved.map((sweep) => summarizeSweep(store, sweep.id, sweep));
+    const claims = claimVerdicts(store, resolved);
     const outDir = resolve(options.out ?? DEFAULT_REPORT_DIR);
     const started = performance.now();
     // vega, vega-lite and resvg load only here: every other sgdlab command starts without them.
@@ -57,8 +64,9 @@ export async function reportCommand(sweeps: readonly string[], options: ReportCo
     });
     const seconds = (performance.now() - started) / 1000;
     if (options.json) {
-      write(`${JSON.stringify({ ...report, seconds })}\n`);
+      write(`${JSON.stringify({ ...report, claims, seconds })}\n`);
     } else {
+      for (const c of claims) write(`${c.sweep}: ${verdictLine(c)}\n`);
       for (const w of report.warnings) write(`warning: ${w}\n`);
       for (const f of report.figures) write(`${f.paper.padEnd(16)} ${f.svgPath}${f.pngPath ? ` (+ .png)` : ''}\n`);
       for (const s of report.skipped) write(`${s.paper.padEnd(16)} not drawn: ${s.reason}\n`);

@@ -21,6 +21,7 @@ import {
   readResultsFile,
   importResults,
   exportSweepResults,
+  sweepFromStoredSpec,
 } from '../sweep/index.ts';
 import { ProgressLine } from './format.ts';
 import { CommandStopped, UsageError, isUserError } from './errors.ts';
@@ -33,6 +34,7 @@ import { checkOutputPaths } from '../util/output-path.ts';
 function checkResultsTarget(results: string, specPath: string, storePath: string): void {
   checkOutputPaths([{ flag: '--results', path: results, kind: 'file' }], [{ flag: 'spec', path: specPath }, ...storeInputs(storePath)]);
 }
+import { experimentFromRuns, sweepVerdicts, verdictLine } from '../analysis/index.ts';
 
 /** Trainer processes on this machine: one per trial at a time. */
 const MAX_WORKERS = 256;
@@ -156,7 +158,7 @@ export function register(program: Command): void {
     });
   sweep
     .command('show <specOrId>')
-    .description('the aggregated table of a sweep: per grid point, mean ± std of the scored runs and how many diverged')
+    .description('the aggregated table of a sweep: per grid point, mean ± std of the scored runs and how many diverged; then the verdict on each claim the spec declares')
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
     .option('--json', 'print the SweepSummary as JSON (the input of sgdlab report)')
     .action((specOrId: string, opts: { store?: string; json?: boolean }) => {
@@ -164,7 +166,14 @@ export function register(program: Command): void {
       try {
         const { sweepId, sweep: fromFile } = resolveSweepArgument(specOrId, store);
         const summary = summarizeSweep(store, sweepId, fromFile);
-        process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${printable(summaryTable(summary), true)}\n`);
+        const sweepSpec = fromFile ?? sweepFromStoredSpec(sweepId, store.findSweep(sweepId)!.spec, `sweep ${sweepId}`);
+        // The spec's claims (src/analysis/claims.ts), judged on the runs so far.
+        const claims = sweepVerdicts(sweepSpec, experimentFromRuns(sweepSpec, store.listRuns({ sweepId })));
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, claims })}\n`);
+        else {
+          process.stdout.write(`${printable(summaryTable(summary), true)}\n`);
+          for (const c of claims) process.stdout.write(`${printable(verdictLine(c))}\n`);
+        }
       } finally {
         store.close();
       }

@@ -8,6 +8,7 @@ import type { GridPoint } from './summary.ts';
 import { describeValue } from '../util/describe.ts';
 import { UserError } from '../util/user-error.ts';
 import { readInputText } from '../util/input-file.ts';
+import { parseClaims, type Claim } from '../analysis/claims.ts';
 
 /** A malformed spec; its message is one line naming the file, the key and what is wrong. */
 export class SpecError extends UserError {
@@ -54,6 +55,8 @@ export interface SweepSpec {
   dimensions: Dimension[];
   seeds: number[];
   scoring: Scoring;
+  /** Hypotheses to test on the results (src/analysis/claims.ts), e.g. [{collapse: {x: lr, by: batch, expect: 1, against: 0}}], as written. */
+  claims?: unknown[];
 }
 
 export interface Trial {
@@ -90,7 +93,7 @@ const BOOLEAN_KEYS = new Set(['augment', 'dropLast', 'exactGamma', 'nesterov']);
 /** Words a numeric axis takes besides numbers: lambda "implicit" (src/train/config.ts). */
 const NUMERIC_WORDS: Record<string, readonly string[]> = { lambda: ['implicit'] };
 const STRING_KEYS = new Set(['data', 'dataDir', 'preprocess', 'model', 'regGrad', 'sampler', 'schedule', 'dtype']);
-const TOP_LEVEL_KEYS = ['name', 'description', 'base', 'axes', 'zip', 'scoring'];
+const TOP_LEVEL_KEYS = ['name', 'description', 'base', 'axes', 'zip', 'scoring', 'claims'];
 const SCORING_KEYS = ['metric', 'best', 'of', 'order', 'diverged'];
 const MAX_TRIALS = 100_000;
 const MAX_RANGE = 1000;
@@ -211,6 +214,8 @@ function normalizeSpec(raw: unknown, source: string): SweepSpec {
   const baseSeed = (base as Record<string, unknown>).seed;
   seeds ??= [baseSeed === undefined ? 0 : parseNumber(baseSeed, 'base.seed')];
   const scoring = parseScoring(spec.scoring, seeds.length, fail);
+  // Checked here like every other key; kept as written (and parsed again where verdicts are computed).
+  parseClaims(spec.claims, 'claims', fail, parseClaimNumber(fail));
   return {
     name,
     ...(typeof spec.description === 'string' ? { description: spec.description } : {}),
@@ -218,10 +223,28 @@ function normalizeSpec(raw: unknown, source: string): SweepSpec {
     dimensions,
     seeds,
     scoring,
+    ...(spec.claims !== undefined ? { claims: spec.claims as unknown[] } : {}),
   };
 }
 
 type Fail = (message: string) => never;
+
+/** Numbers in claims are written like axis values (2^-5, 0.5). */
+const parseClaimNumber = (fail: Fail) => (value: unknown, where: string): number => {
+  try {
+    return parseNumber(value, where);
+  } catch (e) {
+    return fail(firstLine(e));
+  }
+};
+
+/** The claims a sweep declares, parsed (a stored spec's claims are checked again: the store is a file too). */
+export function sweepClaims(sweep: Sweep, source = sweep.spec.name): Claim[] {
+  const fail = (message: string): never => {
+    throw new SpecError(`${source}: ${message}`);
+  };
+  return parseClaims(sweep.spec.claims, 'claims', fail, parseClaimNumber(fail));
+}
 
 function checkAxisName(axisName: string, where: string, fail: Fail): void {
   if (Object.hasOwn(FORBIDDEN_KEYS, axisName)) fail(`${where}: not allowed in a sweep (${FORBIDDEN_KEYS[axisName]})`);

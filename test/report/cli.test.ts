@@ -19,6 +19,8 @@ axes:
   lambda: [0, 2^-4]
   seed: 2
 scoring: { best: 1, of: 2 }
+claims:
+  - optimum: { x: lr, expect: 2^-4, where: { lambda: 0 } }
 `);
 
 test('sgdlab report SPEC: figures for the axes the sweep has, the others named as not drawn', async () => {
@@ -31,6 +33,17 @@ test('sgdlab report SPEC: figures for the axes the sweep has, the others named a
   assert.deepEqual(report.figures.map((f) => f.paper), ['Fig. 1a', 'Fig. 1b', 'Fig. 1c', 'Fig. 2', 'Fig. 5']);
   assert.deepEqual(report.skipped.map((s) => s.paper), ['Fig. 3', 'Fig. 4 / Fig. 7']);
   for (const f of report.figures) assert.ok(existsSync(f.pngPath));
+  // The spec's claim, judged under both score rules, with its false rate on shuffled scores.
+  const claims = (report as unknown as { claims: { kind: string; rule: string; verdict: string; falseRate: number; set: number[] }[] }).claims;
+  assert.deepEqual(claims.map((c) => [c.kind, c.rule]), [['optimum', 'best'], ['optimum', 'final']]);
+  for (const c of claims) {
+    assert.ok(c.falseRate >= 0 && c.falseRate <= 1);
+    assert.match(c.verdict, /^(matches|does not match|inconclusive)/);
+    assert.ok(c.set.length >= 1);
+  }
+  const shown = await sgdlab(['sweep', 'show', spec, '--store', store]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /\nthe best lr is 2\^-4 \(lambda = 0\) \[best during training\]: best 2\^-\d, 90% set \{[^}]+\}; .* \(false rate on shuffled scores \d+%\)\n/);
   assert.match(readFileSync(report.htmlPath, 'utf8'), /report-cli-tiny/);
   // The sweep's id (as `sgdlab sweep list` prints it) works as well as its spec file.
   const list = await sgdlab(['sweep', 'list', '--store', store, '--json']);

@@ -1,0 +1,89 @@
+// Experiments from what sweeps record: a sweep's trials with their runs in a run store, or the trials of a
+// committed results file. Each grid point's coordinates come from its resolved training config, so that
+// lrPerBatch or updates axes and base values (batch 16, n = 1, β = 0) all appear as numbers.
+
+import type { RunRecord } from '../store/index.ts';
+import { scoringValue, sweepClaims, type ExportedTrial, type Scoring, type Sweep, type Trial } from '../sweep/index.ts';
+import type { TrainConfig } from '../train/index.ts';
+import { evaluateClaim, type ClaimResult, type EvaluateOptions } from './claims.ts';
+import { SCORE_RULES, type Experiment, type ExperimentPoint, type RunOutcome, type ScoreRule } from './experiment.ts';
+
+/**
+ * Every data set sgdlab trains on has 10 classes (digits, Fashion-MNIST, CIFAR-10, the synthetic sets'
+ * default), so chance-level accuracy is 0.1: what a diverged point counts as in a fit.
+ */
+export const CHANCE_ACCURACY = 0.1;
+
+/** The config values a claim can name, as numbers. */
+export function coordinatesOf(config: TrainConfig, point: Record<string, number | string> = {}): Record<string, number> {
+  const coords: Record<string, number> = {};
+  for (const [k, v] of Object.entries(point)) if (typeof v === 'number') coords[k] = v;
+  coords.lr = config.lr;
+  if (typeof config.lambda === 'number') coords.lambda = config.lambda;
+  coords.batch = config.batch;
+  coords.nStep = config.nStep;
+  coords.momentum = config.momentum ?? 0;
+  if (config.epochs !== undefined) coords.epochs = config.epochs;
+  if (config.steps !== undefined) coords.steps = config.steps;
+  return coords;
+}
+
+/** A run's value under the final rule: its metric at the end (for best_test_acc, the final test accuracy). */
+const finalMetric = (metric: string): string => (metric === 'best_test_acc' ? 'test_acc' : metric);
+
+interface Outcome {
+  status: string;
+  final: Record<string, number> | null;
+  best: Record<string, number> | null;
+}
+
+function outcome(run: Outcome, scoring: Pick<Scoring, 'metric' | 'order'>): RunOutcome {
+  const sign = scoring.order === 'min' ? -1 : 1;
+  return {
+    best: sign * scoringValue({ final: run.final, best: run.best }, scoring.metric),
+    final: sign * (run.final?.[finalMetric(scoring.metric)] ?? NaN),
+    diverged: run.status === 'diverged',
+  };
+}
+
+/** What a failure counts as: chance level for accuracy, else the worst value any run reached. */
+function failureScore(points: readonly ExperimentPoint[], scoring: Pick<Scoring, 'metric'>): number {
+  if (/acc/.test(scoring.metric)) return CHANCE_ACCURACY;
+  const values = points.flatMap((p) => p.runs.flatMap((r) => [r.best, r.final])).filter(Number.isFinite);
+  return values.length ? Math.min(...values) : NaN;
+}
+
+/** One point per grid point of the sweep that has ended runs (finished or diverged); points without any are left out. */
+export function experimentFromRuns(sweep: Sweep, runs: readonly RunRecord[]): Experiment {
+  const byKey = new Map(runs.filter((r) => r.trialKey !== null).map((r) => [r.trialKey!, r]));
+  return build(sweep, (t) => byKey.get(t.key));
+}
+
+/** The same from a results file's records of this sweep (matched by sweep name and trial key). */
+export function experimentFromResults(sweep: Sweep, records: readonly ExportedTrial[]): Experiment {
+  const byKey = new Map(records.filter((r) => r.sweep === sweep.spec.name).map((r) => [r.trialKey, r.result]));
+  return build(sweep, (t) => byKey.get(t.key));
+}
+
+function build(sweep: Sweep, runOf: (t: Trial) => Outcome | undefined): Experiment {
+  const byPoint = new Map<string, ExperimentPoint>();
+  for (const trial of sweep.trials) {
+    let point = byPoint.get(trial.pointKey);
+    if (!point) byPoint.set(trial.pointKey, (point = { coords: coordinatesOf(trial.config, trial.point), runs: [] }));
+    const run = runOf(trial);
+    if (run && (run.status === 'finished' || run.status === 'diverged')) point.runs.push(outcome(run, sweep.spec.scoring));
+  }
+  const points = [...byPoint.values()].filter((p) => p.runs.length > 0);
+  return { points, bestOf: sweep.spec.scoring.best, failureScore: failureScore(points, sweep.spec.scoring) };
+}
+
+/** Several sweeps as one experiment (their points side by side), e.g. a page's slices from two specs. */
+export function mergeExperiments(parts: readonly Experiment[]): Experiment {
+  if (parts.length === 0) return { points: [], bestOf: 1, failureScore: NaN };
+  return { points: parts.flatMap((p) => p.points), bestOf: parts[0]!.bestOf, failureScore: parts[0]!.failureScore };
+}
+
+/** Every claim the sweep declares, under both score rules (best during training first). */
+export function sweepVerdicts(sweep: Sweep, e: Experiment, options: EvaluateOptions = {}): (ClaimResult & { sweep: string })[] {
+  return sweepClaims(sweep).flatMap((claim) => (Object.keys(SCORE_RULES) as ScoreRule[]).map((rule) => ({ sweep: sweep.spec.name, ...evaluateClaim(claim, e, rule, options) })));
+}
