@@ -3,8 +3,8 @@
 // under a score rule, with a bootstrap interval, and on shuffled data for its false rate.
 
 import { calibratedVerdict, falseRate } from './calibrate.ts';
-import { COLLAPSE_AXES, GROUPINGS, axisSymbol, collapseFit, collapseVerdict, type CollapseAxis, type GroupingAxis } from './collapse.ts';
-import { sameValue, type Experiment, type ScoreRule } from './experiment.ts';
+import { COLLAPSE_AXES, GROUPINGS, MIN_COLLAPSE_QUALITY, axisSymbol, collapseFit, collapseVerdict, fitCollapse, type CollapseAxis, type GroupingAxis } from './collapse.ts';
+import { sameValue, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
 import { formatPower, formatScoreDifference } from './format.ts';
 import { locateOptimum, locateOptimumRatio, type Share } from './optimum.ts';
 import { similarAtBest } from './similar.ts';
@@ -71,6 +71,8 @@ export interface ClaimResult {
 export interface EvaluateOptions {
   replicates?: number;
   permutations?: number;
+  /** Only whether the verdict supports the claim is needed (calibration): a rule may skip work that cannot change it. */
+  verdictOnly?: boolean;
 }
 
 type Fail = (message: string) => never;
@@ -126,6 +128,12 @@ const collapse: KindRule<CollapseClaim> = {
   },
   scope: (claim, e) => slice(e, (c) => inSlice(c, claim.where) && (c[claim.x] ?? 0) > 0 && c[claim.by] !== undefined),
   run(claim, e, rule, options) {
+    if (options.verdictOnly) {
+      // Curves that do not collapse get no verdict whatever their interval: on shuffled scores that is most
+      // permutations, which then cost one fit instead of a bootstrap (the verdict is the same either way).
+      const point = fitCollapse(e, scorePoints(e, rule).map((s) => s.score), claim.x, claim.by);
+      if (!(point.quality >= MIN_COLLAPSE_QUALITY)) return { ...collapseVerdict({ ...point, interval: [NaN, NaN] }, claim.x, claim.by, claim.expect, claim.against), supports: false };
+    }
     const fit = collapseFit(e, rule, claim.x, claim.by, { replicates: options.replicates });
     return { exponent: fit.exponent, interval: fit.interval, quality: fit.quality, ...collapseVerdict(fit, claim.x, claim.by, claim.expect, claim.against) };
   },
@@ -247,6 +255,6 @@ export function evaluateClaim(claim: Claim, e: Experiment, rule: ScoreRule, opti
   const kind = CLAIM_KINDS[claim.kind] as KindRule<Claim>;
   const scope = kind.scope(claim, e);
   const raw = kind.run(claim, scope, rule, options);
-  const rate = falseRate(scope, (shuffled) => kind.run(claim, shuffled, rule, options).supports, { permutations: options.permutations });
+  const rate = falseRate(scope, (shuffled) => kind.run(claim, shuffled, rule, { ...options, verdictOnly: true }).supports, { permutations: options.permutations });
   return { kind: claim.kind, claim: kind.describe(claim), rule, ...raw, ...calibratedVerdict(raw.verdict, raw.supports, rate), falseRate: rate, points: scope.points.length };
 }
