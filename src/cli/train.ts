@@ -1,55 +1,18 @@
 // `sgdlab train`: flags or a --config file → a validated TrainConfig → one run in the store.
 
 import type { Command } from 'commander';
-import { resolveConfig, train, ConfigError, type TrainConfig, type TrainResult } from '../train/index.ts';
+import { resolveConfig, train, ConfigError, CONFIG_FLAGS, type TrainConfig, type TrainResult } from '../train/index.ts';
 import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor, missingPaths, removeCreatedStore, storeInputs } from '../store/index.ts';
 import { resumeTarget } from '../train/resume.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
+import { checkExecutionProvider } from '../graph/index.ts';
 import { ProgressLine, duration, num, pct } from './format.ts';
-import { DATA_SPEC_HELP } from '../data/index.ts';
-import { MODEL_SYNTAX } from '../nn/index.ts';
 import { UsageError } from './errors.ts';
 import { readInputText } from '../util/input-file.ts';
 import { checkOutputPaths, type InputPath } from '../util/output-path.ts';
 
-/** Flags that map one-to-one onto TrainConfig keys (commander camel-cases them). */
-const CONFIG_FLAGS: [flag: string, help: string][] = [
-  ['--data <name>', `${DATA_SPEC_HELP} (default digits)`],
-  ['--data-dir <dir>', 'directory with the Fashion-MNIST or CIFAR-10 files (default: $SGDLAB_DATA/<name>, ./data/<name>, then /usr/share/datasets/fashion-mnist)'],
-  ['--preprocess <mode>', 'standardize (per image, default) | scale (to [0,1]) | none (raw pixel values)'],
-  ['--augment <bool>', 'pad-4 random crop + flip (default: true for cifar10)'],
-  ['--model <spec>', `${MODEL_SYNTAX}; default mlp:256x2`],
-  ['--batch <B>', 'batch size (default 16)'],
-  ['--lr <eps>', 'learning rate ε, e.g. 0.03 or 2^-5; with --n-step, the bare rate α'],
-  ['--lambda <λ>', 'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0); "implicit": the λ matching the run\'s own implicit regularizer, ε(1+β)/(1−β)² with --momentum β (docs/theory.md)'],
-  ['--reg-grad <how>', 'exact (double backprop, default) | fd (finite-difference Hessian-vector product)'],
-  ['--n-step <n>', 'n updates per batch (n-step SGD, ε = nα; default 1)'],
-  ['--momentum <β>', 'momentum β in [0, 1), torch.optim.SGD\'s rule v ← βv + g, w ← w − εv (default 0: plain SGD)'],
-  ['--nesterov', 'Nesterov momentum (update g + βv; needs --momentum > 0)'],
-  ['--sampler <kind>', 'reshuffle (default) | fixed | reversed-pairs | with-replacement | full'],
-  ['--drop-last', 'allow N % B != 0 by dropping the last partial batch'],
-  ['--epochs <E>', 'epochs to train (default 10)'],
-  ['--steps <K>', 'updates to train instead of epochs (0 with --save writes the initial parameters)'],
-  ['--schedule <s>', 'constant (default) | paper (constant for half, then halve every remaining tenth)'],
-  ['--weight-decay <c>', 'L2 coefficient on weights (default 0)'],
-  ['--seed <n>', 'random seed (default 0)'],
-  ['--dtype <d>', 'float32 (default) | float64'],
-  ['--init <file>', 'start from these parameters (safetensors)'],
-  ['--save <file>', 'write the final parameters (safetensors)'],
-  ['--eval-every <E>', 'evaluate every E epochs (default 1; always at the end)'],
-  ['--steps-per-call <K>', 'updates per ONNX Runtime call (default: automatic)'],
-  ['--exact-gamma', 'also measure Γ exactly from per-example gradients (small models)'],
-  ['--train-size <n>', 'training examples: the digits split, the synthetic set, or a seeded class-balanced subset of fashion-mnist/cifar10 (the test set stays whole)'],
-  ['--test-size <n>', 'synthetic test examples'],
-  ['--label-noise <f>', 'synthetic: fraction of training labels replaced at random'],
-  ['--dimension <d>', 'synthetic: input dimension (default 32; 784 for Fashion-MNIST-shaped data)'],
-  ['--classes <k>', 'synthetic: number of classes (default 10)'],
-  ['--data-seed <n>', 'seed of the data set itself (synthetic data, digits split, --train-size subset; default 0, fixed across run seeds)'],
-  ['--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)'],
-];
-
-const flagKey = (flag: string): string => flag.split(' ')[0]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-export const CONFIG_KEYS = CONFIG_FLAGS.map(([f]) => flagKey(f));
+/** Config keys that have a flag (all of them: config.ts's table; commander camel-cases the flags back to keys). */
+export const CONFIG_KEYS: readonly string[] = CONFIG_FLAGS.map((f) => f.key);
 
 function readConfigFile(path: string): Record<string, unknown> {
   const text = readInputText(path, 'config', `--config ${path}`);
@@ -105,7 +68,7 @@ export function summaryLines(r: TrainResult, config: TrainConfig): string {
 
 export function register(program: Command): void {
   const cmd = program.command('train').description('train one model the way the paper does, recording the run in the store');
-  for (const [flag, help] of CONFIG_FLAGS) cmd.option(flag, help);
+  for (const { flag, help } of CONFIG_FLAGS) cmd.option(flag, help);
   cmd
     .option('--config <file>', 'JSON file of config keys (camelCase, e.g. {"lr": "2^-5", "model": "mlp:512x2"}); flags override it')
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
@@ -115,6 +78,7 @@ export function register(program: Command): void {
       // Everything given is validated before the store is opened: a bad flag creates no file and no row.
       const given = configFromOptions(opts);
       if (opts.resume === undefined) checkTrainingFits(given);
+      if (given.executionProvider !== undefined) await checkExecutionProvider(given.executionProvider);
       const storePath = (opts.store as string | undefined) ?? DEFAULT_RUN_STORE_PATH;
       checkSaveTarget(given, storePath, opts.config);
       const created = opts.resume === undefined ? missingPaths(storePath) : [];

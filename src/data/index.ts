@@ -13,7 +13,7 @@ export { verifyOfficialFile, checksumCachePath, DECOMPRESSED_SHA256 } from './in
 export { listTarArchive, extractTarArchive, DEFAULT_TAR_LIMITS, type TarEntryInfo, type TarLimits } from './tar.ts';
 export { preprocess, preprocessSplit, standardizePerImage, scaleToUnit, flatten, PREPROCESS_MODES, type Preprocess } from './pipeline.ts';
 export { randomCropFlip, type ImageShape } from './augment.ts';
-export { makeSampler, stepsPerEpoch, SAMPLER_KINDS, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';
+export { makeSampler, stepsPerEpoch, SAMPLERS, SAMPLER_KINDS, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';
 export { gatherRows, gatherLabels, type FloatBuffer } from './gather.ts';
 
 export { DATASETS, DATASET_NAMES, DATA_SPEC_FORMS, DATA_SPEC_HELP, loadDataset, datasetShape, isDataSpec, dataSpecNamesPath, type DatasetName, type DataSpec, type DatasetEntry, type LoadDatasetOptions } from './registry.ts';

@@ -4,8 +4,6 @@
 import type { Rng } from '../util/random.ts';
 import { DataError } from './errors.ts';
 
-export type SamplerKind = 'reshuffle' | 'fixed' | 'reversed-pairs' | 'with-replacement' | 'full';
-export const SAMPLER_KINDS: readonly SamplerKind[] = ['reshuffle', 'fixed', 'reversed-pairs', 'with-replacement', 'full'];
 
 export interface SamplerOptions {
   /** Number of training examples N. */
@@ -21,7 +19,6 @@ export interface SamplerOptions {
 }
 
 export interface BatchSampler {
-  readonly kind: SamplerKind;
   readonly n: number;
   readonly batch: number;
   /** m = N / B (rounded down with dropLast). */
@@ -53,7 +50,6 @@ function checkEpoch(epoch: number): void {
 
 /** Shared buffer management: subclasses only write one epoch's order. */
 abstract class BufferedSampler implements BatchSampler {
-  abstract readonly kind: SamplerKind;
   readonly stepsPerEpoch: number;
   protected readonly order: Int32Array;
   private readonly views: Int32Array[];
@@ -80,7 +76,6 @@ abstract class BufferedSampler implements BatchSampler {
 
 /** SGD as the paper defines it: a new permutation every epoch, every example exactly once. */
 class ReshuffleSampler extends BufferedSampler {
-  readonly kind = 'reshuffle';
   private readonly permutation: Int32Array;
   constructor(o: SamplerOptions) {
     super(o.n, o.batch, o.dropLast ?? false);
@@ -96,7 +91,6 @@ class ReshuffleSampler extends BufferedSampler {
 
 /** The data set's own order, the same every epoch. */
 class FixedSampler extends BufferedSampler {
-  readonly kind = 'fixed';
   constructor(o: SamplerOptions) {
     super(o.n, o.batch, o.dropLast ?? false);
     for (let i = 0; i < this.order.length; i++) this.order[i] = i;
@@ -106,7 +100,6 @@ class FixedSampler extends BufferedSampler {
 
 /** Epoch 2k walks a batch partition forward, epoch 2k+1 walks the same batches backward (the paper's reversal trick). */
 class ReversedPairsSampler extends BufferedSampler {
-  readonly kind = 'reversed-pairs';
   private readonly partition: Int32Array;
   private partitionPair = -1;
   private readonly rng: Rng;
@@ -135,7 +128,6 @@ class ReversedPairsSampler extends BufferedSampler {
 
 /** SDE-style sampling: every batch is B distinct examples drawn afresh from all N, so examples can repeat within an epoch. */
 class WithReplacementSampler extends BufferedSampler {
-  readonly kind = 'with-replacement';
   private readonly scratch: Int32Array;
   private readonly rng: Rng;
   constructor(o: SamplerOptions) {
@@ -165,7 +157,6 @@ class WithReplacementSampler extends BufferedSampler {
 
 /** Full-batch gradient descent: one step per epoch over all N examples in order. */
 class FullBatchSampler extends BufferedSampler {
-  readonly kind = 'full';
   constructor(o: SamplerOptions) {
     super(o.n, o.n, false);
     for (let i = 0; i < this.order.length; i++) this.order[i] = i;
@@ -173,16 +164,25 @@ class FullBatchSampler extends BufferedSampler {
   protected fill(): void {}
 }
 
-const FACTORIES: { [K in SamplerKind]: (o: SamplerOptions) => BatchSampler } = {
-  reshuffle: (o) => new ReshuffleSampler(o),
-  fixed: (o) => new FixedSampler(o),
-  'reversed-pairs': (o) => new ReversedPairsSampler(o),
-  'with-replacement': (o) => new WithReplacementSampler(o),
-  full: (o) => new FullBatchSampler(o),
-};
+interface SamplerEntry {
+  /** One line for `sgdlab train --help`. */
+  summary: string;
+  create(o: SamplerOptions): BatchSampler;
+}
+
+/** Every sampler, by name: the CLI's choices and the config validator come from it. */
+export const SAMPLERS = {
+  reshuffle: { summary: 'a new permutation every epoch, every example once (the paper\'s SGD; default)', create: (o) => new ReshuffleSampler(o) },
+  fixed: { summary: 'the data set\'s own order, the same every epoch', create: (o) => new FixedSampler(o) },
+  'reversed-pairs': { summary: 'a batch partition walked forward, then backward in the next epoch (the reversal trick)', create: (o) => new ReversedPairsSampler(o) },
+  'with-replacement': { summary: 'every batch B distinct examples drawn afresh from all N (SDE-style)', create: (o) => new WithReplacementSampler(o) },
+  full: { summary: 'full-batch gradient descent, one step per epoch over all N examples', create: (o) => new FullBatchSampler(o) },
+} satisfies Record<string, SamplerEntry>;
+
+export type SamplerKind = keyof typeof SAMPLERS;
+export const SAMPLER_KINDS = Object.keys(SAMPLERS) as SamplerKind[];
 
 export function makeSampler(kind: SamplerKind, options: SamplerOptions): BatchSampler {
-  const factory = FACTORIES[kind];
-  if (!factory) throw new DataError(`unknown sampler '${String(kind)}' (expected ${SAMPLER_KINDS.join(', ')})`);
-  return factory(options);
+  if (!Object.hasOwn(SAMPLERS, kind)) throw new DataError(`unknown sampler '${String(kind)}' (expected ${SAMPLER_KINDS.join(', ')})`);
+  return SAMPLERS[kind].create(options);
 }

@@ -6,7 +6,7 @@ export { Tensor, constant, placeholder, zerosLike, onesLike, type HostArray, typ
 export { grad, valueAndGrad, vjp, jvp, hvp, vdot, backward } from './autodiff.ts';
 export { spec, TensorSpec, type Traced } from './trace.ts';
 export { HostTensor, type HostTree, type HostOf } from './host.ts';
-export type { CompileOptions, GraphOptimization, TargetName } from './options.ts';
+export type { CompileOptions, GraphOptimization, RuntimeOptions, TargetName } from './options.ts';
 export type { LoopStep, LoopSpecs } from './loop.ts';
 export { lowerFunction, type LoweredProgram } from './program.ts';
 export { lowerLoop } from './loop.ts';

@@ -3,3 +3,4 @@
 
 export * from './core.ts';
 export { compile, compileLoop, jit, CompiledFunction } from './session.ts';
+export { checkExecutionProvider } from './providers.ts';

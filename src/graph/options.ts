@@ -30,3 +30,6 @@ export interface CompileOptions extends TargetChoice {
   /** Write ONNX Runtime's per-node profile (Chrome trace JSON) with this file prefix; see endProfiling(). */
   profilePrefix?: string;
 }
+
+/** The options that say where a program runs (a training run passes them to each of its programs). */
+export type RuntimeOptions = Pick<CompileOptions, 'threads' | 'executionProvider' | 'target'>;

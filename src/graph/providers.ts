@@ -1,6 +1,9 @@
 // ONNX Runtime execution providers: which the installed onnxruntime-node offers and can open here, and
 // what a session on one is told. Node only, like session.ts (the browser's runtime picks its own).
 
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { HostTensor } from './host.ts';
 import { GraphLowering, ModelBuilder, valueInfo } from './lower.ts';
@@ -42,15 +45,31 @@ async function openOn(name: string): Promise<void> {
   const offered = offeredProviders();
   if (!offered) throw new GraphError(`execution provider '${name}': this runtime chooses its own providers`);
   const where = `onnxruntime-node ${ort.env?.versions?.common ?? ''}`.trim();
-  if (!offered.some((p) => p.name === name)) {
-    throw new GraphError(`execution provider '${name}': not offered by ${where} (offered: ${offered.map((p) => p.name).join(', ')})`);
-  }
+  const entry = offered.find((p) => p.name === name);
+  if (!entry) throw new GraphError(`execution provider '${name}': not offered by ${where} (offered: ${offered.map((p) => p.name).join(', ')})`);
+  // A provider outside the npm package is a library its install script fetches (skipped here: .npmrc).
+  // Asked for without it, ONNX Runtime logs a page of errors before failing; say it in one line instead.
+  const missing = entry.bundled ? undefined : missingProviderLibrary(name);
+  if (missing) throw new GraphError(`execution provider '${name}': not installed in ${where} (no ${missing} beside its binding; see docs/gpu.md)`);
   try {
     await runOn(name)(identityModel(), { x: new HostTensor(new Float32Array(1), [1]) });
   } catch (e) {
-    const bundled = offered.find((p) => p.name === name)!.bundled;
-    throw new GraphError(`execution provider '${name}': not available in ${where}: ${firstLine(e)}${bundled ? '' : ' (its library is not bundled with the package; see docs/gpu.md)'}`);
+    throw new GraphError(`execution provider '${name}': not available in ${where}: ${firstLine(e)}`);
   }
+}
+
+/** The first library a non-bundled provider needs that is absent from onnxruntime-node's binding directory, if any. */
+function missingProviderLibrary(name: string): string | undefined {
+  let dir: string;
+  try {
+    const main = createRequire(import.meta.url).resolve('onnxruntime-node');
+    dir = join(dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return undefined; // not found the way the package lays itself out: let the session say what is wrong
+  }
+  const file = (lib: string) => (process.platform === 'win32' ? `onnxruntime_providers_${lib}.dll` : `libonnxruntime_providers_${lib}.so`);
+  if (!existsSync(dir)) return undefined;
+  return [file('shared'), file(name)].find((f) => !existsSync(join(dir, f)));
 }
 
 function identityModel(): Uint8Array {

@@ -1,7 +1,10 @@
 // A training run's configuration: one validated object, built from CLI flags or a --config file.
 // Rates and λ accept powers of two ("2^-9"), the paper's notation for its grids.
 
-import { SAMPLER_KINDS, PREPROCESS_MODES, DATA_SPEC_FORMS, isDataSpec, type SamplerKind, type Preprocess, type DataSpec } from '../data/index.ts';
+import { SAMPLERS, PREPROCESS_MODES, DATA_SPEC_FORMS, DATA_SPEC_HELP, isDataSpec, type SamplerKind, type Preprocess, type DataSpec } from '../data/index.ts';
+import { TARGETS, targetName, type TargetName } from '../graph/targets/index.ts';
+import type { RuntimeOptions } from '../graph/options.ts';
+import { MODEL_SYNTAX } from '../nn/index.ts';
 import { describeValue } from '../util/describe.ts';
 import type { SgdOptions } from '../optim/index.ts';
 import { momentumRegularizerCoefficient } from '../theory/momentum.ts';
@@ -13,8 +16,6 @@ export class ConfigError extends UserError {
 
 /** A data set's name, or a source and its argument ("idx:DIR", "file:PATH.safetensors"): src/data/registry.ts. */
 export type DataName = DataSpec;
-export type RegGrad = 'exact' | 'fd';
-export type Schedule = 'constant' | 'paper';
 
 export interface TrainConfig {
   data: DataName;
@@ -44,7 +45,7 @@ export interface TrainConfig {
   schedule: Schedule;
   weightDecay: number;
   seed: number;
-  dtype: 'float32' | 'float64';
+  dtype: keyof typeof DTYPES;
   init?: string;
   save?: string;
   /** Evaluate every this many epochs (and always at the end). */
@@ -63,6 +64,10 @@ export interface TrainConfig {
   /** Seed of the data set itself (synthetic data, the digits split); fixed across a sweep's seeds. Default 0. */
   dataSeed?: number;
   threads?: number;
+  /** ONNX Runtime execution provider; absent is 'cpu' (absent rather than 'cpu', so configs and sweep ids from before stay the same). */
+  executionProvider?: string;
+  /** Compilation target; absent: the one declared for the execution provider (ort-cpu on cpu), else 'reference'. */
+  target?: TargetName;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -141,55 +146,93 @@ const fraction: Validator = (v, key) => {
   return n;
 };
 
+/** Choices with a line each, as the CLI's help shows them: "name: what it is; …". */
+const described = (table: Record<string, { summary: string }>): string => Object.entries(table).map(([name, e]) => `${name}: ${e.summary}`).join('; ');
+
+/**
+ * A config key: its validator, and its `sgdlab train` flag (kebab-case of the key): the flag's argument
+ * (null: a switch, true when given) and its help.
+ */
+interface Field {
+  parse: Validator;
+  arg: string | null;
+  help: string;
+}
+const field = (parse: Validator, arg: string | null, help: string): Field => ({ parse, arg, help });
+/** A key whose values are a table's names, each described in the help (between `before` and `after`). */
+const choiceOf = (table: Record<string, { summary: string }>, arg: string, before = '', after = ''): Field => ({ parse: oneOf(Object.keys(table)), arg, help: `${before}${described(table)}${after}` });
+/** A key whose values are a list's names: the help, then the names. */
+const choice = (names: readonly string[], arg: string, help: string): Field => ({ parse: oneOf(names), arg, help: `${help} (${names.join(' | ')})` });
+
+const REG_GRADS = { exact: { summary: 'double backprop (default)' }, fd: { summary: 'finite-difference Hessian-vector product' } };
+const SCHEDULES = { constant: { summary: 'the rate throughout (default)' }, paper: { summary: 'constant for half, then halved at every remaining tenth (Sec. 4)' } };
+const DTYPES = { float32: { summary: 'default' }, float64: { summary: 'for verification' } };
+export type RegGrad = keyof typeof REG_GRADS;
+export type Schedule = keyof typeof SCHEDULES;
+
 // Integer ranges: what the loop can represent. Whether a model, batch and data set fit in memory is
 // checked as a whole by checkTrainingFits (src/train/preflight.ts), with the limit in its message.
-const FIELDS: Record<keyof TrainConfig, Validator> = {
-  data: (v, key) => {
-    if (!isDataSpec(v)) throw new ConfigError(`${key}: ${describeValue(v)} is not one of ${DATA_SPEC_FORMS.join(', ')}`);
-    return v;
+const FIELDS: Record<keyof TrainConfig, Field> = {
+  data: {
+    parse: (v, key) => {
+      if (!isDataSpec(v)) throw new ConfigError(`${key}: ${describeValue(v)} is not one of ${DATA_SPEC_FORMS.join(', ')}`);
+      return v;
+    },
+    arg: '<name>',
+    help: `${DATA_SPEC_HELP} (default digits)`,
   },
-  dataDir: str,
-  preprocess: oneOf(PREPROCESS_MODES),
-  augment: bool,
-  model: str,
-  batch: intIn(1, 1 << 24),
-  lr: positive,
+  dataDir: field(str, '<dir>', 'directory with the Fashion-MNIST or CIFAR-10 files (default: $SGDLAB_DATA/<name>, ./data/<name>, then /usr/share/datasets/fashion-mnist)'),
+  preprocess: choice(PREPROCESS_MODES, '<mode>', 'per-image standardization (default), scaling to [0,1], or the raw pixel values'),
+  augment: field(bool, '<bool>', 'pad-4 random crop + flip (default: true for cifar10)'),
+  model: field(str, '<spec>', `${MODEL_SYNTAX}; default mlp:256x2`),
+  batch: field(intIn(1, 1 << 24), '<B>', 'batch size (default 16)'),
+  lr: field(positive, '<eps>', 'learning rate ε, e.g. 0.03 or 2^-5; with --n-step, the bare rate α'),
   // A number, or "implicit": the λ whose λ·C_reg matches the ||∇C||² weight of the run's own implicit
   // regularizer (docs/theory.md §M7: ε(1+β)/(1−β)² for heavy-ball momentum, ε for plain SGD), set below.
-  lambda: (v, key) => (v === 'implicit' ? v : nonNegative(v, key)),
-  regGrad: oneOf(['exact', 'fd']),
-  nStep: intIn(1, 1_000_000),
-  momentum: momentumCoefficient,
-  nesterov: bool,
-  sampler: oneOf(SAMPLER_KINDS),
-  dropLast: bool,
-  epochs: intIn(1, 1_000_000),
-  steps: intIn(0, 1e12),
-  schedule: oneOf(['constant', 'paper']),
-  weightDecay: nonNegative,
-  seed: intIn(0, SAFE),
-  dtype: oneOf(['float32', 'float64']),
-  init: str,
-  save: str,
-  evalEvery: intIn(1, 1_000_000),
-  stepsPerCall: intIn(0, 1_000_000),
-  exactGamma: bool,
-  trainSize: intIn(1, 1 << 30),
-  testSize: intIn(0, 1 << 30),
-  labelNoise: fraction,
-  dimension: intIn(1, 1 << 30),
-  classes: intIn(1, 1 << 20),
-  dataSeed: intIn(0, SAFE),
-  threads: intIn(1, 1024),
+  lambda: field((v, key) => (v === 'implicit' ? v : nonNegative(v, key)), '<λ>',
+    'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0); "implicit": the λ matching the run\'s own implicit regularizer, ε(1+β)/(1−β)² with --momentum β (docs/theory.md)'),
+  regGrad: choiceOf(REG_GRADS, '<how>'),
+  nStep: field(intIn(1, 1_000_000), '<n>', 'n updates per batch (n-step SGD, ε = nα; default 1)'),
+  momentum: field(momentumCoefficient, '<β>', 'momentum β in [0, 1), torch.optim.SGD\'s rule v ← βv + g, w ← w − εv (default 0: plain SGD)'),
+  nesterov: field(bool, null, 'Nesterov momentum (update g + βv; needs --momentum > 0)'),
+  sampler: choiceOf(SAMPLERS, '<kind>'),
+  dropLast: field(bool, null, 'allow N % B != 0 by dropping the last partial batch'),
+  epochs: field(intIn(1, 1_000_000), '<E>', 'epochs to train (default 10)'),
+  steps: field(intIn(0, 1e12), '<K>', 'updates to train instead of epochs (0 with --save writes the initial parameters)'),
+  schedule: choiceOf(SCHEDULES, '<s>'),
+  weightDecay: field(nonNegative, '<c>', 'L2 coefficient on weights (default 0)'),
+  seed: field(intIn(0, SAFE), '<n>', 'random seed (default 0)'),
+  dtype: choiceOf(DTYPES, '<d>'),
+  init: field(str, '<file>', 'start from these parameters (safetensors)'),
+  save: field(str, '<file>', 'write the final parameters (safetensors)'),
+  evalEvery: field(intIn(1, 1_000_000), '<E>', 'evaluate every E epochs (default 1; always at the end)'),
+  stepsPerCall: field(intIn(0, 1_000_000), '<K>', 'updates per ONNX Runtime call (default: automatic)'),
+  exactGamma: field(bool, null, 'also measure Γ exactly from per-example gradients (small models)'),
+  trainSize: field(intIn(1, 1 << 30), '<n>', 'training examples: the digits split, the synthetic set, or a seeded class-balanced subset of fashion-mnist/cifar10 (the test set stays whole)'),
+  testSize: field(intIn(0, 1 << 30), '<n>', 'synthetic test examples'),
+  labelNoise: field(fraction, '<f>', 'synthetic: fraction of training labels replaced at random'),
+  dimension: field(intIn(1, 1 << 30), '<d>', 'synthetic: input dimension (default 32; 784 for Fashion-MNIST-shaped data)'),
+  classes: field(intIn(1, 1 << 20), '<k>', 'synthetic: number of classes (default 10)'),
+  dataSeed: field(intIn(0, SAFE), '<n>', 'seed of the data set itself (synthetic data, digits split, --train-size subset; default 0, fixed across run seeds)'),
+  threads: field(intIn(1, 1024), '<n>', 'ONNX Runtime intra-op threads (default: all cores)'),
+  executionProvider: field(str, '<name>', 'ONNX Runtime execution provider: cpu (default), cuda, webgpu, … as the installed runtime offers; away from cpu, the reference lowering (docs/gpu.md)'),
+  target: choiceOf(TARGETS, '<name>', 'compilation target (default: the one declared for the execution provider, else reference): '),
 };
 
 /** The validator of a config key; own properties only, so '__proto__' or 'constructor' is an unknown key. */
 export function configField(key: string): Validator | undefined {
-  return Object.hasOwn(FIELDS, key) ? FIELDS[key as keyof TrainConfig] : undefined;
+  return Object.hasOwn(FIELDS, key) ? FIELDS[key as keyof TrainConfig].parse : undefined;
 }
 
-/** Every config key, in table order. */
-export const CONFIG_FIELD_NAMES: readonly string[] = Object.keys(FIELDS);
+/** A `sgdlab train` flag for a config key, as commander takes it, with its help text. */
+export interface ConfigFlag { key: keyof TrainConfig; flag: string; help: string }
+
+/** Every config key's flag, in table order: the CLI registers exactly these. */
+export const CONFIG_FLAGS: readonly ConfigFlag[] = (Object.entries(FIELDS) as [keyof TrainConfig, Field][]).map(([key, f]) => ({
+  key,
+  flag: `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${f.arg ? ` ${f.arg}` : ''}`,
+  help: f.help,
+}));
 
 /** Validate a partial config (from a file or flags) over the defaults; unknown keys are errors. */
 export function resolveConfig(partial: Record<string, unknown>, source = 'config'): TrainConfig {
@@ -210,6 +253,13 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
     // The coefficient does not depend on the number of batches m (docs/theory.md §M7); with n-step SGD the bare rate α governs.
     config.lambda = momentumRegularizerCoefficient(config.lr, config.momentum ?? 0, 1, config.nesterov ? 'nesterov' : 'heavy-ball');
   }
+  if (config.target !== undefined && config.executionProvider !== undefined) {
+    try {
+      targetName({ target: config.target, executionProvider: config.executionProvider });
+    } catch (e) {
+      throw new ConfigError(`${source}: ${(e as Error).message.replace(/^compile: /, '')}`);
+    }
+  }
   if (config.epochs !== undefined && config.steps !== undefined) throw new ConfigError(`${source}: give epochs or steps, not both`);
   if (config.epochs === undefined && config.steps === undefined) config.epochs = 10;
   return config;
@@ -217,6 +267,13 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
 
 /** The optimizer a config names: SGD with its momentum (0 and no Nesterov unless given). */
 export const optimizerOf = (c: TrainConfig): SgdOptions => ({ momentum: c.momentum ?? 0, nesterov: c.nesterov ?? false });
+
+/** Where a config's programs compile for and run: threads, execution provider and target, as given. */
+export const runtimeOf = (c: TrainConfig): RuntimeOptions => ({
+  ...(c.threads !== undefined ? { threads: c.threads } : {}),
+  ...(c.executionProvider !== undefined ? { executionProvider: c.executionProvider } : {}),
+  ...(c.target !== undefined ? { target: c.target } : {}),
+});
 
 /** The effective learning rate ε (Sec. 4: n-step SGD with bare rate α has ε = nα). */
 export const effectiveLearningRate = (c: TrainConfig): number => c.lr * c.nStep;

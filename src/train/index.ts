@@ -1,7 +1,7 @@
 // The training lab: configs, step builders, schedules, metrics, checkpoints and the loop.
 
 export { train, stepKind, loadTrainingData, paramSpecs, compileTrainingSteps, type TrainOptions, type TrainResult, type Progress } from './loop.ts';
-export { resolveConfig, parseNumber, effectiveLearningRate, optimizerOf, DEFAULT_CONFIG, ConfigError, type TrainConfig } from './config.ts';
+export { resolveConfig, parseNumber, effectiveLearningRate, optimizerOf, DEFAULT_CONFIG, CONFIG_FLAGS, ConfigError, type TrainConfig, type ConfigFlag } from './config.ts';
 export { trainingStep, updateDirection, batchCost, packCarry, unpackCarry, FD_RADIUS, type StepKind, type StepOptions } from './steps.ts';
 export { learningRateAt } from './schedule.ts';
 export { Metrics } from './metrics.ts';

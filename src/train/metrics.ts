@@ -1,7 +1,7 @@
 // The quantities the paper's argument is about, measured on the current parameters: C and accuracy
 // on train and test, C_reg = (1/4m)Σ_k||∇Ĉ_k||² (Sec. 2.3), ||∇C||², and Γ through Appendix A.
 
-import { compile, compileLoop, flatten, grad, vdot, spec, HostTensor, type CompiledFunction, type Tensor, type Tree } from '../graph/index.ts';
+import { compile, compileLoop, flatten, grad, vdot, spec, HostTensor, type CompiledFunction, type RuntimeOptions, type Tensor, type Tree } from '../graph/index.ts';
 import { correctCount, crossEntropy, type Model } from '../nn/index.ts';
 import { gatherLabels, gatherRows, type Dataset } from '../data/index.ts';
 import type { Rng } from '../util/random.ts';
@@ -28,14 +28,16 @@ function rows(x: FloatArray, y: Int32Array, shape: readonly number[], start: num
 
 interface Split { x: FloatArray; y: Int32Array; n: number }
 
-export interface MetricsOptions {
+export interface MetricsOptions extends RuntimeOptions {
   batch: number;
   dtype: 'float32' | 'float64';
   exactGamma: boolean;
-  threads?: number;
   /** Fixes the partition of the training set into the m batches that C_reg and Γ are measured on. */
   rng: Rng;
 }
+
+/** Where the programs run: the RuntimeOptions part of the options. */
+const runtime = ({ threads, executionProvider, target }: MetricsOptions): RuntimeOptions => ({ threads, executionProvider, target });
 
 export class Metrics {
   private readonly evalPrograms = new Map<number, Promise<CompiledFunction>>();
@@ -73,7 +75,7 @@ export class Metrics {
       },
       { carry: { gsum: paramSpecs, sqsum: spec([], dtype) }, perStep: { x: spec([b, ...train.shape], dtype), y: spec([b], 'int32') }, shared: { params: paramSpecs } },
       steps,
-      { name: 'gradient-statistics', threads: options.threads },
+      { name: 'gradient-statistics', ...runtime(options) },
     );
     const gradientStats = await statsProgram(batch, m);
     let perExample;
@@ -100,7 +102,7 @@ export class Metrics {
           return { lossSum: crossEntropy(logits, y).mul(count), correct: correctCount(logits, y) };
         },
         { params: this.paramSpecs, x: spec([count, ...this.model.inputShape], dtype), y: spec([count], 'int32') },
-        { name: 'evaluate', threads: this.options.threads },
+        { name: 'evaluate', ...runtime(this.options) },
       );
       this.evalPrograms.set(count, p);
     }
