@@ -6,7 +6,8 @@
 import onnxProto from 'onnx-proto';
 import { rules } from './registry.ts';
 import { topologicalOrder } from './graph-order.ts';
-import type { AttrValue, LowerCtx, PrimitiveName, PrimitiveParams } from './primitives.ts';
+import type { AttrValue, LowerCtx } from './primitives.ts';
+import type { PrimitiveName, PrimitiveParams } from './primitive-params.ts';
 import type { HostArray, Tensor } from './tensor.ts';
 import { GraphError, type DType, type Shape } from './types.ts';
 

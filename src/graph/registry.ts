@@ -2,7 +2,8 @@
 // mapped type over every primitive name, so `tsc` rejects a primitive that has no rule. Loading
 // this module installs the table into tensor.ts, whose `bind` checks every node with it.
 
-import type { RuleTable, PrimitiveName } from './primitives.ts';
+import type { RuleTable } from './primitives.ts';
+import type { PrimitiveName } from './primitive-params.ts';
 import { elementwiseRules } from './prims/elementwise.ts';
 import { reduceRules } from './prims/reduce.ts';
 import { shapeRules } from './prims/shape.ts';

@@ -1,7 +1,7 @@
 // The symbolic Tensor: a node of a traced program. Every operation on tensors appends a node,
 // checked by its primitive's shape rule; nothing is computed until the program is compiled.
 
-import type { PrimitiveName, PrimitiveParams, RuleTable } from './primitives.ts';
+import type { PrimitiveName, PrimitiveParams } from './primitive-params.ts';
 import { GraphError, fmtShape, type Aval, type DType, type Shape } from './types.ts';
 
 export type HostArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -116,10 +116,13 @@ export type TensorLike = Tensor | number;
 
 // The rule table reaches `bind` through registry.ts, which installs it when it loads: the family
 // modules under prims/ build tensors, so this module cannot import them (an import cycle).
-let rules: RuleTable<PrimitiveName> | undefined;
+let rules: ShapeRules | undefined;
+
+/** What bind needs of the rule table (primitives.ts's RuleTable): each primitive's shape rule. */
+type ShapeRules = { [P in PrimitiveName]: { abstractEval(inputs: readonly Aval[], params: PrimitiveParams[P]): Aval } };
 
 /** Called once by registry.ts with the complete rule table. */
-export function installRules(table: RuleTable<PrimitiveName>): void {
+export function installRules(table: ShapeRules): void {
   rules = table;
 }
 

@@ -5,7 +5,8 @@ export { SpecError, loadSweepSpec, sweepClaims, buildSweep, gridPoints, trialKey
 export { summarizeSweep, scorePoint, scoringValue, meanStd } from './aggregate.ts';
 export type { SweepSummary, PointSummary, GridPoint, MetricSummary } from './summary.ts';
 export { runLocalSweep, planTrials, lockPathFor, defaultCheckpointDir, type LocalSweepOptions, type SweepRunReport } from './local.ts';
-export { runQueueSweep, runQueueWorker, parseRedisUrl, jobIdFor, validateTrialJob, validateTrialResult, recordTrialResult, encodeResult, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS, QueueError, type RedisTarget, type StallSettings, type TrialJob, type TrialResult } from './queue.ts';
+export { runQueueSweep, runQueueWorker, jobIdFor, validateTrialJob, validateTrialResult, recordTrialResult, encodeResult, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS, QueueError, type StallSettings, type TrialJob, type TrialResult } from './queue.ts';
+export { parseRedisUrl, type RedisTarget } from './redis-url.ts';
 export { RemoteCheckpoints, REDIS_CHECKPOINT_LIMIT, encodeTrialCheckpoint, decodeTrialCheckpoint, jobDigest, redisCheckpointKey, tensorDigest, type TrialCheckpoint, type JobIdentity } from './remote-checkpoints.ts';
 export { SweepProgress, formatSeconds, type SweepEvent } from './progress.ts';
 export { summaryTable } from './table.ts';

@@ -48,7 +48,6 @@ export interface StallSettings {
 export const DEFAULT_STALL_SETTINGS: StallSettings = { lockDurationMs: 60_000, stalledIntervalMs: 30_000, maxStalledCount: 3 };
 
 import { parseRedisUrl, type RedisTarget } from './redis-url.ts';
-export { parseRedisUrl, type RedisTarget };
 
 /** BullMQ forbids ':' in job ids; a hash of the trial key keeps ids short and safe. */
 export function jobIdFor(sweepId: string, trialKey: string): string {

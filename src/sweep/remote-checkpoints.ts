@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { RunStore, decodeSafetensors, readSafetensors, type MetricRecord, type MetricValues } from '../store/index.ts';
 import { effectiveLearningRate, type TrainConfig } from '../train/index.ts';
 import { QueueError } from './trial-result.ts';
-import type { RedisTarget } from './queue.ts';
+import type { RedisTarget } from './redis-url.ts';
 
 /** Largest envelope kept in Redis: below its 512 MB value limit (proto-max-bulk-len) with room to spare. */
 export const REDIS_CHECKPOINT_LIMIT = 400 * 2 ** 20;

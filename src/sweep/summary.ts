@@ -41,6 +41,4 @@ export interface SweepSummary {
   points: PointSummary[];
 }
 
-
 /** `summarizeSweep(store, sweepId): SweepSummary` computes this contract from the run store. */
-export { summarizeSweep, scorePoint, scoringValue, meanStd } from './aggregate.ts';

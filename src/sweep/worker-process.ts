@@ -1,7 +1,8 @@
 // Entry of a queue worker started by a coordinator (`sweep run --queue --workers K`): the same
 // worker as `sgdlab worker`, configured through the environment so no password shows in ps.
 
-import { runQueueWorker, type RedisTarget, type StallSettings } from './queue.ts';
+import { runQueueWorker, type StallSettings } from './queue.ts';
+import type { RedisTarget } from './redis-url.ts';
 
 const target = JSON.parse(process.env.SGDLAB_WORKER_CONNECTION ?? 'null') as RedisTarget | null;
 const settings = JSON.parse(process.env.SGDLAB_WORKER_SETTINGS ?? '{}') as { queueName?: string; stall?: Partial<StallSettings> };

@@ -4,7 +4,8 @@
 // Reference lowering: float32 to ONNX Conv/ConvTranspose, the weight gradient and every float64
 // convolution (few runtimes have float64 Conv kernels) to im2col + MatMul.
 
-import type { ConvGeometry, LowerCtx, RuleTable } from '../primitives.ts';
+import type { LowerCtx, RuleTable } from '../primitives.ts';
+import type { ConvGeometry } from '../primitive-params.ts';
 import { bind, type Tensor } from '../tensor.ts';
 import { GraphError, fmtShape, type Aval, type Shape } from '../types.ts';
 

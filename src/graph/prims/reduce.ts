@@ -1,7 +1,8 @@
 // Reductions over a set of axes, with or without keeping the reduced axes as size 1.
 // Their derivatives broadcast the cotangent back over the reduced axes.
 
-import type { ReduceParams, RuleTable } from '../primitives.ts';
+import type { RuleTable } from '../primitives.ts';
+import type { ReduceParams } from '../primitive-params.ts';
 import type { Tensor } from '../tensor.ts';
 import { GraphError, normAxis, type Aval } from '../types.ts';
 

@@ -4,7 +4,8 @@
 // than these GEMMs (docs/performance.md, "Convolutions").
 
 import type { LoweringOverride } from '../../lower.ts';
-import type { ConvGeometry, LowerCtx } from '../../primitives.ts';
+import type { LowerCtx } from '../../primitives.ts';
+import type { ConvGeometry } from '../../primitive-params.ts';
 import { convOutputSize, flippedKernel, im2col, unreachedRows } from '../../prims/conv.ts';
 import type { Aval, Shape } from '../../types.ts';
 import { nchwcConv, nchwcFits } from './nchwc.ts';
