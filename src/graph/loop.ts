@@ -9,7 +9,7 @@ import { nameOutputs, usesFloat64, type LoweredProgram } from './program.ts';
 import { flatten, type Tree } from './pytree.ts';
 import type { Tensor } from './tensor.ts';
 import { targetWithoutRuntime, type DeferredCarry, type Target } from './targets/index.ts';
-import { outputLeaves, placeholders, TensorSpec, type Placeholders } from './trace.ts';
+import { outputLeaves, placeholders, TensorSpec, type Placeholders, type Traced } from './trace.ts';
 import { GraphError, fmtShape, sameShape } from './types.ts';
 
 /** The step function of a loop: new carried state, and per-iteration outputs to stack. */
@@ -47,15 +47,21 @@ interface StepsPlan {
  * it lowers without asking a runtime). run() of the compiled program takes {carry, perStep (stacked),
  * shared} and returns {carry (final), out (stacked)}.
  */
-export function lowerLoop(step: LoopStep<never, never, never, unknown>, specs: LoopSpecs, steps: number, options: CompileOptions = {}, target: Target = targetWithoutRuntime(options)): LoweredProgram {
+export function lowerLoop<CS, XS, O, SS = Record<string, never>>(
+  step: LoopStep<Traced<CS>, Traced<XS>, Traced<SS>, O>,
+  specs: { carry: CS; perStep: XS; shared?: SS },
+  steps: number,
+  options: CompileOptions = {},
+  target: Target = targetWithoutRuntime(options),
+): LoweredProgram {
   const name = options.name ?? (step.name || 'loop');
   if (!Number.isInteger(steps) || steps < 1) throw new GraphError(`compileLoop ${name}: steps must be a positive integer, got ${steps}`);
-  const traced = traceBody(step, specs, name);
+  const traced = traceBody(step as unknown as LoopStep<never, never, never, unknown>, specs as LoopSpecs, name);
   const plan = planSteps(traced, steps, target, Boolean(options.deferCarries), name);
   const main = new GraphLowering(plan.model);
   const { params, stacked } = emitWindows(plan, main, steps);
   const stackedOuts = traced.outs.leaves.map((_, i) => (stacked.length === 1 ? stacked[0]![i]! : main.node('Concat', stacked.map((p) => p[i]!), { axis: 0 })));
-  return finishLoop(plan, main, traced, specs, steps, [...params, ...stackedOuts]);
+  return finishLoop(plan, main, traced, specs as LoopSpecs, steps, [...params, ...stackedOuts]);
 }
 
 interface TracedBody {

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { HostTensor, type HostOf, type HostTree } from './host.ts';
-import { lowerLoop, type LoopSpecs, type LoopStep } from './loop.ts';
+import { lowerLoop, type LoopStep } from './loop.ts';
 import type { CompileOptions } from './options.ts';
 import { lowerFunction, type LoweredProgram } from './program.ts';
 import { autoOptimization, checkExecutionProvider, DEFAULT_PROVIDER, firstLine, providerOptions, runOn } from './providers.ts';
@@ -115,30 +115,34 @@ export async function compileLoop<CS, XS, O, SS = Record<string, never>>(
   steps: number,
   options: CompileOptions = {},
 ): Promise<CompiledFunction<{ carry: HostOf<CS>; perStep: HostOf<XS>; shared: HostOf<SS> }, { carry: HostOf<CS>; out: HostOf<O> }>> {
-  const program = lowerLoop(step as unknown as LoopStep<never, never, never, unknown>, specs as LoopSpecs, steps, options, await targetFor(options));
+  const program = lowerLoop(step, specs, steps, options, await targetFor(options));
   return CompiledFunction.create(program, options);
 }
 
-/** A compile cache keyed on the input signature (structure, shapes and dtypes). */
-export function jit<S, O>(fn: (inputs: S) => O, options: CompileOptions = {}) {
-  const cache = new Map<string, Promise<CompiledFunction>>();
-  const signature = (inputs: HostTree): { key: string; specs: unknown } => {
-    const flat = flatten<HostTensor>(inputs);
+/**
+ * A compile cache keyed on the input signature (structure, shapes and dtypes): `fn` takes a tree of
+ * traced tensors T, run() the same tree of host tensors (HostOf<T>) and returns HostOf of fn's output.
+ */
+export function jit<T, O>(fn: (inputs: T) => O, options: CompileOptions = {}) {
+  type Compiled = CompiledFunction<HostOf<T>, HostOf<O>>;
+  const cache = new Map<string, Promise<Compiled>>();
+  const signature = (inputs: HostOf<T>): { key: string; specs: unknown } => {
+    const flat = flatten<HostTensor>(inputs as HostTree);
     const specs = flat.leaves.map((t) => new TensorSpec(t.shape, t.dtype));
     return { key: `${flat.structure}|${specs.join(';')}`, specs: flat.unflatten(specs) };
   };
   return {
     /** The compiled program for these inputs' signature, compiling it on first use. */
-    lower(inputs: HostTree): Promise<CompiledFunction> {
+    lower(inputs: HostOf<T>): Promise<Compiled> {
       const { key, specs } = signature(inputs);
       let hit = cache.get(key);
       if (!hit) {
-        hit = compile(fn as (inputs: unknown) => O, specs, options) as Promise<CompiledFunction>;
+        hit = compile(fn as (inputs: unknown) => O, specs, options) as Promise<Compiled>;
         cache.set(key, hit);
       }
       return hit;
     },
-    async run(inputs: HostTree): Promise<HostTree> {
+    async run(inputs: HostOf<T>): Promise<HostOf<O>> {
       return (await this.lower(inputs)).run(inputs);
     },
     get cacheSize(): number {

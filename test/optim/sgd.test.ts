@@ -142,3 +142,10 @@ test('chain keeps each transform\'s state under its own name and refuses two of 
   assert.throws(() => sgd(0.1, { momentum: 1, nesterov: false }), /momentum must be in \[0, 1\)/);
   assert.throws(() => sgd(0.1, { momentum: 0, nesterov: true }), /Nesterov momentum needs momentum > 0/);
 });
+
+test("the optimizers are in the library's public entry, as `optim`", async () => {
+  const { optim } = await import('../../src/index.ts');
+  const transforms = await import('../../src/optim/index.ts');
+  assert.deepEqual(Object.keys(optim).sort(), Object.keys(transforms).sort());
+  assert.equal(optim.sgd, sgd);
+});
