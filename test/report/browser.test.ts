@@ -60,6 +60,10 @@ test('the HTML report in headless chromium: no console errors, no network, every
       );
       assert.equal(figures.length, expected, `figures on ${written.htmlPath}`);
       for (const f of figures) assert.ok(f.decoded && f.width > 100 && f.height > 100, `figure ${f.id} not drawn: ${JSON.stringify(f)}`);
+      // Figures fill the page's width (a one-panel figure used to be drawn at about 400 px of 1400).
+      const contentWidth = await page.$eval('figure', (f) => f.clientWidth - 2 * parseFloat(getComputedStyle(f).paddingLeft));
+      for (const f of figures) assert.ok(f.width >= 0.98 * contentWidth, `figure ${f.id} is ${f.width} px wide in a ${contentWidth} px column`);
+      assert.doesNotMatch(await page.textContent('body') ?? '', /NaN/, 'no NaN on the page');
       const screenshot = join(dir, `${name}.png`);
       await page.screenshot({ path: screenshot, fullPage: true });
       t.diagnostic(`screenshot: ${screenshot}`);
