@@ -119,7 +119,7 @@ export async function measureBandwidth(o: { bytes: number; threads: number; reps
 // A gradient pass (forward + backward) reads every parameter once in the forward and Pg again for
 // the input gradients (the backward reaches them in the reverse order, after the forward has
 // streamed the other layers, so a weight larger than the cache is read twice). The update writes P
-// once per call of K steps: a K-step program may keep the updates deferred (src/graph/defer.ts) and
+// once per call of K steps: a K-step program may keep the updates deferred (src/graph/targets/ort-cpu/passes/defer.ts) and
 // write the parameters once per call; a one-step-per-call program (K = 1, every peer) writes them
 // every step.
 //   plain           reads P + Pg                       writes P/K

@@ -72,7 +72,7 @@ export interface FetchDatasetResult {
   extracted: string[];
 }
 
-export async function md5OfFile(path: string): Promise<string> {
+async function md5OfFile(path: string): Promise<string> {
   const hash = createHash('md5');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -162,7 +162,7 @@ function saveResponse(response: http.IncomingMessage, temporary: string, file: s
  * Make dest hold the file at url with the given MD5. A present file with that checksum is kept
  * (status 'present'); a present file with another checksum is never overwritten (DataError).
  */
-export async function downloadVerified(url: string, dest: string, expectedMd5: string, options: { onProgress?: (p: DownloadProgress) => void; timeoutMs?: number; file?: string } = {}): Promise<'downloaded' | 'present'> {
+async function downloadVerified(url: string, dest: string, expectedMd5: string, options: { onProgress?: (p: DownloadProgress) => void; timeoutMs?: number; file?: string } = {}): Promise<'downloaded' | 'present'> {
   const file = options.file ?? dest.split(/[\\/]/).pop()!;
   const expected = expectedMd5.toLowerCase();
   if (isFile(dest)) {

@@ -71,7 +71,7 @@ function readChecked(path: string, verify: boolean): Uint8Array {
  * Load one images/labels pair into a Dataset; both paths must exist. With `verify`, files with the
  * official names must have the official contents (src/data/integrity.ts).
  */
-export function loadIdxPair(imagesPath: string, labelsPath: string, name: string, verify = false): Dataset {
+function loadIdxPair(imagesPath: string, labelsPath: string, name: string, verify = false): Dataset {
   const imagesName = basename(imagesPath);
   const labelsName = basename(labelsPath);
   const images = parseIdxImages(readChecked(imagesPath, verify), imagesName);

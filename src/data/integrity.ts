@@ -19,7 +19,7 @@ export const DECOMPRESSED_SHA256: Readonly<Record<string, string>> = {
 
 interface CacheEntry { size: number; mtimeMs: number; ino: number; sha256: string }
 
-export function checksumCachePath(env: NodeJS.ProcessEnv = process.env): string {
+function checksumCachePath(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'sgdlab', 'verified-files.json');
 }

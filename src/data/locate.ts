@@ -24,7 +24,7 @@ export interface LocateOptions {
 }
 
 /** Directories searched, in order, for a data set's files. */
-export function dataDirCandidates(name: FileDataset, options: LocateOptions = {}): string[] {
+function dataDirCandidates(name: FileDataset, options: LocateOptions = {}): string[] {
   const env = options.env ?? process.env;
   const dirs: string[] = [];
   if (env.SGDLAB_DATA) dirs.push(join(env.SGDLAB_DATA, name));

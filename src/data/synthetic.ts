@@ -82,7 +82,7 @@ function draw(name: string, n: number, dimension: number, classes: number, label
  * Replace exactly round(fraction * n) labels, at positions chosen at random, by a different class
  * chosen uniformly at random; returns the corrupted positions in increasing order.
  */
-export function corruptLabels(y: Int32Array, classes: number, fraction: number, rng: Rng): Int32Array {
+function corruptLabels(y: Int32Array, classes: number, fraction: number, rng: Rng): Int32Array {
   if (!(fraction >= 0 && fraction <= 1)) throw new DataError(`synthetic: label noise ${fraction} must be in [0, 1]`);
   if (classes < 2 && fraction > 0) throw new DataError('synthetic: label noise needs at least 2 classes');
   const count = Math.round(fraction * y.length);

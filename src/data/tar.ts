@@ -17,7 +17,7 @@ export interface TarLimits {
   maxEntries: number;
 }
 
-export const DEFAULT_TAR_LIMITS: TarLimits = { maxTotalBytes: 1 << 30, maxEntries: 10_000 };
+const DEFAULT_TAR_LIMITS: TarLimits = { maxTotalBytes: 1 << 30, maxEntries: 10_000 };
 
 export interface TarEntryInfo {
   /** Relative path inside the archive, '/'-separated, without a leading './' or a trailing '/'. */

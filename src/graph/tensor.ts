@@ -188,15 +188,6 @@ export function lift(x: TensorLike, like: Aval): Tensor {
   return typeof x === 'number' ? constant(x, [], like.dtype) : x;
 }
 
-/** If `t` is a constant whose elements all equal one number, that number. */
-export function constantScalarValue(t: Tensor): number | undefined {
-  const o = t.origin;
-  if (o.kind === 'op' && o.prim === 'broadcastTo') return constantScalarValue(o.inputs[0]!);
-  if (o.kind !== 'constant' || o.data.length === 0) return undefined;
-  const first = Number(o.data[0]);
-  for (let i = 1; i < o.data.length; i++) if (Number(o.data[i]) !== first) return undefined;
-  return first;
-}
 
 function axesList(axes: number | number[] | undefined, rank: number): number[] {
   if (axes === undefined) return [...Array(rank).keys()];

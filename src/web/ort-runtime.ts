@@ -41,7 +41,7 @@ function usesNchwc(model: Uint8Array): boolean {
   return false;
 }
 
-/** What src/graph/compile.ts calls: InferenceSession.create with the page's execution providers. */
+/** What src/graph/session.ts calls: InferenceSession.create with the page's execution providers. */
 export const InferenceSession = {
   async create(model: Uint8Array, options: Ort.InferenceSession.SessionOptions = {}): Promise<Ort.InferenceSession> {
     if (model.length < 4096 && usesNchwc(model)) throw new Error('com.microsoft.nchwc: not in onnxruntime-web');

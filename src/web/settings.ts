@@ -9,8 +9,6 @@ import { UserError } from '../util/user-error.ts';
 
 export const DATA_KINDS = ['digits', 'moons', 'circles', 'xor', 'spirals', 'csv'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
-/** The 2-D sets, whose decision boundary the page draws. */
-export const PLANE_KINDS: readonly DataKind[] = ['moons', 'circles', 'xor', 'spirals'];
 
 export const RUNTIMES = ['wasm', 'webgpu'] as const;
 export type Runtime = (typeof RUNTIMES)[number];

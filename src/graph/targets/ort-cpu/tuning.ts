@@ -1,7 +1,7 @@
 // Every threshold of the ONNX Runtime CPU target, in one place, each with how it was chosen.
 // The measurements behind them are in docs/performance.md ("Thresholds of the ort-cpu target").
 
-// --- Lowering overrides (overrides.ts, conv.ts) ---
+// --- Lowering overrides (matmul.ts, sum-by-ones.ts, conv.ts) ---
 
 /**
  * a·Wᵀ lowers as (W·aᵀ)ᵀ when a has at most this many rows: [16|32, 4096]·[4096, 4096]ᵀ ran 1.4–1.6×
