@@ -3,6 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,15 @@ function readVersion(packageJson: string): string {
   }
 }
 
+/** The version of the onnxruntime-node that this module imports, wherever npm placed it (hoisted in a dependant's project). */
+function onnxRuntimeVersion(): string {
+  try {
+    return readVersion(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  } catch {
+    return 'unknown';
+  }
+}
+
 function git(args: string[]): string | null {
   try {
     return execFileSync('git', ['-C', packageRoot, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
@@ -58,7 +68,7 @@ export function provenance(): Provenance {
     gitCommit: commit,
     gitDirty: commit === null ? null : status !== '',
     node: process.versions.node,
-    onnxruntime: readVersion(join(packageRoot, 'node_modules', 'onnxruntime-node', 'package.json')),
+    onnxruntime: onnxRuntimeVersion(),
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     cpus: availableParallelism(),
   };
