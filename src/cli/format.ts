@@ -11,6 +11,9 @@ export function table(header: string[], rows: (string | number)[][]): string {
 export const pct = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
 export const num = (x: number | undefined, digits = 4): string => (x === undefined || Number.isNaN(x) ? '—' : Number(x.toPrecision(digits)).toString());
 
+/** `1 epoch`, `2 epochs`, `0.5 epochs`: a number and its noun, singular only for exactly one. */
+export const count = (n: number, noun: string, text = String(n)): string => `${text} ${noun}${n === 1 ? '' : 's'}`;
+
 export function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '—';
   if (seconds < 60) return `${seconds.toFixed(0)}s`;

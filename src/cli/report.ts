@@ -41,6 +41,9 @@ export async function reportCommand(sweeps: readonly string[], options: ReportCo
   if (excludeBelow !== undefined && !(options.excludeBelow!.trim() !== '' && excludeBelow >= 0 && excludeBelow <= 1)) {
     throw new UsageError(`report: --exclude-below ${options.excludeBelow}: must be a score in [0, 1] (e.g. 0.9 for 90% accuracy)`);
   }
+  // A name that reads as a spec file but is none is a mistyped path, whatever the store holds.
+  const missingSpec = sweeps.find((s) => /\.(ya?ml|json)$/i.test(s) && !existsSync(s));
+  if (missingSpec !== undefined) throw new UsageError(`report: ${missingSpec}: no such file`);
   const storePath = options.store ?? DEFAULT_RUN_STORE_PATH;
   // Opening a missing path would create an empty store; a report of nothing is a mistake in the path.
   if (!existsSync(storePath)) throw new UsageError(`report: --store ${storePath}: no run store there`);

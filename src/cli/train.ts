@@ -6,7 +6,7 @@ import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor, missingPaths, remov
 import { resumeTarget } from '../train/resume.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
 import { checkExecutionProvider } from '../graph/index.ts';
-import { ProgressLine, duration, num, pct } from './format.ts';
+import { ProgressLine, count, duration, num, pct } from './format.ts';
 import { UsageError } from './errors.ts';
 import { readInputText } from '../util/input-file.ts';
 import { checkOutputPaths, type InputPath } from '../util/output-path.ts';
@@ -57,12 +57,20 @@ function explicitKeys(opts: Record<string, unknown>): string[] {
   return [...keys];
 }
 
-export function summaryLines(r: TrainResult, config: TrainConfig): string {
+/** Where a run's parameters went: the store's checkpoint (what `--resume` and `export` read) and `--save`'s file. */
+export interface WrittenFiles {
+  checkpoint?: string | null;
+  saved?: string;
+}
+
+export function summaryLines(r: TrainResult, config: TrainConfig, files: WrittenFiles = {}): string {
   return [
-    `run ${r.runId ?? '—'}: ${r.status}${r.divergedAtStep !== undefined ? ` at step ${r.divergedAtStep}` : ''} after ${r.steps} steps (${num(r.epochs, 3)} epochs), ${num(r.stepsPerSec, 3)} steps/s`,
+    `run ${r.runId ?? '—'}: ${r.status}${r.divergedAtStep !== undefined ? ` at step ${r.divergedAtStep}` : ''} after ${count(r.steps, 'step')} (${count(r.epochs, 'epoch', num(r.epochs, 3))}), ${num(r.stepsPerSec, 3)} steps/s`,
     `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}${config.momentum ? `, momentum ${num(config.momentum)}${config.nesterov ? ' (Nesterov)' : ''}` : ''}`,
     `  train loss ${num(r.final.train_loss)}  train acc ${pct(r.final.train_acc)}  test acc ${pct(r.final.test_acc)}  best test acc ${pct(r.final.best_test_acc)}`,
     `  C_reg ${num(r.final.c_reg)}  ||∇C||² ${num(r.final.grad_norm_sq)}  Γ ${num(r.final.gamma)}${r.final.gamma_exact !== undefined ? ` (exact ${num(r.final.gamma_exact)})` : ''}  ||w|| ${num(r.final.weight_norm)}`,
+    ...(files.checkpoint ? [`  checkpoint ${files.checkpoint}`] : []),
+    ...(files.saved ? [`  parameters saved to ${files.saved}`] : []),
   ].join('\n');
 }
 
@@ -104,10 +112,12 @@ export function register(program: Command): void {
           },
         });
         progress.done();
+        const checkpoint = result.runId !== undefined ? store.getRun(result.runId).checkpointPath : null;
+        const saved = result.status !== 'stopped' ? config.save : undefined;
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ runId: result.runId, status: result.status, divergedAtStep: result.divergedAtStep ?? null, steps: result.steps, epochs: result.epochs, stepsPerSec: result.stepsPerSec, wallSeconds: (Date.now() - started) / 1000, config, final: result.final, best: result.best })}\n`);
+          process.stdout.write(`${JSON.stringify({ runId: result.runId, status: result.status, checkpoint, saved: saved ?? null, divergedAtStep: result.divergedAtStep ?? null, steps: result.steps, epochs: result.epochs, stepsPerSec: result.stepsPerSec, wallSeconds: (Date.now() - started) / 1000, config, final: result.final, best: result.best })}\n`);
         } else {
-          process.stdout.write(`${summaryLines(result, config)}\n`);
+          process.stdout.write(`${summaryLines(result, config, { checkpoint, ...(saved ? { saved } : {}) })}\n`);
         }
         failed = false;
       } finally {

@@ -60,4 +60,10 @@ test('sgdlab report: a missing store or an unknown sweep is one line on stderr a
   const unknown = await sgdlab(['report', 'no-such-sweep', '--store', store, '--out', join(dir, 'x')]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^sgdlab: .*no-such-sweep.*\n$/);
+  // A spec file that is not there is named as such, with or without a store.
+  for (const storeFlag of [['--store', store], ['--store', join(dir, 'none.sqlite')]]) {
+    const absent = await sgdlab(['report', 'nothere.yaml', ...storeFlag]);
+    assert.equal(absent.code, 2);
+    assert.equal(absent.stderr, 'sgdlab: report: nothere.yaml: no such file\n');
+  }
 });
