@@ -8,7 +8,7 @@ import { UsageError } from './errors.ts';
 const DOWNLOADABLE_DATASETS = Object.keys(DATASET_SOURCES) as DownloadableDataset[];
 
 export function register(program: Command): void {
-  const data = program.command('data').description('data sets');
+  const data = program.command('data');
   data
     .command('fetch <name>')
     .description(`download ${DOWNLOADABLE_DATASETS.join(' or ')} and verify the published checksums`)

@@ -26,7 +26,6 @@ export function rankingLine(rows: readonly { label: string; bestTestAcc: { mean:
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('small learning rate vs. small rate + explicit regularizer vs. large learning rate, on digits')
     .option('--seeds <n>', 'runs per setting', '3')
     .option('--epochs <E>', 'epochs per run (default 200)')
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)

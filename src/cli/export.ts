@@ -27,7 +27,6 @@ function checkExportFits(model: string, inputShape: number[], classes: number, b
 export function register(program: Command): void {
   program
     .command('export <checkpoint>')
-    .description('write a trained network as a plain ONNX inference graph (input "input", output "logits")')
     .requiredOption('--model <spec>', 'the model the checkpoint was trained as, e.g. mlp:256x2')
     .requiredOption('--out <file>', 'the .onnx file to write')
     .option('--data <name>', 'data set the model was trained on, for its input shape and classes (a name, idx:DIR or file:PATH.safetensors, as in train)', 'digits')

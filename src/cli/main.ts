@@ -8,22 +8,39 @@ import { describeProvenance, provenance } from '../util/provenance.ts';
 
 type Register = (program: Command) => void;
 
-/** Sub-command modules; each exports `register(program)`. Loaded lazily so `--help` stays fast. */
-const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
-  train: () => import('./train.ts'),
-  runs: () => import('./runs.ts'),
-  demo: () => import('./demo.ts'),
-  export: () => import('./export.ts'),
-  data: () => import('./data.ts'),
-  verify: () => import('./verify.ts'),
-  report: () => import('./report.ts'),
-  sweep: () => import('./sweep.ts'),
-  worker: () => import('./worker.ts'),
-  playground: () => import('./playground.ts'),
+/**
+ * The sub-commands: what `sgdlab --help` says of each, and its module (exporting `register(program)`).
+ * `sgdlab` loads only the module of the command being run: each pulls in what its command needs (ONNX
+ * Runtime, SQLite, vega, BullMQ), and loading them all cost seconds before `--version` could answer.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ register: Register }> }> = {
+  train: { summary: 'train one model the way the paper does, recording the run in the store', load: () => import('./train.ts') },
+  runs: { summary: 'list and inspect recorded runs', load: () => import('./runs.ts') },
+  demo: { summary: 'small learning rate vs. small rate + explicit regularizer vs. large learning rate, on digits', load: () => import('./demo.ts') },
+  export: { summary: 'write a trained network as a plain ONNX inference graph (input "input", output "logits")', load: () => import('./export.ts') },
+  data: { summary: 'data sets', load: () => import('./data.ts') },
+  verify: {
+    summary: 'check the backward error analysis numerically in float64: modified flows of GD and SGD, reversal, n-step SGD, Appendix A, where it breaks, heavy-ball and Nesterov momentum, Adam and RMSProp (docs/theory.md)',
+    load: () => import('./verify.ts'),
+  },
+  report: { summary: "the paper's figures (Fig. 1–5, 7) from sweeps: SVG, PNG and one self-contained HTML page", load: () => import('./report.ts') },
+  sweep: { summary: "run a grid of training runs the paper's way (7 seeds, mean of the best 5) and aggregate it", load: () => import('./sweep.ts') },
+  worker: { summary: 'take trials of sweeps from a BullMQ queue on Redis and train them (run one per machine, or one per core with --concurrency)', load: () => import('./worker.ts') },
+  playground: { summary: "serve the browser playground (the paper's comparison, live; theory checks; exports) on 127.0.0.1", load: () => import('./playground.ts') },
 };
 
-/** The `sgdlab` command tree with every sub-command registered (tests walk it). */
-export async function buildProgram(): Promise<Command> {
+/** The sub-command argv names (`sgdlab train …`, `sgdlab help train`), if any. */
+export function commandNamed(args: readonly string[]): string | undefined {
+  const words = args.filter((a) => !a.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return name !== undefined && Object.hasOwn(COMMANDS, name) ? name : undefined;
+}
+
+/**
+ * The `sgdlab` command tree: the sub-commands `defined` says yes to in full (all of them by default;
+ * tests walk the whole tree), the others by name and summary only, for the help listing.
+ */
+export async function buildProgram(defined: (name: string) => boolean = () => true): Promise<Command> {
   const program = new Command('sgdlab')
     .description('A laboratory for the implicit regularization of SGD (Smith, Dherin, Barrett & De, ICLR 2021)')
     .exitOverride()
@@ -33,12 +50,17 @@ export async function buildProgram(): Promise<Command> {
       process.stdout.write(`${describeProvenance(provenance()).join('\n')}\n`);
       throw new CommanderError(0, 'sgdlab.version', '');
     });
-  for (const load of Object.values(COMMANDS)) (await load()).register(program);
+  for (const [name, { summary, load }] of Object.entries(COMMANDS)) {
+    if (defined(name)) (await load()).register(program);
+    else program.command(name);
+    program.commands.at(-1)!.description(summary);
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = await buildProgram();
+  const named = commandNamed(argv.slice(2));
+  const program = await buildProgram((name) => name === named);
   const refusal = captureCommanderErrors(program);
   try {
     await program.parseAsync(argv);

@@ -139,7 +139,6 @@ function parsePort(value: string): number {
 export function register(program: Command): void {
   program
     .command('playground')
-    .description("serve the browser playground (the paper's comparison, live; theory checks; exports) on 127.0.0.1")
     .option('--port <P>', `port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`)
     .option('--no-open', 'do not open a browser, only print the URL')
     .action(async (opts: { port?: string; open: boolean }) => {

@@ -84,7 +84,6 @@ export async function reportCommand(sweeps: readonly string[], options: ReportCo
 export function register(program: Command): void {
   program
     .command('report')
-    .description("the paper's figures (Fig. 1–5, 7) from sweeps: SVG, PNG and one self-contained HTML page")
     .argument('<sweeps...>', 'sweep spec files or sweep ids (sgdlab sweep list); figures pool their grid points')
     .option('--out <dir>', `output folder (default ${DEFAULT_REPORT_DIR})`)
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)

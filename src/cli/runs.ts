@@ -36,7 +36,7 @@ function budgetLabel(c: Record<string, unknown>): string {
 }
 
 export function register(program: Command): void {
-  const runs = program.command('runs').description('list and inspect recorded runs');
+  const runs = program.command('runs');
   runs
     .command('list')
     .description(`one line per run, newest first: the latest ${DEFAULT_LIST_LIMIT} unless --limit or --all says otherwise`)

@@ -98,7 +98,7 @@ function resolveSweepArgument(specOrId: string, store: RunStore): { sweepId: str
 }
 
 export function register(program: Command): void {
-  const sweep = program.command('sweep').description("run a grid of training runs the paper's way (7 seeds, mean of the best 5) and aggregate it");
+  const sweep = program.command('sweep');
   sweep
     .command('run <spec>')
     .description('run every trial of a sweep spec (YAML or JSON) not yet done; interrupted trials resume')

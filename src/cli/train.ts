@@ -75,7 +75,7 @@ export function summaryLines(r: TrainResult, config: TrainConfig, files: Written
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('train').description('train one model the way the paper does, recording the run in the store');
+  const cmd = program.command('train');
   for (const { flag, help } of CONFIG_FLAGS) cmd.option(flag, help);
   cmd
     .option('--config <file>', 'JSON file of config keys (camelCase, e.g. {"lr": "2^-5", "model": "mlp:512x2"}); flags override it')

@@ -50,7 +50,6 @@ export async function verifyCommand(checkArgs: readonly string[], options: Verif
 export function register(program: Command): void {
   program
     .command('verify')
-    .description('check the backward error analysis numerically in float64: modified flows of GD and SGD, reversal, n-step SGD, Appendix A, where it breaks, heavy-ball and Nesterov momentum, Adam and RMSProp (docs/theory.md)')
     .argument('[checks...]', `checks to run (default all): ${CHECK_NAMES.join(' | ')}`)
     .option('--model <name>', `${MODEL_NAMES.join(' | ')} (default: all three)`)
     .option('--seed <n>', 'seed of the synthetic data and starting point (default 0)')

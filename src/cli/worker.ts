@@ -35,7 +35,6 @@ function sharedDirectory(dir: string | undefined): string | undefined {
 export function register(program: Command): void {
   program
     .command('worker')
-    .description('take trials of sweeps from a BullMQ queue on Redis and train them (run one per machine, or one per core with --concurrency)')
     .option('--queue <url>', 'redis://[user:password@]HOST:PORT[/db] (default: $SGDLAB_QUEUE, which keeps a password out of ps and shell history)')
     .option('--queue-name <name>', `BullMQ queue name (default ${DEFAULT_QUEUE_NAME})`)
     .option('--concurrency <n>', 'trials trained at once, one process and one ORT thread each (default 1)')

@@ -26,7 +26,7 @@ import { dataSpecNamesPath, isDataSpec } from '../data/index.ts';
 import type { Sweep, Trial } from './spec.ts';
 import { SweepLock } from './lock.ts';
 import { lockPathFor, planTrials, type SweepRunReport } from './local.ts';
-import { Trainer, forkTypeScript } from './trainer.ts';
+import { Trainer, forkEntry, sweepEntry } from './trainer.ts';
 import { scoringValue } from './aggregate.ts';
 import type { SweepEvent } from './progress.ts';
 import type { ChildProcess } from 'node:child_process';
@@ -238,7 +238,7 @@ export async function runQueueSweep(sweep: Sweep, options: QueueSweepOptions): P
 function startWorkerProcess(target: RedisTarget, queueName: string, stall: Partial<StallSettings> | undefined): ChildProcess {
   // The URL with its credentials goes through the environment, never the command line (ps shows that).
   const env = { ...process.env, SGDLAB_WORKER_CONNECTION: JSON.stringify(target), SGDLAB_WORKER_SETTINGS: JSON.stringify({ queueName, stall: stall ?? {} }) };
-  return forkTypeScript(new URL('./worker-process.ts', import.meta.url), [], env);
+  return forkEntry(sweepEntry('worker-process'), [], env);
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {

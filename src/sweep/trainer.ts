@@ -40,16 +40,23 @@ export interface TrialOutcome {
   error?: string;
 }
 
-/** Node options that let a child run TypeScript sources: the tsx loader, by absolute URL. */
-export function typeScriptExecArgv(): string[] {
+/**
+ * A child entry of this folder (trainer-process, worker-process) in the form this module runs in:
+ * compiled JavaScript under dist/, TypeScript sources under src/.
+ */
+export const sweepEntry = (name: string): URL => new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/** Node options for a child: this process's own, plus the tsx loader when the child is TypeScript. */
+export function childExecArgv(entry: URL): string[] {
   const argv = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
+  if (!entry.pathname.endsWith('.ts')) return argv;
   const hasLoader = argv.some((a, i) => a.includes('tsx') && (a.startsWith('--import') || argv[i - 1] === '--import'));
   return hasLoader ? argv : [...argv, '--import', import.meta.resolve('tsx')];
 }
 
-/** Fork a TypeScript entry of this package with an IPC channel; output goes to this process's stderr. */
-export function forkTypeScript(entry: URL, args: string[] = [], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return fork(fileURLToPath(entry), args, { execArgv: typeScriptExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+/** Fork an entry of this package with an IPC channel; output goes to this process's stderr. */
+export function forkEntry(entry: URL, args: string[] = [], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return fork(fileURLToPath(entry), args, { execArgv: childExecArgv(entry), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
 }
 
 export class Trainer {
@@ -58,7 +65,7 @@ export class Trainer {
   private exited = false;
 
   constructor() {
-    this.child = forkTypeScript(new URL('./trainer-process.ts', import.meta.url));
+    this.child = forkEntry(sweepEntry('trainer-process'));
     this.child.on('message', (message: TrainerReply) => {
       if (message.type === 'progress') this.pending?.onProgress?.(message.step, message.totalSteps);
       else if (message.type === 'checkpoint') void this.checkpointWritten(message);

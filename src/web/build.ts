@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// The page's sources, also when this module runs compiled from dist/web (the package ships src/ beside dist/).
+const here = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'web');
 
 /** One file of the built site: its path under the site root and its bytes. */
 export interface SiteFile {
