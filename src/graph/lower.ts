@@ -10,16 +10,19 @@ import type { AttrValue, LowerCtx } from './primitives.ts';
 import type { PrimitiveName, PrimitiveParams } from './primitive-params.ts';
 import type { HostArray, Tensor } from './tensor.ts';
 import { GraphError, type DType, type Shape } from './types.ts';
+import type { AttributeProto, GraphProto, NodeProto, TensorProto, ValueInfoProto } from './onnx-types.ts';
 
 const { onnx } = onnxProto;
-export type GraphProto = onnxProto.onnx.IGraphProto;
-export type NodeProto = onnxProto.onnx.INodeProto;
+export type { GraphProto, NodeProto };
+// What this module builds must be what onnx-proto encodes (checked here, not part of the public types).
+type Encodable<T extends onnxProto.onnx.IGraphProto> = T;
+type GraphProtoEncodes = Encodable<GraphProto>;
 export const OPSET = 17;
 const IR_VERSION = 8;
 
 const ONNX_TYPE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, bool: 9 };
 
-function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
+function attribute(name: string, v: AttrValue): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'number') return { name, type: T.INT, i: v };
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
@@ -32,12 +35,12 @@ function hostBytes(data: HostArray): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-export function tensorProto(name: string, dtype: DType, shape: Shape, data: HostArray): onnxProto.onnx.ITensorProto {
+export function tensorProto(name: string, dtype: DType, shape: Shape, data: HostArray): TensorProto {
   // rawData is little-endian, as typed arrays are on every platform Node runs on here.
   return { name, dataType: ONNX_TYPE[dtype], dims: [...shape], rawData: hostBytes(data) };
 }
 
-export function valueInfo(name: string, dtype: DType, shape: Shape): onnxProto.onnx.IValueInfoProto {
+export function valueInfo(name: string, dtype: DType, shape: Shape): ValueInfoProto {
   return {
     name,
     type: { tensorType: { elemType: ONNX_TYPE[dtype], shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
@@ -75,7 +78,7 @@ export const REFERENCE_LOWERING: LoweringPlan = { overrides: {}, nodePasses: [] 
 /** Shared by a model's main graph and its subgraphs: unique names and the constant table. */
 export class ModelBuilder {
   private counter = 0;
-  readonly initializers: onnxProto.onnx.ITensorProto[] = [];
+  readonly initializers: TensorProto[] = [];
   private readonly constantNames = new Map<string, string>();
   /** Operator sets other than ONNX's that some node uses (all at version 1: ONNX Runtime's contrib sets). */
   readonly domains = new Set<string>();

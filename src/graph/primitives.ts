@@ -1,7 +1,7 @@
 // What a primitive's rules are (the vocabulary itself is primitive-params.ts). Each family module under
 // prims/ gives, per primitive, a shape rule, a derivative rule (in traced ops) and an ONNX lowering.
 
-import type onnxProto from 'onnx-proto';
+import type { GraphProto } from './onnx-types.ts';
 import type { DType, Aval, Shape } from './types.ts';
 import type { HostArray, Tensor } from './tensor.ts';
 import type { PrimitiveName, PrimitiveParams } from './primitive-params.ts';
@@ -17,7 +17,7 @@ export interface Rule<P extends PrimitiveName> {
 
 export type RuleTable<P extends PrimitiveName> = { [K in P]: Rule<K> };
 
-export type AttrValue = number | number[] | string | { float: number } | { graph: onnxProto.onnx.IGraphProto };
+export type AttrValue = number | number[] | string | { float: number } | { graph: GraphProto };
 
 /** What a primitive's lowering may do: add nodes and small constants to the graph being built. */
 export interface LowerCtx {

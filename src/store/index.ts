@@ -12,7 +12,7 @@ export {
   type TensorData,
   type TensorDType,
 } from './safetensors.ts';
-export { RUN_STORE_SCHEMA_VERSION, migrate } from './schema.ts';
+export { RUN_STORE_SCHEMA_VERSION } from './schema.ts';
 export { DEFAULT_RUN_STORE_PATH, RunStore, type RunStoreOptions } from './runs.ts';
 export {
   STANDARD_METRICS,
