@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { fetchDataset, DATASET_SOURCES, type DownloadableDataset } from '../data/index.ts';
 import { UsageError } from './errors.ts';
+import { checkOutputPaths } from '../util/output-path.ts';
 
 const DOWNLOADABLE_DATASETS = Object.keys(DATASET_SOURCES) as DownloadableDataset[];
 
@@ -17,6 +18,8 @@ export function register(program: Command): void {
     .action(async (name: string, opts: { dir?: string; baseUrl?: string }) => {
       if (!DOWNLOADABLE_DATASETS.includes(name as DownloadableDataset)) throw new UsageError(`data fetch ${name}: unknown data set (expected ${DOWNLOADABLE_DATASETS.join(' or ')})`);
       const dir = opts.dir ?? `./data/${name}`;
+      // A folder the user names needs its parent (a typo creates no tree); the default ./data/<name> is created.
+      checkOutputPaths([{ flag: '--dir', path: dir, kind: 'directory', createParents: opts.dir === undefined }]);
       const result = await fetchDataset(name as DownloadableDataset, dir, {
         ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
         onProgress: (p) => {

@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sgdlab } from '../sgdlab-cli.ts';
@@ -118,4 +119,20 @@ test('terminal escape codes in an error are shown as \\x1b, never sent raw', asy
   assertOneLineRefusal(r, /unknown key 'evil\\x1b\]0;pwned\\x07\\x1b\[2J'/, 'escape');
   assert.ok(!r.stderr.includes('\u001b'), 'no raw ESC');
   assert.deepEqual(readdirSync(dir).filter((f) => f === 'esc'), []);
+});
+
+test('inputs that are FIFOs or devices (directly or by symlink) are refused in one line, not read without end', async () => {
+  const fifo = join(dir, 'config-fifo.json');
+  execFileSync('mkfifo', [fifo]);
+  symlinkSync('/dev/zero', join(dir, 'zero.safetensors'));
+  symlinkSync('/dev/zero', join(dir, 'zero.yaml'));
+  const store = join(dir, 'special.sqlite');
+  const cases: [string[], RegExp][] = [
+    [['train', '--config', fifo, '--store', store], /^sgdlab: --config .*config-fifo\.json: is not a regular file but a FIFO \(named pipe\)\n$/],
+    [['train', '--init', join(dir, 'zero.safetensors'), '--steps', '1', '--store', store], /zero\.safetensors: cannot read checkpoint: is not a regular file but a character device\n$/],
+    [['sweep', 'run', join(dir, 'zero.yaml'), '--store', store], /zero\.yaml: is not a regular file but a character device\n$/],
+    [['sweep', 'import', join(dir, 'zero.yaml'), '--results', fifo, '--store', store], /zero\.yaml: is not a regular file/],
+  ];
+  for (const [args, message] of cases) assertOneLineRefusal(await sgdlab(args), message, args.join(' '));
+  assert.equal(existsSync(store), false, 'no store created');
 });

@@ -9,6 +9,13 @@ import assert from 'node:assert/strict';
 import type { Command } from 'commander';
 import { buildProgram, main } from '../../src/cli/main.ts';
 import { UserError, isUserError } from '../../src/cli/errors.ts';
+import { ReportInputError, TheoryJsonError } from '../../src/report/index.ts';
+import { StoreError } from '../../src/store/index.ts';
+import { DataError } from '../../src/data/index.ts';
+import { SpecError, QueueError } from '../../src/sweep/index.ts';
+import { ConfigError } from '../../src/train/index.ts';
+import { GraphError } from '../../src/graph/types.ts';
+import { ModelSpecError } from '../../src/nn/index.ts';
 import { sgdlab } from '../sgdlab-cli.ts';
 
 type Outcome = { code: number; stdout: string; stderr: string };
@@ -103,4 +110,10 @@ test('errors are classified by the UserError base class, not by name', () => {
   impostor.name = 'UsageError';
   assert.ok(!isUserError(impostor), 'a plain Error named like a user error is a bug, with its stack trace');
   assert.equal(new SomeNewInputError('a\n  b').message, 'a b', 'one line');
+  // Every input error class of the tree, including report input and theory JSON (once stack traces).
+  for (const Class of [ReportInputError, TheoryJsonError, StoreError, DataError, SpecError, QueueError, ConfigError, GraphError, ModelSpecError]) {
+    const e = new Class('bad input');
+    assert.ok(isUserError(e), Class.name);
+    assert.equal(e.name, Class.name, 'named after its class');
+  }
 });

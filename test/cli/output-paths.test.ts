@@ -110,3 +110,11 @@ test('the default report folder is still created where none exists', async () =>
   // Refused for the unknown sweep, not for the folder.
   assertRefused(r, /no-such-sweep/, 'unknown sweep');
 });
+
+test('data fetch --dir onto a file, or under a missing folder, is refused before any download', async () => {
+  const file = join(dir, 'not-a-folder');
+  writeFileSync(file, 'x');
+  assertRefused(await sgdlab(['data', 'fetch', 'fashion-mnist', '--dir', file, '--base-url', 'http://127.0.0.1:1']), /--dir .*not-a-folder: is a file; name a folder to write into\n$/, 'onto a file');
+  assertRefused(await sgdlab(['data', 'fetch', 'fashion-mnist', '--dir', join(dir, 'typo', 'fmnist'), '--base-url', 'http://127.0.0.1:1']), /--dir .*fmnist: folder .*typo does not exist\n$/, 'missing parent');
+  assert.equal(existsSync(join(dir, 'typo')), false);
+});
