@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { RUN_STORE_SCHEMA_VERSION, RunStore, StoreError } from '../../src/store/index.ts';
+import { writeOldStore } from './schema-fixtures.ts';
 
 function withTemporaryDirectory(body: (dir: string) => void | Promise<void>): () => Promise<void> {
   return async () => {
@@ -360,10 +361,8 @@ test(
   withTemporaryDirectory((dir) => {
     // A version-2 store with one run in it, as sgdlab wrote them before provenance.
     const path = join(dir, 'runs.sqlite');
-    RunStore.open(path).close();
+    writeOldStore(path, 2, { empty: true });
     const old = new Database(path);
-    old.exec('ALTER TABLE runs DROP COLUMN provenance; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_expires_at');
-    old.pragma('user_version = 2');
     old.prepare(`INSERT INTO runs (created_at, updated_at, config, seed, status) VALUES ('2026-01-01', '2026-01-01', '{"lr":0.1}', 0, 'finished')`).run();
     old.close();
 

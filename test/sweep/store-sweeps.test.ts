@@ -7,18 +7,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { RUN_STORE_SCHEMA_VERSION, RunStore } from '../../src/store/index.ts';
 import { tempDir } from './helpers.ts';
+import { writeOldStore } from '../store/schema-fixtures.ts';
 
 test('a version-1 run store is upgraded in place: its runs stay, sweeps can be saved and read back', () => {
+  // A version-1 store, as an sgdlab from before sweeps left it, with one finished sweep run.
   const path = join(tempDir(), 'v1.sqlite');
-  const store = RunStore.open(path);
-  const id = store.createRun({ config: { lr: 0.1 }, seed: 3, sweepId: 's-1', trialKey: 'seed=3' });
-  store.finishRun(id, { status: 'finished', final: { best_test_acc: 0.9 } });
-  store.close();
-  // Take the file back to version 1, as an sgdlab from before sweeps left it.
+  writeOldStore(path, 1, { empty: true });
   const db = new Database(path);
-  db.exec('DROP TABLE sweeps; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_expires_at');
-  db.exec('ALTER TABLE runs DROP COLUMN provenance');
-  db.pragma('user_version = 1');
+  const id = Number(db.prepare(`INSERT INTO runs (created_at, updated_at, config, seed, status, final_metrics, sweep_id, trial_key)
+    VALUES ('2026-01-01', '2026-01-01', '{"lr":0.1}', 3, 'finished', '{"best_test_acc":0.9}', 's-1', 'seed=3')`).run().lastInsertRowid);
   db.close();
 
   const upgraded = RunStore.open(path);
