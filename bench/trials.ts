@@ -144,7 +144,7 @@ async function trialRow(label: string, lambda: number, s: TrialSettings, threads
       await waitForQuiet(quietGate.maxSeconds);
       const meter = otherLoadMeter();
       // The whole command, as a user runs it.
-      const r = await run(SGDLAB, ['train', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]), '--json', '--store', join(dir, 'cli', 'runs.db')]);
+      const r = await run(SGDLAB, ['train', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]), '--json', '--store', join(dir, 'cli-runs.db')]);
       const summary = lastJsonLine<{ wallSeconds: number; status: string }>(`sgdlab train (${label})`, r);
       if (summary.status !== 'finished') throw new Error(`sgdlab train (${label}): ${summary.status}`);
       cli.push(r.seconds);

@@ -82,7 +82,7 @@ function checkExistingStore(path: string, timeout: number): void {
   }
 }
 
-/** A store still to be created: refuse a missing folder (a typo in --store) unless it is the default one. */
+/** A store still to be created: refuse a missing folder (a typo in --store) unless it is the default ./sgdlab-runs/. */
 function prepareNewStore(path: string, options: RunStoreOptions): void {
   if (options.mustExist === true) throw new StoreError(`${path}: no run store at this path (check --store)`);
   const folder = dirname(path);
@@ -90,7 +90,8 @@ function prepareNewStore(path: string, options: RunStoreOptions): void {
     if (!statSync(folder).isDirectory()) throw new StoreError(`${path}: ${folder} is not a folder`);
     return;
   }
-  if (resolve(path) !== resolve(DEFAULT_RUN_STORE_PATH)) throw new StoreError(`${path}: folder ${folder} does not exist (check --store, or create the folder)`);
+  // The default folder (./sgdlab-runs/) holds any store named in it, as the reproduction scripts do.
+  if (resolve(folder) !== resolve(dirname(DEFAULT_RUN_STORE_PATH))) throw new StoreError(`${path}: folder ${folder} does not exist (check --store, or create the folder)`);
   try {
     mkdirSync(folder, { recursive: true });
   } catch (error) {
@@ -114,8 +115,8 @@ export class RunStore {
   ) {}
 
   /**
-   * Open the run store at `path`, creating it if needed (its folder must exist, except for the
-   * default location, whose folder is created). An existing file is checked read-only first.
+   * Open the run store at `path`, creating it if needed (its folder must exist, except the default
+   * folder ./sgdlab-runs/, which is created). An existing file is checked read-only first.
    */
   static open(path: string = DEFAULT_RUN_STORE_PATH, options: RunStoreOptions = {}): RunStore {
     if (typeof path !== 'string') throw new StoreError(`run store path must be a string, got ${typeof path}`);

@@ -254,6 +254,12 @@ test('the default path is ./sgdlab-runs/runs.sqlite, created with its directory'
     const store = RunStore.open();
     store.close();
     assert.ok(existsSync(join(dir, 'sgdlab-runs', 'runs.sqlite')));
+    // Any store named in the default folder may create it (the reproduction scripts' ./sgdlab-runs/x.sqlite) ...
+    rmSync(join(dir, 'sgdlab-runs'), { recursive: true });
+    RunStore.open('./sgdlab-runs/fashion-mnist.sqlite').close();
+    assert.ok(existsSync(join(dir, 'sgdlab-runs', 'fashion-mnist.sqlite')));
+    // ... but not a folder under it.
+    assert.throws(() => RunStore.open('./sgdlab-runs/typo/runs.sqlite'), /folder \.\/sgdlab-runs\/typo does not exist/);
   } finally {
     process.chdir(previous);
     rmSync(dir, { recursive: true, force: true });
