@@ -30,8 +30,8 @@ test('a local sweep killed mid-trial and run again aggregates exactly like one r
   const dir = tempDir();
   const spec = writeSpec(dir, 'resume.yaml', SPEC);
   const sweep = loadSweepSpec(spec);
-  const whole = join(dir, 'whole', 'runs.sqlite');
-  const resumed = join(dir, 'resumed', 'runs.sqlite');
+  const whole = join(dir, 'whole.sqlite');
+  const resumed = join(dir, 'resumed.sqlite');
 
   const oneGo = await runSgdlab(['sweep', 'run', spec, '--workers', '2', '--store', whole, '--json']);
   assert.equal(oneGo.code, 0, oneGo.stderr);
