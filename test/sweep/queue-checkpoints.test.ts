@@ -113,7 +113,7 @@ test('checkpoint envelopes round-trip and are refused when tampered with, trunca
 
   const flipped = Buffer.from(bytes);
   flipped[flipped.byteLength - 1]! ^= 1;
-  assert.throws(() => decodeTrialCheckpoint(flipped, JOB, 'redis k'), /^UsageError: redis k: tensor bytes do not match their checksum$/m);
+  assert.throws(() => decodeTrialCheckpoint(flipped, JOB, 'redis k'), /^QueueError: redis k: tensor bytes do not match their checksum$/m);
   assert.throws(() => decodeTrialCheckpoint(bytes.subarray(0, bytes.byteLength - 5), JOB, 'redis k'), /checksum/);
   assert.throws(() => decodeTrialCheckpoint(bytes.subarray(0, 10), JOB, 'redis k'), /not an sgdlab trial checkpoint/);
   assert.throws(() => decodeTrialCheckpoint(Buffer.from('not a checkpoint at all'), JOB, 'redis k'), /not an sgdlab trial checkpoint/);

@@ -140,6 +140,6 @@ test('a result carries its provenance, with the processes that resumed the trial
   const base = { trialKey: 'seed=0', status: 'finished', final: { test_acc: 0.5 }, best: null, history: [], seconds: 1, worker: 'w' };
   const taken = validateTrialResult({ ...base, provenance: { ...facts, resumedBy: [{ ...facts, node: '22.0.0' }] } }, 'seed=0');
   assert.deepEqual(taken.provenance, { ...facts, resumedBy: [{ ...facts, node: '22.0.0' }] });
-  assert.throws(() => validateTrialResult({ ...base, provenance: { ...facts, resumedBy: [{ cpu: { nested: 1 } }] } }, 'seed=0'), /^UsageError: result of seed=0: provenance: resumedBy\[0\]: 'cpu' is not a short string/);
+  assert.throws(() => validateTrialResult({ ...base, provenance: { ...facts, resumedBy: [{ cpu: { nested: 1 } }] } }, 'seed=0'), /^QueueError: result of seed=0: provenance: resumedBy\[0\]: 'cpu' is not a short string/);
   assert.throws(() => validateTrialResult({ ...base, provenance: { ...facts, resumedBy: 'me' } }, 'seed=0'), /resumedBy is not a list/);
 });
