@@ -64,8 +64,9 @@ export function describeOpenError(error: unknown): string {
   return code ?? (error instanceof Error ? error.message : String(error));
 }
 
-// O_NONBLOCK does not exist on Windows, where FIFOs are not files on a path anyway.
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+// O_NONBLOCK does not exist on Windows, where FIFOs are not files on a path anyway. Read when a file
+// is opened, not at load: the browser playground's bundle reaches this module with node:fs stubbed.
+const openFlags = (): number => constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 const CHUNK = 1 << 20;
 
 /**
@@ -77,7 +78,7 @@ export function readInputFile(path: string, kind: InputFileKind, label: string =
   const limit = INPUT_FILE_LIMITS[kind];
   let fd: number;
   try {
-    fd = openSync(path, OPEN_FLAGS);
+    fd = openSync(path, openFlags());
   } catch (error) {
     throw new InputFileError(`${label}: ${describeOpenError(error)}`, { cause: error });
   }
