@@ -1,12 +1,13 @@
 // SGD as the paper runs it (w ← w − ε∇Ĉ), and with momentum as torch.optim.SGD does it, as transforms.
 
 import { flatten, type Tensor, type Tree } from '../graph/index.ts';
+import { momentumRegularizerCoefficient } from '../theory/momentum.ts';
 import type { GradientTransformation } from './transform.ts';
 import { chain } from './chain.ts';
 import { momentum } from './momentum.ts';
+import { optimizerEntry, type LearningRate } from './options.ts';
 
-/** The rate ε: a number, or a traced scalar (train() feeds each step's scheduled rate). */
-export type LearningRate = Tensor | number;
+export type { LearningRate } from './options.ts';
 
 /** updates ← ε·updates; stateless. */
 export function scaleByLearningRate(lr: LearningRate): GradientTransformation {
@@ -38,3 +39,13 @@ export function sgd(lr: LearningRate, options: SgdOptions = PLAIN_SGD): Gradient
   const rate = scaleByLearningRate(lr);
   return hasVelocity(options) ? chain(momentum(options.momentum, { nesterov: options.nesterov }), rate) : rate;
 }
+
+/** The table's entry (registry.ts): torch.optim.SGD, plain (the paper's) or with heavy-ball or Nesterov momentum. */
+export const SGD_OPTIMIZER = optimizerEntry({
+  summary: 'torch.optim.SGD: w ← w − εg, or with momentum v ← βv + g, w ← w − εv (no dampening; Nesterov: g + βv)',
+  defaults: { momentum: 0, nesterov: false },
+  invalid: (s) => (s.nesterov && !(s.momentum > 0) ? 'nesterov needs momentum > 0' : undefined),
+  transform: (lr, s) => sgd(lr, { momentum: s.momentum, nesterov: s.nesterov }),
+  // docs/theory.md §M7: the λ of the squared-norm term that matches the ||∇C||² weight of the run's own regularizer.
+  implicitRegularizer: (lr, s) => ({ reg: 'sq-norm', lambda: momentumRegularizerCoefficient(lr, s.momentum, 1, s.nesterov ? 'nesterov' : 'heavy-ball') }),
+});

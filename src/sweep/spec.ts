@@ -9,6 +9,7 @@ import { describeValue } from '../util/describe.ts';
 import { UserError } from '../util/user-error.ts';
 import { readInputText } from '../util/input-file.ts';
 import { parseClaims, type Claim } from '../analysis/claims.ts';
+import { OPTIMIZER_OPTIONS } from '../optim/index.ts';
 
 /** A malformed spec; its message is one line naming the file, the key and what is wrong. */
 export class SpecError extends UserError {
@@ -88,11 +89,13 @@ const FORBIDDEN_KEYS: Record<string, string> = {
   init: 'a queue worker on another machine cannot read a local file',
 };
 
-const NUMERIC_KEYS = new Set(['batch', 'lr', 'lambda', 'nStep', 'momentum', 'epochs', 'steps', 'weightDecay', 'evalEvery', 'stepsPerCall', 'trainSize', 'testSize', 'labelNoise', 'threads', ...Object.keys(DERIVED_AXES)]);
-const BOOLEAN_KEYS = new Set(['augment', 'dropLast', 'exactGamma', 'nesterov']);
+/** The optimizers' hyperparameters (src/optim/options.ts) by kind: switches are boolean axes, the rest numeric. */
+const optimizerKeys = (switches: boolean) => Object.entries(OPTIMIZER_OPTIONS).filter(([, o]) => (o.kind === 'switch') === switches).map(([key]) => key);
+const NUMERIC_KEYS = new Set(['batch', 'lr', 'lambda', 'nStep', 'epochs', 'steps', 'weightDecay', 'evalEvery', 'stepsPerCall', 'trainSize', 'testSize', 'labelNoise', 'threads', ...optimizerKeys(false), ...Object.keys(DERIVED_AXES)]);
+const BOOLEAN_KEYS = new Set(['augment', 'dropLast', 'exactGamma', 'decoupledWeightDecay', ...optimizerKeys(true)]);
 /** Words a numeric axis takes besides numbers: lambda "implicit" (src/train/config.ts). */
 const NUMERIC_WORDS: Record<string, readonly string[]> = { lambda: ['implicit'] };
-const STRING_KEYS = new Set(['data', 'dataDir', 'preprocess', 'model', 'regGrad', 'sampler', 'schedule', 'dtype']);
+const STRING_KEYS = new Set(['data', 'dataDir', 'preprocess', 'model', 'regGrad', 'sampler', 'schedule', 'dtype', 'optimizer']);
 const TOP_LEVEL_KEYS = ['name', 'description', 'base', 'axes', 'zip', 'scoring', 'claims'];
 const SCORING_KEYS = ['metric', 'best', 'of', 'order', 'diverged'];
 const MAX_TRIALS = 100_000;

@@ -30,7 +30,7 @@ export function saveParams(path: string, params: HostParams, metadata: Record<st
   const tensors: Record<string, StoredTensor> = {};
   named.leaves.forEach((t, i) => {
     // defineProperty, not assignment: a tensor named "__proto__" must stay a tensor.
-    Object.defineProperty(tensors, named.names[i]!, { enumerable: true, writable: true, configurable: true, value: { dtype: t.dtype as 'float32' | 'float64', shape: [...t.shape], data: t.data as Float32Array | Float64Array } });
+    Object.defineProperty(tensors, named.names[i]!, { enumerable: true, writable: true, configurable: true, value: { dtype: t.dtype as StoredTensor['dtype'], shape: [...t.shape], data: t.data as StoredTensor['data'] } });
   });
   writeSafetensors(path, tensors, metadata);
 }
@@ -53,6 +53,12 @@ export function loadParams(path: string, template: HostParams, optTemplate?: Opt
     if (!stored) throw new StoreError(`${path}: missing tensor '${name}' for this ${name.startsWith(OPT_PREFIX) ? 'optimizer' : 'model'}`);
     if (stored.shape.join(',') !== t.shape.join(',')) {
       throw new StoreError(`${path}: tensor '${name}' has shape [${stored.shape}], the model needs [${t.shape}]`);
+    }
+    // An optimizer's step count (Adam's 'opt.step') is an int64 scalar, stored as safetensors I64 and
+    // read back exactly; everything else is a float tensor, converted to the template's float dtype.
+    if (t.dtype === 'int64') {
+      if (stored.dtype !== 'int64') throw new StoreError(`${path}: tensor '${name}' has dtype ${stored.dtype}, expected int64 (a step count)`);
+      return new HostTensor(BigInt64Array.from(stored.data as BigInt64Array), t.shape);
     }
     if (stored.dtype !== 'float32' && stored.dtype !== 'float64') throw new StoreError(`${path}: tensor '${name}' has dtype ${stored.dtype}, expected a float dtype`);
     const data = t.dtype === 'float64' ? Float64Array.from(stored.data as Float32Array) : Float32Array.from(stored.data as Float64Array);

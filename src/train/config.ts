@@ -6,8 +6,10 @@ import { TARGETS, targetName, type TargetName } from '../graph/targets/index.ts'
 import type { RuntimeOptions } from '../graph/options.ts';
 import { MODEL_SYNTAX } from '../nn/index.ts';
 import { describeValue } from '../util/describe.ts';
-import type { SgdOptions } from '../optim/index.ts';
-import { momentumRegularizerCoefficient } from '../theory/momentum.ts';
+import {
+  DEFAULT_OPTIMIZER, OPTIMIZERS, OPTIMIZER_OPTIONS, optimizerByName, optimizerSettings, optionHelp,
+  type OptimizerChoice, type OptimizerName, type OptimizerOptionKey, type OptimizerSettings,
+} from '../optim/index.ts';
 import { UserError } from '../util/user-error.ts';
 
 export class ConfigError extends UserError {
@@ -17,7 +19,10 @@ export class ConfigError extends UserError {
 /** A data set's name, or a source and its argument ("idx:DIR", "file:PATH.safetensors"): src/data/registry.ts. */
 export type DataName = DataSpec;
 
-export interface TrainConfig {
+/** The optimizers' hyperparameters (src/optim/options.ts), each absent unless given or the optimizer reads it. */
+type OptimizerKeys = { [K in OptimizerOptionKey]?: OptimizerSettings[K] };
+
+export interface TrainConfig extends OptimizerKeys {
   data: DataName;
   dataDir?: string;
   preprocess: Preprocess;
@@ -32,12 +37,13 @@ export interface TrainConfig {
   regGrad: RegGrad;
   nStep: number;
   /**
-   * Momentum β of torch.optim.SGD's rule (v ← βv + g, w ← w − εv); absent is 0, the paper's plain
-   * SGD. Absent rather than 0 by default, so that configs and sweep ids from before stay the same.
+   * The optimizer (src/optim/registry.ts); absent is SGD, whose momentum β and nesterov stay absent when
+   * 0 and false, so that configs and sweep ids from before optimizers were a table stay the same. Other
+   * optimizers' resolved configs carry every hyperparameter they read, defaults included.
    */
-  momentum?: number;
-  /** Nesterov momentum (needs momentum > 0); absent is false. */
-  nesterov?: boolean;
+  optimizer?: OptimizerName;
+  /** Weight decay as torch.optim.AdamW applies it (w ← w − ε·c·w beside the update) instead of the L2 term; absent is false. */
+  decoupledWeightDecay?: boolean;
   sampler: SamplerKind;
   dropLast: boolean;
   epochs?: number;
@@ -170,6 +176,12 @@ const DTYPES = { float32: { summary: 'default' }, float64: { summary: 'for verif
 export type RegGrad = keyof typeof REG_GRADS;
 export type Schedule = keyof typeof SCHEDULES;
 
+/** The optimizers' hyperparameters as fields: validator by kind, flag argument and help from src/optim/options.ts and the optimizer table. */
+function optimizerFields(): Record<OptimizerOptionKey, Field> {
+  const byKind: Record<(typeof OPTIMIZER_OPTIONS)[OptimizerOptionKey]['kind'], Validator> = { fraction: momentumCoefficient, 'non-negative': nonNegative, switch: bool };
+  return Object.fromEntries((Object.keys(OPTIMIZER_OPTIONS) as OptimizerOptionKey[]).map((key) => [key, field(byKind[OPTIMIZER_OPTIONS[key].kind], OPTIMIZER_OPTIONS[key].arg, optionHelp(key))])) as Record<OptimizerOptionKey, Field>;
+}
+
 // Integer ranges: what the loop can represent. Whether a model, batch and data set fit in memory is
 // checked as a whole by checkTrainingFits (src/train/preflight.ts), with the limit in its message.
 const FIELDS: Record<keyof TrainConfig, Field> = {
@@ -193,8 +205,9 @@ const FIELDS: Record<keyof TrainConfig, Field> = {
     'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0); "implicit": the λ matching the run\'s own implicit regularizer, ε(1+β)/(1−β)² with --momentum β (docs/theory.md)'),
   regGrad: choiceOf(REG_GRADS, '<how>'),
   nStep: field(intIn(1, 1_000_000), '<n>', 'n updates per batch (n-step SGD, ε = nα; default 1)'),
-  momentum: field(momentumCoefficient, '<β>', 'momentum β in [0, 1), torch.optim.SGD\'s rule v ← βv + g, w ← w − εv (default 0: plain SGD)'),
-  nesterov: field(bool, null, 'Nesterov momentum (update g + βv; needs --momentum > 0)'),
+  optimizer: choiceOf(OPTIMIZERS, '<name>', '', ` (default ${DEFAULT_OPTIMIZER})`),
+  ...optimizerFields(),
+  decoupledWeightDecay: field(bool, null, 'apply --weight-decay as torch.optim.AdamW does, w ← w − ε·c·w beside the update, instead of the L2 term (c/2)||w||² in the cost'),
   sampler: choiceOf(SAMPLERS, '<kind>'),
   dropLast: field(bool, null, 'allow N % B != 0 by dropping the last partial batch'),
   epochs: field(intIn(1, 1_000_000), '<E>', 'epochs to train (default 10)'),
@@ -245,13 +258,13 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
   }
   const config = out as unknown as TrainConfig;
   if (!Object.hasOwn(partial, 'augment') || partial.augment === undefined) config.augment = config.data === 'cifar10';
-  // The defaults stay absent (see TrainConfig.momentum).
-  if (config.momentum === 0) delete config.momentum;
-  if (config.nesterov === false) delete config.nesterov;
-  if (config.nesterov && config.momentum === undefined) throw new ConfigError(`${source}: nesterov needs momentum > 0`);
+  const choice = resolveOptimizer(config, source);
+  if (config.decoupledWeightDecay === false) delete config.decoupledWeightDecay;
   if ((config.lambda as unknown) === 'implicit') {
-    // The coefficient does not depend on the number of batches m (docs/theory.md §M7); with n-step SGD the bare rate α governs.
-    config.lambda = momentumRegularizerCoefficient(config.lr, config.momentum ?? 0, 1, config.nesterov ? 'nesterov' : 'heavy-ball');
+    // The coefficient does not depend on the number of batches m (docs/theory.md §M7, §A6); with n-step SGD the bare rate α governs.
+    const implicit = optimizerByName(choice.name).implicitRegularizer(config.lr, choice.settings as OptimizerSettings);
+    if (implicit.reg !== 'sq-norm') throw new ConfigError(`${source}: lambda implicit with optimizer ${choice.name} needs the ${implicit.reg} regularizer, which the trainer does not have yet`);
+    config.lambda = implicit.lambda;
   }
   if (config.target !== undefined && config.executionProvider !== undefined) {
     try {
@@ -265,8 +278,33 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
   return config;
 }
 
-/** The optimizer a config names: SGD with its momentum (0 and no Nesterov unless given). */
-export const optimizerOf = (c: TrainConfig): SgdOptions => ({ momentum: c.momentum ?? 0, nesterov: c.nesterov ?? false });
+/**
+ * Check the optimizer's keys against the table and write its settings into the config: a key the chosen
+ * optimizer does not read is an error; SGD's defaults stay absent (see TrainConfig.optimizer), another
+ * optimizer's are written out.
+ */
+function resolveOptimizer(config: TrainConfig, source: string): OptimizerChoice {
+  const name = config.optimizer ?? DEFAULT_OPTIMIZER;
+  const given = Object.fromEntries(Object.keys(OPTIMIZER_OPTIONS).map((k) => [k, config[k as OptimizerOptionKey]])) as Partial<OptimizerSettings>;
+  const { settings, foreign } = optimizerSettings(name, given);
+  if (foreign.length > 0) throw new ConfigError(`${source}: ${foreign[0]} is not a setting of optimizer ${name} (its settings: ${Object.keys(optimizerByName(name).defaults).join(', ')})`);
+  const problem = optimizerByName(name).invalid?.(settings as OptimizerSettings);
+  if (problem !== undefined) throw new ConfigError(`${source}: ${problem}`);
+  if (name === DEFAULT_OPTIMIZER) {
+    delete config.optimizer;
+    for (const [key, value] of Object.entries(optimizerByName(name).defaults)) if (config[key as OptimizerOptionKey] === value) delete config[key as OptimizerOptionKey];
+  } else {
+    Object.assign(config, settings);
+  }
+  return { name, settings };
+}
+
+/** The optimizer a config names, with its full settings (the table's defaults for what the config leaves out). */
+export function optimizerOf(c: TrainConfig): OptimizerChoice {
+  const name = c.optimizer ?? DEFAULT_OPTIMIZER;
+  const given = Object.fromEntries(Object.keys(OPTIMIZER_OPTIONS).map((k) => [k, c[k as OptimizerOptionKey]])) as Partial<OptimizerSettings>;
+  return { name, settings: optimizerSettings(name, given).settings };
+}
 
 /** Where a config's programs compile for and run: threads, execution provider and target, as given. */
 export const runtimeOf = (c: TrainConfig): RuntimeOptions => ({

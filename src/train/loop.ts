@@ -7,7 +7,7 @@ import { buildModel, type Model } from '../nn/index.ts';
 import { Rng } from '../util/random.ts';
 import type { MetricValues } from '../store/index.ts';
 import { optimizerOf, runtimeOf, type TrainConfig } from './config.ts';
-import { sgd } from '../optim/index.ts';
+import { optimizerTransform } from '../optim/index.ts';
 import { learningRateAt } from './schedule.ts';
 import { batchCost, compileTrainingSteps, packCarry, stepKind, unpackCarry } from './steps.ts';
 // Callers that compile train()'s programs without training (benchmarks, the playground) import them from here too.
@@ -73,7 +73,7 @@ export function paramSpecs(params: HostParams): Tree<TensorSpec> {
 /** The K-step programs of a run, compiled on first use for each call length (K, and an epoch's remainder). */
 function trainingPrograms(model: Model, config: TrainConfig, carry: Tree<TensorSpec>, batch: number): (steps: number) => Promise<CompiledFunction> {
   const programs = new Map<number, Promise<CompiledFunction>>();
-  const o = { kind: stepKind(config), nStep: config.nStep, weightDecay: config.weightDecay, optimizer: optimizerOf(config), dtype: config.dtype, batch };
+  const o = { kind: stepKind(config), nStep: config.nStep, weightDecay: config.weightDecay, decoupledWeightDecay: config.decoupledWeightDecay ?? false, optimizer: optimizerOf(config), dtype: config.dtype, batch };
   return (steps) => {
     let p = programs.get(steps);
     if (!p) {
@@ -107,7 +107,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   if (config.augment && trainSet.shape.length !== 3) throw new Error(`--augment needs image data [C,H,W]; ${config.data} has [${trainSet.shape}]`);
 
   const recorder = new RunRecorder(config, options);
-  let { state, startEpoch } = recorder.resume({ params, opt: sgd(config.lr, optimizer).init(params) }, { stepsPerEpoch: m, totalSteps, totalEpochs });
+  let { state, startEpoch } = recorder.resume({ params, opt: optimizerTransform(optimizer, config.lr).init(params) }, { stepsPerEpoch: m, totalSteps, totalEpochs });
   const program = trainingPrograms(model, config, paramSpecs(packCarry(state.params, state.opt, optimizer)), B);
   const metrics = await Metrics.create(model, batchCost(model, config.weightDecay), paramSpecs(state.params), trainSet, testSet, {
     batch: B, dtype, exactGamma: config.exactGamma, rng: root.fork('metrics'), ...runtimeOf(config),

@@ -4,8 +4,8 @@
 // K-step programs that train() and the playground run.
 
 import { compileLoop, grad, valueAndGrad, vdot, flatten, spec, type CompiledFunction, type CompileOptions, type FloatDType, type Tensor, type TensorSpec, type Tree } from '../graph/index.ts';
-import { crossEntropy, l2Penalty, type Model } from '../nn/index.ts';
-import { applyUpdates, hasVelocity, sgd, PLAIN_SGD, type OptState, type SgdOptions } from '../optim/index.ts';
+import { crossEntropy, isDecayed, l2Penalty, type Model } from '../nn/index.ts';
+import { applyUpdates, keepsState, optimizerTransform, PLAIN_SGD_CHOICE, type OptimizerChoice, type OptState } from '../optim/index.ts';
 import type { TrainConfig } from './config.ts';
 
 type ParamTree = Tree<Tensor>;
@@ -73,12 +73,22 @@ export function updateDirection(kind: StepKind, cost: (p: ParamTree) => Tensor, 
  * as in every model compiled before optimizers had state. A target's deferred carries see leaves and
  * their updates, not this layout.
  */
-export function packCarry<L>(params: Tree<L>, opt: OptState<L>, optimizer: SgdOptions): Tree<L> {
-  return hasVelocity(optimizer) ? { params, opt } : params;
+export function packCarry<L>(params: Tree<L>, opt: OptState<L>, optimizer: OptimizerChoice): Tree<L> {
+  return keepsState(optimizer) ? { params, opt } : params;
 }
 
-export function unpackCarry<L>(carry: Tree<L>, optimizer: SgdOptions): { params: Tree<L>; opt: OptState<L> } {
-  return hasVelocity(optimizer) ? (carry as { params: Tree<L>; opt: OptState<L> }) : { params: carry, opt: {} };
+export function unpackCarry<L>(carry: Tree<L>, optimizer: OptimizerChoice): { params: Tree<L>; opt: OptState<L> } {
+  return keepsState(optimizer) ? (carry as { params: Tree<L>; opt: OptState<L> }) : { params: carry, opt: {} };
+}
+
+/**
+ * Decoupled weight decay (torch.optim.AdamW's, for any optimizer): w ← w − ε·c·w on the decayed
+ * leaves (weights, not biases: nn/loss.ts's isDecayed), beside the optimizer's update instead of the
+ * L2 term (c/2)||w||² in the cost, whose gradient the optimizer would rescale.
+ */
+function decayDecoupled(params: ParamTree, lr: Tensor, decay: number): ParamTree {
+  const flat = flatten<Tensor>(params);
+  return flat.unflatten(flat.leaves.map((w, i) => (isDecayed(flat.paths[i]!) ? w.sub(w.mul(lr).mul(decay)) : w))) as ParamTree;
 }
 
 export interface StepOptions {
@@ -88,7 +98,9 @@ export interface StepOptions {
   dtype: 'float32' | 'float64';
   fdRadius?: number;
   /** Plain SGD (the paper's) unless given. */
-  optimizer?: SgdOptions;
+  optimizer?: OptimizerChoice;
+  /** Weight decay as AdamW applies it (decoupled from the cost) instead of the L2 term; default false. */
+  decoupledWeightDecay?: boolean;
 }
 
 /**
@@ -97,18 +109,19 @@ export interface StepOptions {
  * The carry is packCarry's. Outputs the batch cost at the start of the step, for divergence checks.
  */
 export function trainingStep(model: Model, options: StepOptions) {
-  const cost = batchCost(model, options.weightDecay);
-  const settings = options.optimizer ?? PLAIN_SGD;
+  const decoupled = options.decoupledWeightDecay === true && options.weightDecay > 0;
+  const cost = batchCost(model, decoupled ? 0 : options.weightDecay);
+  const settings = options.optimizer ?? PLAIN_SGD_CHOICE;
   return (carry: ParamTree, batch: Batch, shared: StepShared): { carry: ParamTree; out: { loss: Tensor } } => {
     const direction = updateDirection(options.kind, (p) => cost(p, batch.x, batch.y), options.dtype, options.fdRadius ?? FD_RADIUS[options.dtype]);
-    const optimizer = sgd(batch.lr, settings);
+    const optimizer = optimizerTransform(settings, batch.lr);
     let { params: w, opt } = unpackCarry(carry, settings);
     let first: Tensor | undefined;
     for (let i = 0; i < options.nStep; i++) {
       const { direction: d, loss } = direction(w, shared.lambda);
       first ??= loss;
       const step = optimizer.update(d, opt, w);
-      w = applyUpdates(w, step.updates);
+      w = applyUpdates(decoupled ? decayDecoupled(w, batch.lr, options.weightDecay) : w, step.updates);
       opt = step.state;
     }
     return { carry: packCarry(w, opt, settings), out: { loss: first! } };
@@ -131,12 +144,15 @@ export function stepKind(config: Pick<TrainConfig, 'lambda' | 'regGrad'>): StepK
 export function compileTrainingSteps(
   model: Model,
   carry: Tree<TensorSpec>,
-  o: { kind: StepKind; nStep?: number; weightDecay?: number; optimizer?: SgdOptions; dtype: FloatDType; batch: number; steps: number },
+  o: { kind: StepKind; nStep?: number; weightDecay?: number; decoupledWeightDecay?: boolean; optimizer?: OptimizerChoice; dtype: FloatDType; batch: number; steps: number },
   options: CompileOptions = {},
 ): Promise<CompiledFunction> {
   const { dtype, batch } = o;
   return compileLoop(
-    trainingStep(model, { kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype, ...(o.optimizer ? { optimizer: o.optimizer } : {}) }),
+    trainingStep(model, {
+      kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype,
+      ...(o.optimizer ? { optimizer: o.optimizer } : {}), ...(o.decoupledWeightDecay ? { decoupledWeightDecay: true } : {}),
+    }),
     { carry, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
     o.steps,
     { name: `${o.kind}-step`, deferCarries: true, ...options },

@@ -58,8 +58,9 @@ test('a momentum step carries { params, opt.velocity } and keeps its weight upda
   const model = buildModel('mlp:64x2', [32], 10);
   const params = model.init(new Rng(0), 'float32');
   const optimizer = { momentum: 0.9, nesterov: false };
-  const carry = paramSpecs(packCarry(params, sgd(0.1, optimizer).init(params), optimizer));
-  const program = await compileTrainingSteps(model, carry, { kind: 'plain', optimizer, dtype: 'float32', batch: 4, steps: 9 }, { threads: 1, 'ort-cpu': { defer: { minElements: 1 } } });
+  const choice = { name: 'sgd', settings: optimizer } as const;
+  const carry = paramSpecs(packCarry(params, sgd(0.1, optimizer).init(params), choice));
+  const program = await compileTrainingSteps(model, carry, { kind: 'plain', optimizer: choice, dtype: 'float32', batch: 4, steps: 9 }, { threads: 1, 'ort-cpu': { defer: { minElements: 1 } } });
   const bytes = Buffer.from(program.model);
   assert.ok(bytes.includes('carry.opt.velocity.layers.0.weight') && bytes.includes('carry.params.layers.0.weight'));
   assert.ok(!bytes.includes('windows'), 'a momentum weight was deferred');
@@ -76,9 +77,10 @@ async function run(optimizer: SgdOptions, o: { kind?: StepKind; nStep?: number; 
   const steps = o.steps ?? 1;
   const lr = o.lr ?? 0.2;
   const opt = sgd(lr, optimizer).init(params);
-  const carry = packCarry(params, opt, optimizer);
+  const choice = { name: 'sgd', settings: optimizer } as const;
+  const carry = packCarry(params, opt, choice);
   const program = await compileLoop(
-    trainingStep(tiny, { kind: o.kind ?? 'plain', nStep: o.nStep ?? 1, weightDecay: 0, dtype: 'float64', optimizer }),
+    trainingStep(tiny, { kind: o.kind ?? 'plain', nStep: o.nStep ?? 1, weightDecay: 0, dtype: 'float64', optimizer: choice }),
     { carry: paramSpecs(carry), perStep: { x: spec([B, INPUTS], 'float64'), y: spec([B], 'int32'), lr: spec([], 'float64') }, shared: { lambda: spec([], 'float64') } },
     steps,
     { threads: 1 },

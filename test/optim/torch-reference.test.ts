@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compileLoop, flatten, spec, HostTensor, type Tree } from '../../src/graph/index.ts';
 import { mlp } from '../../src/nn/index.ts';
-import { sgd, type SgdOptions } from '../../src/optim/index.ts';
+import { optimizerTransform, type OptimizerChoice } from '../../src/optim/index.ts';
 import { paramSpecs, type StepKind } from '../../src/train/index.ts';
 import { packCarry, trainingStep, unpackCarry } from '../../src/train/steps.ts';
 import { flat, relDiff, scalar64, type HostParams } from '../train/helpers.ts';
@@ -44,11 +44,11 @@ test('the fixture covers plain/modified × plain SGD/heavy ball/Nesterov and wei
 });
 
 for (const c of reference.cases) {
-  const optimizer: SgdOptions = { momentum: c.momentum, nesterov: c.nesterov };
+  const optimizer: OptimizerChoice = { name: 'sgd', settings: { momentum: c.momentum, nesterov: c.nesterov } };
   const name = `${c.kind}${c.lambda ? ` (λ = ${c.lambda})` : ''}, ${c.momentum === 0 ? 'plain SGD' : c.nesterov ? `Nesterov β = ${c.momentum}` : `heavy ball β = ${c.momentum}`}${c.weightDecay ? `, weight decay ${c.weightDecay}` : ''}`;
   test(`three float64 steps equal torch.optim.SGD's to < 1e-10 relative: ${name}`, async () => {
     const init = toParams(reference.init);
-    const opt = sgd(reference.lr, optimizer).init(init);
+    const opt = optimizerTransform(optimizer, reference.lr).init(init);
     const program = await compileLoop(
       trainingStep(model, { kind: c.kind, nStep: 1, weightDecay: c.weightDecay, dtype: 'float64', optimizer }),
       { carry: paramSpecs(packCarry(init, opt, optimizer)), perStep: { x: spec([B, inputs], 'float64'), y: spec([B], 'int32'), lr: spec([], 'float64') }, shared: { lambda: spec([], 'float64') } },

@@ -137,3 +137,13 @@ test('an axis listed with 200 000 values is refused by the trial cap first (in l
   // Below the cap, repeats are found with a set, one pass.
   assert.throws(() => buildSweep({ name: 'rep', axes: { epochs: [...values.slice(0, 50_000), 7] } }, 'rep.json'), /axes\.epochs: value 7 is listed twice/);
 });
+
+test('optimizer, beta1, beta2 and adamEps are sweep axes (keys from the optimizer table), and adamEpsInsideRoot a boolean one', () => {
+  const sweep = buildSweep({ name: 'adam', base: { epochs: 1, optimizer: 'adam' }, axes: { beta1: [0, 0.9], beta2: [0.99, 0.999], adamEps: ['2^-20'], adamEpsInsideRoot: [true], seed: 1 } });
+  assert.equal(sweep.trials.length, 4);
+  assert.deepEqual(sweep.trials.map((t) => [t.config.optimizer, t.config.beta1, t.config.beta2, t.config.adamEps, t.config.adamEpsInsideRoot]), [
+    ['adam', 0, 0.99, 2 ** -20, true], ['adam', 0, 0.999, 2 ** -20, true], ['adam', 0.9, 0.99, 2 ** -20, true], ['adam', 0.9, 0.999, 2 ** -20, true],
+  ]);
+  const both = buildSweep({ name: 'optimizers', base: { epochs: 1 }, axes: { optimizer: ['sgd', 'adam'], seed: 1 } });
+  assert.deepEqual(both.trials.map((t) => t.config.optimizer), [undefined, 'adam']);
+});

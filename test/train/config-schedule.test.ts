@@ -160,3 +160,18 @@ test('lambda "implicit" is the λ whose λ·C_reg matches the run\'s own implici
   assert.ok(Math.abs(resolveConfig({ lr: 0.01, momentum: 0.5, nesterov: true, lambda: 'implicit' }).lambda - (0.01 * (1 - 0.5 + 2 * 0.25)) / 0.25) < 1e-15);
   assert.throws(() => resolveConfig({ lambda: 'auto' }), /^ConfigError: lambda: 'auto' is not a number/);
 });
+
+test('optimizer: sgd stays absent with its defaults; adam writes out every setting it reads (PyTorch\'s defaults); a foreign setting is an error', () => {
+  const sgd = resolveConfig({ optimizer: 'sgd' });
+  assert.ok(!('optimizer' in sgd) && !('momentum' in sgd), 'the default optimizer is stored as a key');
+  const adam = resolveConfig({ optimizer: 'adam' });
+  assert.deepEqual([adam.optimizer, adam.beta1, adam.beta2, adam.adamEps, adam.adamEpsInsideRoot], ['adam', 0.9, 0.999, 1e-8, false]);
+  assert.equal(resolveConfig({ optimizer: 'adam', beta2: '0.99', adamEps: '2^-20', adamEpsInsideRoot: 'true' }).adamEps, 2 ** -20);
+  assertConfigError({ optimizer: 'adamw' }, /^optimizer: 'adamw' is not one of sgd, adam/);
+  assertConfigError({ optimizer: 'adam', momentum: 0.9 }, /momentum is not a setting of optimizer adam \(its settings: beta1, beta2, adamEps, adamEpsInsideRoot\)/);
+  assertConfigError({ beta1: 0.9 }, /beta1 is not a setting of optimizer sgd/);
+  assertConfigError({ optimizer: 'adam', beta2: 1 }, /^beta2: must be in \[0, 1\), got 1/);
+  assertConfigError({ optimizer: 'adam', adamEps: -1 }, /^adamEps: must be ≥ 0/);
+  assert.equal(resolveConfig({ decoupledWeightDecay: false }).decoupledWeightDecay, undefined);
+  assert.equal(resolveConfig({ optimizer: 'adam', weightDecay: 0.01, decoupledWeightDecay: true }).decoupledWeightDecay, true);
+});

@@ -171,3 +171,40 @@ test('every sampler trains with heavy-ball and Nesterov momentum, and momentum c
     }
   }
 });
+
+test('Adam resumes bit-identically: the checkpoint holds exp_avg, exp_avg_sq and the step count as an int64 (I64) scalar', withStore(async (store, dir) => {
+  const resumed = await resumeMatches(store, dir, { ...small, epochs: 4, optimizer: 'adam', lr: 2 ** -8 }, [2]);
+  const checkpoint = readSafetensors(store.getRun(resumed.runId!).checkpointPath!);
+  const names = Object.keys(checkpoint.tensors).filter((n) => n.startsWith('opt.')).sort();
+  assert.deepEqual(names, [
+    'opt.exp_avg.layers.0.bias', 'opt.exp_avg.layers.0.weight', 'opt.exp_avg.layers.1.bias', 'opt.exp_avg.layers.1.weight',
+    'opt.exp_avg_sq.layers.0.bias', 'opt.exp_avg_sq.layers.0.weight', 'opt.exp_avg_sq.layers.1.bias', 'opt.exp_avg_sq.layers.1.weight', 'opt.step',
+  ]);
+  const step = checkpoint.tensors['opt.step']!;
+  assert.equal(step.dtype, 'int64');
+  assert.deepEqual(step.shape, []);
+  assert.equal((step.data as BigInt64Array)[0], 4n * 75n, 'the step count of 4 epochs of 75 steps');
+}));
+
+test('Adam with ε̂ inside the root, decoupled weight decay, λ > 0 (exact), n-step, float64, calls of 7: resumes bit-identically', withStore(async (store, dir) => {
+  await resumeMatches(store, dir, {
+    ...small, data: 'synthetic', trainSize: 96, testSize: 32, batch: 8, steps: 40, dtype: 'float64', lr: 2 ** -8, weightDecay: 1e-2, decoupledWeightDecay: true,
+    lambda: 2 ** -3, nStep: 2, optimizer: 'adam', beta1: 0.5, beta2: 0.99, adamEps: 1e-6, adamEpsInsideRoot: true, stepsPerCall: 7,
+  }, [1, 2]);
+}));
+
+test('every sampler trains with Adam, and Adam, its ε̂ placement and decoupled decay each change the trajectory', async () => {
+  for (const sampler of SAMPLER_KINDS) {
+    const base = { ...small, data: 'synthetic', trainSize: 64, testSize: 16, batch: 8, lr: 2 ** -7, steps: 16, sampler, evalEvery: 10, weightDecay: 0.05 };
+    const plain = await train(resolveConfig(base));
+    const adam = await train(resolveConfig({ ...base, optimizer: 'adam' }));
+    assert.equal(adam.status, 'finished', sampler);
+    assert.ok(Number.isFinite(adam.final.train_loss!), `${sampler}: loss ${adam.final.train_loss}`);
+    assert.ok(!sameBits(adam.params, plain.params), `${sampler}: adam changed nothing`);
+    const inside = await train(resolveConfig({ ...base, optimizer: 'adam', adamEps: 1e-3, adamEpsInsideRoot: true }));
+    const outside = await train(resolveConfig({ ...base, optimizer: 'adam', adamEps: 1e-3 }));
+    assert.ok(!sameBits(inside.params, outside.params), `${sampler}: the ε̂ placement changed nothing`);
+    const decoupled = await train(resolveConfig({ ...base, optimizer: 'adam', decoupledWeightDecay: true }));
+    assert.ok(!sameBits(decoupled.params, adam.params), `${sampler}: decoupled decay changed nothing`);
+  }
+});
