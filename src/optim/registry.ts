@@ -5,10 +5,12 @@ import { OPTIMIZER_OPTIONS, type LearningRate, type OptimizerEntry, type Optimiz
 import type { GradientTransformation } from './transform.ts';
 import { SGD_OPTIMIZER } from './sgd.ts';
 import { ADAM_OPTIMIZER } from './adam.ts';
+import { RMSPROP_OPTIMIZER } from './rmsprop.ts';
 
 export const OPTIMIZERS = {
   sgd: SGD_OPTIMIZER,
   adam: ADAM_OPTIMIZER,
+  rmsprop: RMSPROP_OPTIMIZER,
 };
 
 export type OptimizerName = keyof typeof OPTIMIZERS;

@@ -47,6 +47,18 @@ const ROWS: { [N in OptimizerName]: Row } = {
       });
     },
   },
+  rmsprop: {
+    settings: { beta2: 0.9, adamEps: 1e-2, adamEpsInsideRoot: true },
+    keepsState: true,
+    reference(w, gradients, lr) {
+      // torch.optim.RMSprop (α = 0.9, no bias correction), with ε under the root: w ← w − lr·g/√(v + ε).
+      let v = 0;
+      return gradients.map((g) => {
+        v = 0.9 * v + 0.1 * g * g;
+        return (w -= (lr * g) / Math.sqrt(v + 1e-2));
+      });
+    },
+  },
 };
 
 const W0 = [0.3, -1.2, 2];
