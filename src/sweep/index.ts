@@ -11,3 +11,4 @@ export { RemoteCheckpoints, REDIS_CHECKPOINT_LIMIT, encodeTrialCheckpoint, decod
 export { SweepProgress, formatSeconds, type SweepEvent } from './progress.ts';
 export { summaryTable } from './table.ts';
 export { readResultsFile, importResults, exportSweepResults, exportRun, appendResult, sameTrialConfig, RESULTS_FORMAT, type ExportedTrial } from './results-file.ts';
+export { trainingIdentity, sameTraining, countTrainings, type TrainingIdentity, type TrainingCount } from './identical.ts';

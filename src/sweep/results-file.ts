@@ -14,6 +14,7 @@ import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/index.
 import { provenance, type Provenance } from '../util/provenance.ts';
 import { SpecError, type Sweep, type Trial } from './spec.ts';
 import { encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './trial-result.ts';
+import { sameTraining } from './identical.ts';
 
 export const RESULTS_FORMAT = 'sgdlab-trial/1';
 
@@ -118,9 +119,16 @@ export function readResultsFile(path: string, options: { mustExist?: boolean } =
   return out;
 }
 
-/** The file's record of a trial: same sweep name, trial key and config. */
+/**
+ * The file's record of a trial: same sweep name, trial key and config; else the record of an identical training
+ * from any sweep (src/sweep/identical.ts: the same config, budget and evaluation steps), which is then not
+ * trained again and not appended again.
+ */
 function findRecord(records: readonly ExportedTrial[], sweep: Sweep, trial: Trial): ExportedTrial | undefined {
-  return records.find((r) => r.sweep === sweep.spec.name && r.trialKey === trial.key && sameTrialConfig(r.config as unknown as Record<string, unknown>, trial.config as unknown as Record<string, unknown>));
+  return (
+    records.find((r) => r.sweep === sweep.spec.name && r.trialKey === trial.key && sameTrialConfig(r.config as unknown as Record<string, unknown>, trial.config as unknown as Record<string, unknown>)) ??
+    records.find((r) => sameTraining(r.config, trial.config))
+  );
 }
 
 /** Put the file's trials of this sweep into the store (those not already done there); returns how many were added. */
