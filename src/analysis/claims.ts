@@ -151,7 +151,8 @@ const optimum: KindRule<OptimumClaim> = {
     if (typeof raw.x !== 'string' || !/^[A-Za-z][A-Za-z0-9]{0,39}$/.test(raw.x)) fail(`${at}.x: must name an axis`);
     return { kind: 'optimum', x: raw.x as string, expect: parseNumber(raw.expect, `${at}.expect`), where: parseWhere(raw.where, `${at}.where`, fail, parseNumber) };
   },
-  scope: (claim, e) => slice(e, (c) => inSlice(c, claim.where) && c[claim.x] !== undefined),
+  // A rate's or coefficient's optimum is over its positive values: x = 0 is the baseline (λ = 0), not a candidate.
+  scope: (claim, e) => slice(e, (c) => inSlice(c, claim.where) && (c[claim.x] ?? 0) > 0),
   run(claim, e, rule, options) {
     const loc = locateOptimum(e, rule, claim.x, { replicates: options.replicates });
     const supports = loc.set.some((v) => sameValue(v, claim.expect));

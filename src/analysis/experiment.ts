@@ -20,6 +20,8 @@ export interface RunOutcome {
 export interface ExperimentPoint {
   coords: Record<string, number>;
   runs: RunOutcome[];
+  /** The sweep's key of the grid point (e.g. "lr=2^-5,lambda=0"), where it came from a sweep. */
+  key?: string;
 }
 
 export interface Experiment {
@@ -77,14 +79,14 @@ export function scorePoints(e: Experiment, rule: ScoreRule): PointScore[] {
 export function resampleRuns(e: Experiment, rng: Rng): Experiment {
   return {
     ...e,
-    points: e.points.map((p) => ({ coords: p.coords, runs: p.runs.map(() => p.runs[rng.int(p.runs.length)]!) })),
+    points: e.points.map((p) => ({ ...p, runs: p.runs.map(() => p.runs[rng.int(p.runs.length)]!) })),
   };
 }
 
 /** The null of "the coordinates do not matter": the points' run sets shuffled across the points. */
 export function permuteRuns(e: Experiment, rng: Rng): Experiment {
   const order = rng.permutation(e.points.length);
-  return { ...e, points: e.points.map((p, i) => ({ coords: p.coords, runs: e.points[order[i]!]!.runs })) };
+  return { ...e, points: e.points.map((p, i) => ({ ...p, runs: e.points[order[i]!]!.runs })) };
 }
 
 /** The points whose coordinates satisfy every condition (a slice of the grid). */

@@ -3,7 +3,7 @@
 // lrPerBatch or updates axes and base values (batch 16, n = 1, β = 0) all appear as numbers.
 
 import type { RunRecord } from '../store/index.ts';
-import { scoringValue, sweepClaims, type ExportedTrial, type Scoring, type Sweep, type Trial } from '../sweep/index.ts';
+import { recordOf, scoringValue, sweepClaims, type ExportedTrial, type Scoring, type Sweep, type Trial } from '../sweep/index.ts';
 import type { TrainConfig } from '../train/index.ts';
 import { evaluateClaim, type ClaimResult, type EvaluateOptions } from './claims.ts';
 import { SCORE_RULES, type Experiment, type ExperimentPoint, type RunOutcome, type ScoreRule } from './experiment.ts';
@@ -59,17 +59,16 @@ export function experimentFromRuns(sweep: Sweep, runs: readonly RunRecord[]): Ex
   return build(sweep, (t) => byKey.get(t.key));
 }
 
-/** The same from a results file's records of this sweep (matched by sweep name and trial key). */
+/** The same from a results file's records (each trial's own, or an identical training's: `sweep import` loads the same). */
 export function experimentFromResults(sweep: Sweep, records: readonly ExportedTrial[]): Experiment {
-  const byKey = new Map(records.filter((r) => r.sweep === sweep.spec.name).map((r) => [r.trialKey, r.result]));
-  return build(sweep, (t) => byKey.get(t.key));
+  return build(sweep, (t) => recordOf(records, sweep, t)?.result);
 }
 
 function build(sweep: Sweep, runOf: (t: Trial) => Outcome | undefined): Experiment {
   const byPoint = new Map<string, ExperimentPoint>();
   for (const trial of sweep.trials) {
     let point = byPoint.get(trial.pointKey);
-    if (!point) byPoint.set(trial.pointKey, (point = { coords: coordinatesOf(trial.config, trial.point), runs: [] }));
+    if (!point) byPoint.set(trial.pointKey, (point = { coords: coordinatesOf(trial.config, trial.point), runs: [], key: trial.pointKey }));
     const run = runOf(trial);
     if (run && (run.status === 'finished' || run.status === 'diverged')) point.runs.push(outcome(run, sweep.spec.scoring));
   }

@@ -2,7 +2,7 @@
 // "similar at their best" with bootstrap intervals over seeds, each rule calibrated on shuffled scores.
 
 export { SCORE_RULES, scoreRuns, scorePoints, resampleRuns, permuteRuns, slicePoints, quantile, type RunOutcome, type ExperimentPoint, type Experiment, type ScoreRule, type PointScore } from './experiment.ts';
-export { GROUPINGS, COLLAPSE_AXES, collapseFit, collapseVerdict, fitExponent, collapseMismatch, type CollapseFit, type GroupingAxis, type CollapseAxis } from './collapse.ts';
+export { GROUPINGS, COLLAPSE_AXES, MIN_COLLAPSE_QUALITY, collapseFit, collapseVerdict, fitExponent, collapseMismatch, type CollapseFit, type GroupingAxis, type CollapseAxis } from './collapse.ts';
 export { locateOptimum, locateOptimumRatio, sharesOf, type OptimumLocation, type Share } from './optimum.ts';
 export { similarAtBest, bestSpread, type SimilarResult, type Group } from './similar.ts';
 export { falseRate, calibratedVerdict, MAX_FALSE_RATE, PERMUTATIONS } from './calibrate.ts';

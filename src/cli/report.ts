@@ -18,6 +18,8 @@ export interface ReportCommandOptions {
   pngZoom?: string;
   excludeBelow?: string;
   json?: boolean;
+  /** false: skip the verdicts (a page builder that judges the claims itself). */
+  claims?: boolean;
 }
 
 export const DEFAULT_REPORT_DIR = './sgdlab-report';
@@ -55,7 +57,7 @@ export async function reportCommand(sweeps: readonly string[], options: ReportCo
   try {
     const resolved = sweeps.map((s) => resolveSweep(store, s));
     const summaries: SweepSummary[] = resolved.map((sweep) => summarizeSweep(store, sweep.id, sweep));
-    const claims = claimVerdicts(store, resolved);
+    const claims = options.claims === false ? [] : claimVerdicts(store, resolved);
     const outDir = resolve(options.out ?? DEFAULT_REPORT_DIR);
     const started = performance.now();
     // vega, vega-lite and resvg load only here: every other sgdlab command starts without them.
@@ -90,7 +92,8 @@ export function register(program: Command): void {
     .option('--no-png', 'write SVG and HTML only')
     .option('--png-zoom <x>', 'PNG pixels per SVG pixel (default 2)')
     .option('--exclude-below <score>', 'leave out grid points scoring below this (in [0, 1], e.g. 0.9: diverged or untrainable points), so the y axis zooms in; captions name them')
-    .option('--json', 'print the written files and skipped figures as JSON')
+    .option('--json', 'print the written files, skipped figures and the verdicts on the specs\' claims as JSON')
+    .option('--no-claims', 'draw the figures only: skip the verdicts on the claims the specs declare')
     .action(async (sweeps: string[], options: ReportCommandOptions) => {
       await reportCommand(sweeps, options, (text) => process.stdout.write(text));
     });

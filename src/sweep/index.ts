@@ -10,5 +10,5 @@ export { parseRedisUrl, type RedisTarget } from './redis-url.ts';
 export { RemoteCheckpoints, REDIS_CHECKPOINT_LIMIT, encodeTrialCheckpoint, decodeTrialCheckpoint, jobDigest, redisCheckpointKey, tensorDigest, type TrialCheckpoint, type JobIdentity } from './remote-checkpoints.ts';
 export { SweepProgress, formatSeconds, type SweepEvent } from './progress.ts';
 export { summaryTable } from './table.ts';
-export { readResultsFile, importResults, exportSweepResults, exportRun, appendResult, sameTrialConfig, RESULTS_FORMAT, type ExportedTrial } from './results-file.ts';
+export { readResultsFile, recordOf, importResults, exportSweepResults, exportRun, appendResult, sameTrialConfig, RESULTS_FORMAT, type ExportedTrial } from './results-file.ts';
 export { trainingIdentity, sameTraining, countTrainings, type TrainingIdentity, type TrainingCount } from './identical.ts';

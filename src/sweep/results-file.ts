@@ -124,7 +124,7 @@ export function readResultsFile(path: string, options: { mustExist?: boolean } =
  * from any sweep (src/sweep/identical.ts: the same config, budget and evaluation steps), which is then not
  * trained again and not appended again.
  */
-function findRecord(records: readonly ExportedTrial[], sweep: Sweep, trial: Trial): ExportedTrial | undefined {
+export function recordOf(records: readonly ExportedTrial[], sweep: Sweep, trial: Trial): ExportedTrial | undefined {
   return (
     records.find((r) => r.sweep === sweep.spec.name && r.trialKey === trial.key && sameTrialConfig(r.config as unknown as Record<string, unknown>, trial.config as unknown as Record<string, unknown>)) ??
     records.find((r) => sameTraining(r.config, trial.config))
@@ -135,7 +135,7 @@ function findRecord(records: readonly ExportedTrial[], sweep: Sweep, trial: Tria
 export function importResults(store: RunStore, sweep: Sweep, records: readonly ExportedTrial[]): number {
   let added = 0;
   for (const trial of sweep.trials) {
-    const record = findRecord(records, sweep, trial);
+    const record = recordOf(records, sweep, trial);
     if (record && recordTrialResult(store, sweep.id, trial, { ...record.result, worker: 'results file' })) added++;
   }
   return added;
@@ -205,7 +205,7 @@ export function exportSweepResults(store: RunStore, sweep: Sweep, path: string):
   let added = 0;
   for (const trial of sweep.trials) {
     const run = runs.get(trial.key);
-    if (!run || (run.status !== 'finished' && run.status !== 'diverged') || findRecord(records, sweep, trial)) continue;
+    if (!run || (run.status !== 'finished' && run.status !== 'diverged') || recordOf(records, sweep, trial)) continue;
     appendResult(path, exportRun(store, sweep, trial, run));
     added++;
   }

@@ -12,19 +12,25 @@ import { join } from 'node:path';
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 const PAGES = [
-  { page: 'docs/reproduction-fashion-mnist.md', script: 'docs/reproduction/fashion-mnist/report.sh', figures: 'figures/fashion-mnist' },
-  { page: 'docs/reproduction-momentum.md', script: 'docs/reproduction/momentum/report.sh', figures: 'figures/momentum' },
+  { page: 'docs/reproduction-fashion-mnist.md', script: 'docs/reproduction/fashion-mnist/report.sh', figures: 'figures/fashion-mnist', claims: 'docs/reproduction/fashion-mnist/claims.json' },
+  { page: 'docs/reproduction-momentum.md', script: 'docs/reproduction/momentum/report.sh', figures: 'figures/momentum', claims: 'docs/reproduction/momentum/claims.json' },
 ];
 
-for (const { page, script, figures } of PAGES) {
+for (const { page, script, figures, claims } of PAGES) {
   test(`${page} is what its committed results generate`, { timeout: 120_000 }, (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'sgdlab-doc-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const doc = join(dir, 'page.md');
-    const r = spawnSync('bash', [script], { cwd: ROOT, env: { ...process.env, DOC: doc, FIGURES: join(dir, 'figures') }, encoding: 'utf8' });
+    const verdicts = join(dir, 'claims.json');
+    const r = spawnSync('bash', [script], { cwd: ROOT, env: { ...process.env, DOC: doc, FIGURES: join(dir, 'figures'), CLAIMS: verdicts }, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const committed = readFileSync(join(ROOT, page), 'utf8');
     assert.equal(readFileSync(doc, 'utf8'), committed, `regenerate with: bash ${script}`);
+    // The verdicts as data: what the page says, one entry per claim and score rule.
+    assert.equal(readFileSync(verdicts, 'utf8'), readFileSync(join(ROOT, claims), 'utf8'), `regenerate with: bash ${script}`);
+    for (const v of JSON.parse(readFileSync(verdicts, 'utf8')) as { verdict: string; supports: boolean; falseRate: number }[]) {
+      assert.ok(!(v.supports && v.falseRate > 0.1), `a supporting verdict rests on a rule with false rate ${v.falseRate}: ${v.verdict}`);
+    }
     for (const [, link] of committed.matchAll(new RegExp(`\\]\\((${figures}/[^)]+)\\)`, 'g'))) {
       assert.ok(existsSync(join(ROOT, 'docs', link!)), `the page links ${link}, which is not committed`);
     }
