@@ -154,6 +154,7 @@ const optimum: KindRule<OptimumClaim> = {
   // A rate's or coefficient's optimum is over its positive values: x = 0 is the baseline (λ = 0), not a candidate.
   scope: (claim, e) => slice(e, (c) => inSlice(c, claim.where) && (c[claim.x] ?? 0) > 0),
   run(claim, e, rule, options) {
+    if (e.points.length < 2) return { verdict: 'too few points', supports: false };
     const loc = locateOptimum(e, rule, claim.x, { replicates: options.replicates });
     const supports = loc.set.some((v) => sameValue(v, claim.expect));
     const set = `{${loc.set.map(formatPower).join(', ')}}`;
