@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { isUserError } from '../../src/cli/errors.ts';
-import { parseIdxImages, parseIdxLabels, decodeCifar10Records, CIFAR10_RECORD_BYTES, extractTarArchive } from '../../src/data/index.ts';
+import { parseIdxImages, parseIdxLabels, decodeCifar10Records, CIFAR10_RECORD_BYTES, extractTarArchive, checkDataset, loadDataset, type DataSpec } from '../../src/data/index.ts';
 import { gunzipCapped } from '../../src/data/files.ts';
-import { decodeSafetensors, encodeSafetensors } from '../../src/store/index.ts';
+import { decodeSafetensors, encodeSafetensors, type StoredTensor } from '../../src/store/index.ts';
 import { buildSweep, loadSweepSpec, sweepFromStoredSpec } from '../../src/sweep/index.ts';
 import { configFromOptions } from '../../src/cli/train.ts';
 import { parseRedisUrl, validateTrialJob, validateTrialResult } from '../../src/sweep/index.ts';
@@ -116,6 +116,54 @@ test('safetensors', () => {
     text.copy(b, 8);
     return valueOrUserError(() => decodeSafetensors(b, 'x.safetensors'));
   }), params());
+});
+
+test('data files: file:PATH.safetensors of any tensors, mutated bytes, and idx:DIR of mutated files', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sgdlab-fuzz-data-'));
+  /** Load, and when a split comes back, hold it to every invariant a loader promises (not a user error: a bug). */
+  const loadChecked = (spec: DataSpec) => valueOrUserError(() => {
+    const split = loadDataset({ name: spec });
+    for (const ds of [split.train, ...(split.test ? [split.test] : [])]) {
+      assert.doesNotThrow(() => checkDataset(ds), spec);
+      assert.ok(ds.x.every(Number.isFinite) && ds.numClasses >= 2 && ds.n > 0, spec);
+    }
+  });
+  try {
+    const path = join(root, 'data.safetensors');
+    const dtypes = ['uint8', 'int32', 'int64', 'float32', 'float64'] as const;
+    const value = fc.oneof(fc.integer({ min: -3, max: 300 }), fc.constantFrom(NaN, Infinity, -Infinity, 1e300, 0.5));
+    const tensor = fc.record({ dtype: fc.constantFrom(...dtypes), shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 }) }).chain(({ dtype, shape }) =>
+      fc.array(value, { minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) }).map((values): StoredTensor => {
+        const ints = values.map((v) => (Number.isFinite(v) ? Math.trunc(v) : 0));
+        const data = dtype === 'uint8' ? Uint8Array.from(ints, (v) => v & 255) : dtype === 'int32' ? Int32Array.from(ints) : dtype === 'int64' ? BigInt64Array.from(ints.map(BigInt)) : dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values);
+        return { dtype, shape, data };
+      }));
+    const names = fc.constantFrom('x_train', 'y_train', 'x_test', 'y_test', 'x_train', 'y_train', 'other');
+    fc.assert(fc.property(fc.dictionary(names, tensor, { maxKeys: 5 }), (tensors) => {
+      writeFileSync(path, Buffer.concat(encodeSafetensors(tensors)));
+      return loadChecked(`file:${path}`);
+    }), params());
+    const valid = Buffer.concat(encodeSafetensors({
+      x_train: { dtype: 'uint8', shape: [4, 2, 2], data: Uint8Array.from({ length: 16 }, (_, i) => i) },
+      y_train: { dtype: 'int64', shape: [4], data: BigInt64Array.from([0n, 1n, 2n, 1n]) },
+      x_test: { dtype: 'uint8', shape: [2, 2, 2], data: new Uint8Array(8) },
+      y_test: { dtype: 'int64', shape: [2], data: BigInt64Array.from([2n, 0n]) },
+    }));
+    fc.assert(fc.property(mutated(valid), (bytes) => {
+      writeFileSync(path, bytes);
+      return loadChecked(`file:${path}`);
+    }), params());
+    const dir = join(root, 'idx');
+    mkdirSync(dir);
+    fc.assert(fc.property(mutated(idxHeader(2051, [3, 2, 2], 12)), mutated(idxHeader(2049, [3], 3)), fc.boolean(), (images, labels, gzipped) => {
+      writeFileSync(join(dir, 'train-images-idx3-ubyte'), gzipped ? Buffer.alloc(0) : images);
+      writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipped ? gzipSync(images) : Buffer.alloc(0));
+      writeFileSync(join(dir, 'train-labels-idx1-ubyte'), labels);
+      return loadChecked(`idx:${dir}`);
+    }), params(0.5));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 const CONFIG_KEYS = ['data', 'model', 'batch', 'lr', 'lambda', 'nStep', 'epochs', 'steps', 'seed', 'trainSize', 'testSize', 'dimension', 'classes', 'augment', 'sampler', 'threads', 'dtype', 'labelNoise', '__proto__', 'constructor', 'toString'];
