@@ -7,6 +7,7 @@ import { loadTrainingData, resolveConfig } from '../train/index.ts';
 import { UsageError } from './errors.ts';
 import { formatBytes, memoryLimit, modelSize } from '../train/preflight.ts';
 import { checkOutputPaths } from '../util/output-path.ts';
+import { dataSpecPath, isDataSpec } from '../data/index.ts';
 
 /** A decimal integer in [min, max]; anything else (2^60, -3, 1e3, '') is a one-line UsageError. */
 function boundedInteger(text: string, flag: string, min: number, max: number): number {
@@ -38,6 +39,7 @@ export function register(program: Command): void {
       checkOutputPaths([{ flag: '--out', path: opts.out, kind: 'file' }], [
         { flag: 'checkpoint', path: checkpoint },
         ...(opts.dataDir ? [{ flag: '--data-dir', path: opts.dataDir, directory: true }] : []),
+        ...(isDataSpec(opts.data) && dataSpecPath(opts.data) ? [{ flag: '--data', ...dataSpecPath(opts.data)! }] : []),
       ]);
       let inputShape: number[];
       let numClasses: number;

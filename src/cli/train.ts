@@ -7,6 +7,7 @@ import { resumeTarget } from '../train/resume.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
 import { checkExecutionProvider } from '../graph/index.ts';
 import { ProgressLine, count, duration, num, pct } from './format.ts';
+import { dataSpecPath } from '../data/index.ts';
 import { UsageError } from './errors.ts';
 import { readInputText } from '../util/input-file.ts';
 import { checkOutputPaths, type InputPath } from '../util/output-path.ts';
@@ -35,7 +36,7 @@ export function configFromOptions(opts: Record<string, unknown>): TrainConfig {
 
 /**
  * Refuse a --save that cannot be written, or that would replace one of the run's own inputs (the
- * store and its WAL files, --init, --config, a file of --data-dir): checked before any work.
+ * store and its WAL files, --init, --config, a file of --data-dir, the file or folder --data names): checked before any work.
  */
 export function checkSaveTarget(config: TrainConfig, storePath: string, configFile: unknown): void {
   if (config.save === undefined) return;
@@ -43,6 +44,8 @@ export function checkSaveTarget(config: TrainConfig, storePath: string, configFi
   if (config.init !== undefined) inputs.push({ flag: '--init', path: config.init });
   if (typeof configFile === 'string') inputs.push({ flag: '--config', path: configFile });
   if (config.dataDir !== undefined) inputs.push({ flag: '--data-dir', path: config.dataDir, directory: true });
+  const ownData = dataSpecPath(config.data);
+  if (ownData) inputs.push({ flag: '--data', ...ownData });
   checkOutputPaths([{ flag: '--save', path: config.save, kind: 'file' }], inputs);
 }
 

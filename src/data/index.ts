@@ -16,4 +16,4 @@ export { randomCropFlip, type ImageShape } from './augment.ts';
 export { makeSampler, stepsPerEpoch, SAMPLERS, SAMPLER_KINDS, type BatchSampler, type SamplerKind, type SamplerOptions } from './samplers.ts';
 export { gatherRows, gatherLabels, type FloatBuffer } from './gather.ts';
 
-export { DATASETS, DATASET_NAMES, DATA_SPEC_FORMS, DATA_SPEC_HELP, loadDataset, datasetShape, isDataSpec, dataSpecNamesPath, type DatasetName, type DataSpec, type DatasetEntry, type LoadDatasetOptions } from './registry.ts';
+export { DATASETS, DATASET_NAMES, DATA_SPEC_FORMS, DATA_SPEC_HELP, loadDataset, datasetShape, isDataSpec, dataSpecPath, type DatasetName, type DataSpec, type DatasetEntry, type LoadDatasetOptions } from './registry.ts';

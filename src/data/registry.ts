@@ -29,8 +29,11 @@ export interface LoadDatasetOptions {
 export interface DatasetEntry {
   /** One line for `sgdlab train --help`. */
   summary: string;
-  /** A source named with an argument (`idx:DIR`): the argument's form, for help and errors. Absent for a named data set. */
-  argument?: string;
+  /**
+   * A source named with an argument (`idx:DIR`): the argument's form, for help and errors, and what
+   * it names on this machine (outputs must not replace it; queue jobs may not name it). Absent for a named data set.
+   */
+  argument?: { syntax: string; names: 'directory' | 'file' };
   /** The data; `argument` is the part after "name:" (empty for a named data set). */
   load(options: LoadDatasetOptions, argument: string): DataSplit;
   /** The shape, class count and sizes the data will have after `load`, without loading the examples. */
@@ -81,13 +84,13 @@ export const DATASETS = {
     shape: (o) => subsetShape({ example: [3, 32, 32], classes: 10, train: 50_000, test: 10_000 }, o),
   },
   idx: {
-    argument: 'DIR',
+    argument: { syntax: 'DIR', names: 'directory' },
     summary: 'any IDX image/label pair in DIR (train-images-idx3-ubyte, train-labels-idx1-ubyte, optional t10k-…; raw or .gz), without a checksum; classes 0..max label (docs/data.md)',
     load: (o, dir) => withSubset(loadIdxDirectory(dir, `idx:${dir}`), o, 'idx'),
     shape: (o, dir) => subsetShape(idxDirectoryShape(dir, `idx:${dir}`), o),
   },
   file: {
-    argument: 'PATH.safetensors',
+    argument: { syntax: 'PATH.safetensors', names: 'file' },
     summary: 'tensors x_train, y_train (and x_test, y_test) in a safetensors file; examples uint8/float32/float64 [N,D], [N,H,W] or [N,C,H,W], labels uint8/int32/int64 (docs/data.md)',
     load: (o, path) => withSubset(loadSafetensorsData(path, `file:${path}`), o, 'file'),
     shape: (o, path) => subsetShape(safetensorsDataShape(path, `file:${path}`), o),
@@ -99,12 +102,12 @@ export type DatasetName = keyof Entries;
 export const DATASET_NAMES = Object.keys(DATASETS) as DatasetName[];
 
 /** What `--data` accepts: a data set's name, or a source's name, a colon and its argument ("idx:./mnist"). */
-export type DataSpec = { [K in DatasetName]: Entries[K] extends { argument: string } ? `${K}:${string}` : K }[DatasetName];
+export type DataSpec = { [K in DatasetName]: Entries[K] extends { argument: object } ? `${K}:${string}` : K }[DatasetName];
 
 /** Every form `--data` accepts, for help and errors: "digits", …, "idx:DIR". */
 export const DATA_SPEC_FORMS: readonly string[] = DATASET_NAMES.map((name) => {
   const argument = (DATASETS[name] as DatasetEntry).argument;
-  return argument === undefined ? name : `${name}:${argument}`;
+  return argument === undefined ? name : `${name}:${argument.syntax}`;
 });
 
 /** `--data`'s help: every form with its summary. */
@@ -129,9 +132,10 @@ export function isDataSpec(spec: unknown): spec is DataSpec {
   return typeof spec === 'string' && lookUp(spec) !== undefined;
 }
 
-/** Whether the spec names a file or directory of the user's (a machine-local path, not a data set's name). */
-export function dataSpecNamesPath(spec: DataSpec): boolean {
-  return lookUp(spec)?.entry.argument !== undefined;
+/** The file or directory of this machine a spec names (`idx:DIR`, `file:PATH`), or undefined for a data set's name. */
+export function dataSpecPath(spec: DataSpec): { path: string; directory: boolean } | undefined {
+  const found = lookUp(spec);
+  return found?.entry.argument ? { path: found.argument, directory: found.entry.argument.names === 'directory' } : undefined;
 }
 
 function entryOf(spec: DataSpec): { entry: DatasetEntry; argument: string } {

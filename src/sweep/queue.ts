@@ -22,7 +22,7 @@ import { Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { RunStore, type RunRecord } from '../store/index.ts';
 import { resolveConfig, type TrainConfig } from '../train/index.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
-import { dataSpecNamesPath, isDataSpec } from '../data/index.ts';
+import { dataSpecPath, isDataSpec } from '../data/index.ts';
 import type { Sweep, Trial } from './spec.ts';
 import { SweepLock } from './lock.ts';
 import { lockPathFor, planTrials, type SweepRunReport } from './local.ts';
@@ -78,7 +78,7 @@ export function validateTrialJob(raw: unknown, dataDir?: string): { job: TrialJo
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new QueueError('job: config is not an object');
   for (const key of JOB_FORBIDDEN_KEYS) if (Object.hasOwn(config, key)) throw new QueueError(`job: config key '${key}' names a file and is not accepted from a queue`);
   const data = (config as Record<string, unknown>).data;
-  if (isDataSpec(data) && dataSpecNamesPath(data)) throw new QueueError(`job: data '${data.slice(0, 80)}' names a file and is not accepted from a queue (run sweeps on your own data with --workers)`);
+  if (isDataSpec(data) && dataSpecPath(data)) throw new QueueError(`job: data '${data.slice(0, 80)}' names a file and is not accepted from a queue (run sweeps on your own data with --workers)`);
   const resolved = resolveConfig({ ...(config as Record<string, unknown>), ...(dataDir ? { dataDir } : {}) }, `job ${trialKey}`);
   // Worker-side limits: this machine's memory (SGDLAB_MAX_MEMORY, or `sgdlab worker --max-memory`).
   checkTrainingFits(resolved);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { sgdlab } from '../sgdlab-cli.ts';
 import { dataTensors, idxImages, idxLabels, safetensorsBytes, tempDir } from '../data/fixtures.ts';
 
@@ -45,7 +45,7 @@ test('train on idx:DIR and file:PATH.safetensors, from flags, a --config file an
   assert.equal(shown.stdout.match(/finished/g)?.length, 2, `two trials trained: ${shown.stdout}`);
 });
 
-test('bad data files through the CLI: one line, exit 2, no store created', async (t) => {
+test('bad data files, or a --save onto the data, through the CLI: one line, exit 2, no store created', async (t) => {
   const dir = tempDir(t, 'sgdlab-own-data-bad-');
   const good = dataTensors(6, 3, [1, 2, 2], 3);
   const valid = safetensorsBytes(good);
@@ -62,13 +62,22 @@ test('bad data files through the CLI: one line, exit 2, no store created', async
     [`idx:${join(dir, 'magic')}`, /^sgdlab: train-images-idx3-ubyte: bad magic number 2049 \(expected 2051\)\n$/],
     ['idx:', /^sgdlab: data: 'idx:' is not one of digits, synthetic, fashion-mnist, cifar10, idx:DIR, file:PATH\.safetensors\n$/],
   ];
-  await Promise.all(cases.map(async ([data, message], i) => {
+  // The data are inputs: --save may not replace the file or a file in the folder.
+  writeFileSync(join(dir, 'good.safetensors'), valid);
+  writeIdxPair(join(dir, 'idx'));
+  const saving: [data: string, save: string, message: RegExp][] = [
+    [`file:${join(dir, 'good.safetensors')}`, join(dir, 'good.safetensors'), /^sgdlab: --save .*good\.safetensors: is the same file as --data .*good\.safetensors; writing it would destroy that input\n$/],
+    [`idx:${join(dir, 'idx')}`, join(dir, 'idx', 'train-labels-idx1-ubyte.gz'), /^sgdlab: --save .*train-labels-idx1-ubyte\.gz: is the same file as --data .*idx; writing it would destroy that input\n$/],
+  ];
+  await Promise.all([...cases.map(([data, message]) => [data, undefined, message] as const), ...saving].map(async ([data, save, message], i) => {
     const store = join(dir, `never-${i}`, 'runs.sqlite');
-    const r = await sgdlab(['train', '--data', data, ...SMALL_RUN, '--store', store]);
+    const r = await sgdlab(['train', '--data', data, ...SMALL_RUN, ...(save ? ['--save', save] : []), '--store', store]);
     assert.equal(r.code, 2, `${data}: ${r.stderr}`);
     assert.match(r.stderr, message, data);
     assert.equal(existsSync(join(dir, `never-${i}`)), false, `${data}: no store created`);
   }));
+  assert.ok(readFileSync(join(dir, 'good.safetensors')).equals(valid), 'the data file is untouched');
+  assert.ok(gunzipSync(readFileSync(join(dir, 'idx', 'train-labels-idx1-ubyte.gz'))).equals(idxLabels(24, Array.from({ length: 24 }, (_, k) => k % 3))), 'the IDX labels are untouched');
 });
 
 /** A Python that has the modules, or undefined (the test says so and skips). */
