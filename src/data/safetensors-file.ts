@@ -1,7 +1,8 @@
 // `--data file:PATH.safetensors`: a user's data set as one safetensors file holding x_train, y_train
 // and optionally x_test, y_test (as PyTorch's or NumPy's safetensors writers save them), read with the run store's reader.
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { InputFileError, readInputFile } from '../util/input-file.ts';
 import { decodeSafetensors, type StoredTensor } from '../store/safetensors.ts';
 import { StoreError } from '../store/errors.ts';
 import { DataError } from './errors.ts';
@@ -11,19 +12,14 @@ import type { DataShape, DataSplit } from './dataset.ts';
 /** The tensors a data file holds: the train pair always, the test pair together or not at all. */
 export const DATA_FILE_TENSORS = ['x_train', 'y_train', 'x_test', 'y_test'] as const;
 
+/** The file's tensors; a file that cannot be read or decoded is one DataError line naming `input`. */
 function readTensors(path: string, input: string): Record<string, StoredTensor> {
-  let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    // Labelled with the input as the user gave it: "file:x.safetensors: header length …".
+    return decodeSafetensors(readInputFile(path, 'data', input), input).tensors;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DataError(`${input}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a .safetensors file' : `cannot read (${code ?? (error as Error).message})`}`);
-  }
-  try {
-    // The label names the input as the user gave it, so a format problem reads "file:x.safetensors: header length …".
-    return decodeSafetensors(bytes, input).tensors;
-  } catch (error) {
-    if (error instanceof StoreError) throw new DataError(error.message);
+    // The reader's and the decoder's one-line errors, as this module's one error type for bad data.
+    if (error instanceof StoreError || error instanceof InputFileError) throw new DataError(error.message);
     throw error;
   }
 }

@@ -21,6 +21,8 @@ export const INPUT_FILE_LIMITS = {
   results: 256 * MiB,
   /** A checkpoint: readFileSync's own limit, far above the paper's largest model with momentum (≈ 300 MB). */
   checkpoint: 2 ** 31 - 1,
+  /** A data set as one safetensors file (--data file:…): the same limit (MNIST as float32 is ≈ 220 MB). */
+  data: 2 ** 31 - 1,
 } as const satisfies Record<string, number>;
 
 export type InputFileKind = keyof typeof INPUT_FILE_LIMITS;
@@ -129,5 +131,6 @@ const KIND_WORDS: Record<InputFileKind, string> = {
   config: 'config file',
   spec: 'sweep spec',
   results: 'results file',
+  data: 'data file',
   checkpoint: 'checkpoint',
 };
