@@ -35,6 +35,8 @@ export interface TrainConfig extends OptimizerKeys {
   /** Coefficient λ of the explicit regularizer (Sec. 2.3); 0 trains on C alone. */
   lambda: number;
   regGrad: RegGrad;
+  /** The explicit regularizer's term: absent is the paper's squared norm, 'one-norm' Adam's perturbed one-norm. */
+  reg?: RegName;
   nStep: number;
   /**
    * The optimizer (src/optim/registry.ts); absent is SGD, whose momentum β and nesterov stay absent when
@@ -174,6 +176,11 @@ const REG_GRADS = { exact: { summary: 'double backprop (default)' }, fd: { summa
 const SCHEDULES = { constant: { summary: 'the rate throughout (default)' }, paper: { summary: 'constant for half, then halved at every remaining tenth (Sec. 4)' } };
 const DTYPES = { float32: { summary: 'default' }, float64: { summary: 'for verification' } };
 export type RegGrad = keyof typeof REG_GRADS;
+const REGS = {
+  'sq-norm': { summary: "the paper's (λ/4)||∇Ĉ_k||² (default)" },
+  'one-norm': { summary: "λ·Σ_j √((∂_jĈ_k)² + ε̂), the perturbed one-norm of Adam's modified flow (docs/theory.md §A6; any sign of λ)" },
+};
+export type RegName = keyof typeof REGS;
 export type Schedule = keyof typeof SCHEDULES;
 
 /** The optimizers' hyperparameters as fields: validator by kind, flag argument and help from src/optim/options.ts and the optimizer table. */
@@ -201,9 +208,11 @@ const FIELDS: Record<keyof TrainConfig, Field> = {
   lr: field(positive, '<eps>', 'learning rate ε, e.g. 0.03 or 2^-5; with --n-step, the bare rate α'),
   // A number, or "implicit": the λ whose λ·C_reg matches the ||∇C||² weight of the run's own implicit
   // regularizer (docs/theory.md §M7: ε(1+β)/(1−β)² for heavy-ball momentum, ε for plain SGD), set below.
-  lambda: field((v, key) => (v === 'implicit' ? v : nonNegative(v, key)), '<λ>',
-    'coefficient of the explicit regularizer (λ/4)||∇Ĉ_k||² (default 0); "implicit": the λ matching the run\'s own implicit regularizer, ε(1+β)/(1−β)² with --momentum β (docs/theory.md)'),
+  // Any finite number here: a negative λ is refused below unless the term is the one-norm.
+  lambda: field((v, key) => (v === 'implicit' ? v : parseNumber(v, key)), '<λ>',
+    'coefficient λ of the explicit regularizer (--reg; default 0); "implicit": the optimizer\'s own implicit term, ε(1+β)/(1−β)² on the squared norm with --momentum β, ε(β₁/(1−β₁) − β₂/(1−β₂)) on the one-norm with adam/rmsprop (docs/theory.md)'),
   regGrad: choiceOf(REG_GRADS, '<how>'),
+  reg: choiceOf(REGS, '<term>', 'the explicit regularizer: '),
   nStep: field(intIn(1, 1_000_000), '<n>', 'n updates per batch (n-step SGD, ε = nα; default 1)'),
   optimizer: choiceOf(OPTIMIZERS, '<name>', '', ` (default ${DEFAULT_OPTIMIZER})`),
   ...optimizerFields(),
@@ -263,9 +272,14 @@ export function resolveConfig(partial: Record<string, unknown>, source = 'config
   if ((config.lambda as unknown) === 'implicit') {
     // The coefficient does not depend on the number of batches m (docs/theory.md §M7, §A6); with n-step SGD the bare rate α governs.
     const implicit = optimizerByName(choice.name).implicitRegularizer(config.lr, choice.settings as OptimizerSettings);
-    if (implicit.reg !== 'sq-norm') throw new ConfigError(`${source}: lambda implicit with optimizer ${choice.name} needs the ${implicit.reg} regularizer, which the trainer does not have yet`);
+    if ((config.reg ?? 'sq-norm') !== implicit.reg && config.reg !== undefined) {
+      throw new ConfigError(`${source}: lambda implicit with optimizer ${choice.name} is the ${implicit.reg} term, not reg ${config.reg}`);
+    }
     config.lambda = implicit.lambda;
+    config.reg = implicit.reg;
   }
+  if (config.reg === 'sq-norm') delete config.reg;
+  if (config.lambda < 0 && config.reg !== 'one-norm') throw new ConfigError(`lambda: must be ≥ 0 with the squared-norm term (a negative λ needs reg one-norm), got ${config.lambda}`);
   if (config.target !== undefined && config.executionProvider !== undefined) {
     try {
       targetName({ target: config.target, executionProvider: config.executionProvider });
@@ -297,6 +311,26 @@ function resolveOptimizer(config: TrainConfig, source: string): OptimizerChoice 
     Object.assign(config, settings);
   }
   return { name, settings };
+}
+
+/**
+ * The explicit regularizer added to each batch cost (Sec. 2.3 and docs/theory.md §A6):
+ * - sq-norm: (λ/4)||∇Ĉ||², the paper's term; its gradient (λ/2)·H∇Ĉ;
+ * - one-norm: λ·Σ_j √((∂_jĈ)² + ε̂), the perturbed one-norm of Adam's modified flow; its gradient λ·H·u,
+ *   u = ∇Ĉ/√(∇Ĉ² + ε̂) (elementwise). λ may be negative here: Adam's own implicit term has λ < 0.
+ */
+export type Regularizer = { kind: 'sq-norm' } | { kind: 'one-norm'; epsilon: number };
+
+/**
+ * The explicit regularizer of a config. The one-norm's ε̂ is the optimizer's, placed as in docs/theory.md
+ * §A7: adamEps under the root, adamEps² when the optimizer adds it outside √v (ε̂ inside ↔ ε² outside);
+ * 10⁻¹⁶ for optimizers without one (torch's default ε = 10⁻⁸, squared).
+ */
+export function regularizerOf(c: TrainConfig): Regularizer {
+  if (c.reg !== 'one-norm') return { kind: 'sq-norm' };
+  const eps = optimizerOf(c).settings.adamEps;
+  const epsilon = eps === undefined ? 1e-16 : optimizerOf(c).settings.adamEpsInsideRoot ? eps : eps * eps;
+  return { kind: 'one-norm', epsilon };
 }
 
 /** The optimizer a config names, with its full settings (the table's defaults for what the config leaves out). */

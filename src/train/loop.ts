@@ -6,7 +6,7 @@ import { loadDataset, makeSampler, preprocessSplit, type Dataset } from '../data
 import { buildModel, type Model } from '../nn/index.ts';
 import { Rng } from '../util/random.ts';
 import type { MetricValues } from '../store/index.ts';
-import { optimizerOf, runtimeOf, type TrainConfig } from './config.ts';
+import { optimizerOf, regularizerOf, runtimeOf, type TrainConfig } from './config.ts';
 import { optimizerTransform } from '../optim/index.ts';
 import { learningRateAt } from './schedule.ts';
 import { batchCost, compileTrainingSteps, packCarry, stepKind, unpackCarry } from './steps.ts';
@@ -73,7 +73,7 @@ export function paramSpecs(params: HostParams): Tree<TensorSpec> {
 /** The K-step programs of a run, compiled on first use for each call length (K, and an epoch's remainder). */
 function trainingPrograms(model: Model, config: TrainConfig, carry: Tree<TensorSpec>, batch: number): (steps: number) => Promise<CompiledFunction> {
   const programs = new Map<number, Promise<CompiledFunction>>();
-  const o = { kind: stepKind(config), nStep: config.nStep, weightDecay: config.weightDecay, decoupledWeightDecay: config.decoupledWeightDecay ?? false, optimizer: optimizerOf(config), dtype: config.dtype, batch };
+  const o = { kind: stepKind(config), nStep: config.nStep, weightDecay: config.weightDecay, decoupledWeightDecay: config.decoupledWeightDecay ?? false, regularizer: regularizerOf(config), optimizer: optimizerOf(config), dtype: config.dtype, batch };
   return (steps) => {
     let p = programs.get(steps);
     if (!p) {

@@ -6,7 +6,7 @@
 import { compileLoop, grad, valueAndGrad, vdot, flatten, spec, type CompiledFunction, type CompileOptions, type FloatDType, type Tensor, type TensorSpec, type Tree } from '../graph/index.ts';
 import { crossEntropy, isDecayed, l2Penalty, type Model } from '../nn/index.ts';
 import { applyUpdates, keepsState, optimizerTransform, PLAIN_SGD_CHOICE, type OptimizerChoice, type OptState } from '../optim/index.ts';
-import type { TrainConfig } from './config.ts';
+import type { Regularizer, TrainConfig } from './config.ts';
 
 type ParamTree = Tree<Tensor>;
 export interface Batch { x: Tensor; y: Tensor; lr: Tensor }
@@ -35,33 +35,46 @@ const axpy = (w: ParamTree, a: Tensor, g: ParamTree): ParamTree => {
   return fw.unflatten(fw.leaves.map((x, i) => x.sub(fg[i]!.mul(a)))) as ParamTree;
 };
 
+/** The paper's term, the default. */
+export const SQUARED_NORM: Regularizer = { kind: 'sq-norm' };
+
+/** The regularizer's value R(g) at the batch gradient g, and the vector u with ∇R = scale·H·u. */
+function regularizerParts(regularizer: Regularizer, g: ParamTree, lambda: Tensor): { value: Tensor; direction: ParamTree; scale: Tensor } {
+  if (regularizer.kind === 'sq-norm') return { value: vdot(g, g).mul(lambda).mul(0.25), direction: g, scale: lambda.mul(0.5) };
+  const fg = flatten<Tensor>(g);
+  const roots = fg.leaves.map((gi) => gi.mul(gi).add(regularizer.epsilon).sqrt());
+  const value = roots.map((r) => r.sum()).reduce((a, b) => a.add(b)).mul(lambda);
+  return { value, direction: fg.unflatten(fg.leaves.map((gi, i) => gi.div(roots[i]!))) as ParamTree, scale: lambda };
+}
+
 /**
- * The direction of one update on a batch, and the batch cost before it.
+ * The direction of one update on a batch, and the batch cost before it, with the regularizer R:
  * - plain: ∇Ĉ
- * - modified-exact: ∇(Ĉ + (λ/4)||∇Ĉ||²) = ∇Ĉ + (λ/2)H∇Ĉ, by double backprop (Sec. 2.3)
- * - modified-fd: ∇Ĉ + (λ/2)·(∇Ĉ(w + h∇Ĉ) − ∇Ĉ(w))/h with h = r/||∇Ĉ|| (one extra gradient)
+ * - modified-exact: ∇(Ĉ + R(∇Ĉ)) by double backprop (sq-norm: ∇Ĉ + (λ/2)H∇Ĉ, Sec. 2.3)
+ * - modified-fd: ∇Ĉ + scale·(∇Ĉ(w + hu) − ∇Ĉ(w))/h with h = r/||u|| (one extra gradient; u = ∇Ĉ for sq-norm)
  * `fdRadius` overrides r (default FD_RADIUS[dtype]); tests use it to check the O(r) error.
  */
-export function updateDirection(kind: StepKind, cost: (p: ParamTree) => Tensor, dtype: 'float32' | 'float64', fdRadius: number = FD_RADIUS[dtype]) {
+export function updateDirection(kind: StepKind, cost: (p: ParamTree) => Tensor, dtype: 'float32' | 'float64', fdRadius: number = FD_RADIUS[dtype], regularizer: Regularizer = SQUARED_NORM) {
   return (params: ParamTree, lambda: Tensor): { direction: ParamTree; loss: Tensor } => {
     if (kind === 'modified-exact') {
       let loss: Tensor | undefined;
       const direction = grad((p: ParamTree) => {
         const [c, g] = valueAndGrad(cost)(p);
         loss = c;
-        return c.add(vdot(g, g).mul(lambda).mul(0.25));
+        return c.add(regularizerParts(regularizer, g, lambda).value);
       })(params);
       return { direction, loss: loss! };
     }
     const [loss, g] = valueAndGrad(cost)(params);
     if (kind === 'plain') return { direction: g, loss };
-    const norm = vdot(g, g).sqrt();
-    // h = r / ||g||, guarded so that a zero gradient gives a zero correction instead of 0/0.
+    const { direction: u, scale } = regularizerParts(regularizer, g, lambda);
+    const norm = vdot(u, u).sqrt();
+    // h = r / ||u||, guarded so that a zero gradient gives a zero correction instead of 0/0.
     const h = norm.maximum(1e-30).pow(-1).mul(fdRadius);
-    const shifted = grad(cost)(axpy(params, h.neg(), g));
+    const shifted = grad(cost)(axpy(params, h.neg(), u));
     const fg = flatten<Tensor>(g);
     const fs = flatten<Tensor>(shifted).leaves;
-    const coefficient = lambda.mul(0.5).div(h);
+    const coefficient = scale.div(h);
     const direction = fg.unflatten(fg.leaves.map((gi, i) => gi.add(fs[i]!.sub(gi).mul(coefficient)))) as ParamTree;
     return { direction, loss };
   };
@@ -101,6 +114,8 @@ export interface StepOptions {
   optimizer?: OptimizerChoice;
   /** Weight decay as AdamW applies it (decoupled from the cost) instead of the L2 term; default false. */
   decoupledWeightDecay?: boolean;
+  /** The explicit regularizer of the modified kinds; the paper's squared norm unless given. */
+  regularizer?: Regularizer;
 }
 
 /**
@@ -113,7 +128,7 @@ export function trainingStep(model: Model, options: StepOptions) {
   const cost = batchCost(model, decoupled ? 0 : options.weightDecay);
   const settings = options.optimizer ?? PLAIN_SGD_CHOICE;
   return (carry: ParamTree, batch: Batch, shared: StepShared): { carry: ParamTree; out: { loss: Tensor } } => {
-    const direction = updateDirection(options.kind, (p) => cost(p, batch.x, batch.y), options.dtype, options.fdRadius ?? FD_RADIUS[options.dtype]);
+    const direction = updateDirection(options.kind, (p) => cost(p, batch.x, batch.y), options.dtype, options.fdRadius ?? FD_RADIUS[options.dtype], options.regularizer ?? SQUARED_NORM);
     const optimizer = optimizerTransform(settings, batch.lr);
     let { params: w, opt } = unpackCarry(carry, settings);
     let first: Tensor | undefined;
@@ -144,7 +159,7 @@ export function stepKind(config: Pick<TrainConfig, 'lambda' | 'regGrad'>): StepK
 export function compileTrainingSteps(
   model: Model,
   carry: Tree<TensorSpec>,
-  o: { kind: StepKind; nStep?: number; weightDecay?: number; decoupledWeightDecay?: boolean; optimizer?: OptimizerChoice; dtype: FloatDType; batch: number; steps: number },
+  o: { kind: StepKind; nStep?: number; weightDecay?: number; decoupledWeightDecay?: boolean; regularizer?: Regularizer; optimizer?: OptimizerChoice; dtype: FloatDType; batch: number; steps: number },
   options: CompileOptions = {},
 ): Promise<CompiledFunction> {
   const { dtype, batch } = o;
@@ -152,6 +167,7 @@ export function compileTrainingSteps(
     trainingStep(model, {
       kind: o.kind, nStep: o.nStep ?? 1, weightDecay: o.weightDecay ?? 0, dtype,
       ...(o.optimizer ? { optimizer: o.optimizer } : {}), ...(o.decoupledWeightDecay ? { decoupledWeightDecay: true } : {}),
+      ...(o.regularizer ? { regularizer: o.regularizer } : {}),
     }),
     { carry, perStep: { x: spec([batch, ...model.inputShape], dtype), y: spec([batch], 'int32'), lr: spec([], dtype) }, shared: { lambda: spec([], dtype) } },
     o.steps,

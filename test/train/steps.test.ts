@@ -205,3 +205,71 @@ test('the L2 penalty skips SkipInit gates and biases of a Wide-ResNet-shaped tre
   assert.deepEqual(byPath['blocks.0.gate'], [0]);
   assert.deepEqual(byPath['head.bias'], [0]);
 });
+
+test('the one-norm term λΣ_j√((∂_jĈ)² + ε̂): its gradient by double backprop equals central finite differences of the term (float64), and the fd direction agrees to O(r); any sign of λ', async () => {
+  const cost = batchCost(model, 0);
+  const epsilon = 1e-3;
+  const regularizer = { kind: 'one-norm', epsilon } as const;
+  // The term itself, as a compiled scalar of the parameters: Σ_j √(g_j² + ε̂).
+  const termProgram = await compile(({ p, x, y }: { p: P; x: Tensor; y: Tensor }) => {
+    const g = flatten<Tensor>(grad((q: P) => cost(q, x, y))(p)).leaves;
+    return { value: g.map((gi) => gi.mul(gi).add(epsilon).sqrt().sum()).reduce((a, b) => a.add(b)) };
+  }, { p: specs, ...batchSpecs }, { threads: 1 });
+  const f = flatten<HostTensor>(params);
+  const at = (v: Float64Array): HostParams => {
+    let o = 0;
+    return f.unflatten(f.leaves.map((t) => new HostTensor(v.slice(o, (o += t.data.length)), t.shape))) as HostParams;
+  };
+  const term = async (v: Float64Array) => ((await termProgram.run({ p: at(v), ...batch })) as { value: HostTensor }).value.item();
+  const directions = async (kind: StepKind, lambda: number) => {
+    const program = await compile(
+      ({ p, x, y, lambda: l }: { p: P; x: Tensor; y: Tensor; lambda: Tensor }) => updateDirection(kind, (q) => cost(q, x, y), 'float64', undefined, regularizer)(p, l).direction,
+      { p: specs, ...batchSpecs, lambda: spec([], 'float64') },
+      { threads: 1 },
+    );
+    return flat((await program.run({ p: params, ...batch, lambda: scalar64(lambda) })) as HostParams);
+  };
+  const w0 = flat(params);
+  const g = flat(await gradient());
+  const delta = 1e-5;
+  const fdGradient = new Float64Array(w0.length);
+  for (let i = 0; i < w0.length; i++) {
+    const plus = Float64Array.from(w0);
+    const minus = Float64Array.from(w0);
+    plus[i]! += delta;
+    minus[i]! -= delta;
+    fdGradient[i] = ((await term(plus)) - (await term(minus))) / (2 * delta);
+  }
+  for (const lambda of [0.5, -0.25]) {
+    const exact = await directions('modified-exact', lambda);
+    const correction = exact.map((v, i) => (v - g[i]!) / lambda);
+    assert.ok(relDiff(correction, fdGradient) < 1e-6, `λ=${lambda}: double backprop vs central differences: ${relDiff(correction, fdGradient)}`);
+    assert.ok(norm(fdGradient) > 1e-3 * norm(g), 'the term is not negligible');
+    const fd = await directions('modified-fd', lambda);
+    assert.ok(relDiff(fd, exact) < 1e-5, `λ=${lambda}: fd vs exact direction: ${relDiff(fd, exact)}`);
+  }
+  await termProgram.release();
+});
+
+test('reg one-norm: λ may be negative, lambda implicit with adam is h(β₁/(1−β₁) − β₂/(1−β₂)) on the one-norm; sq-norm refuses λ < 0', () => {
+  const adam = resolveConfig({ optimizer: 'adam', lr: 2 ** -10, lambda: 'implicit' });
+  assert.equal(adam.reg, 'one-norm');
+  assert.ok(Math.abs(adam.lambda - 2 ** -10 * (9 - 999)) < 1e-12);
+  const rms = resolveConfig({ optimizer: 'rmsprop', lr: 0.01, lambda: 'implicit' });
+  assert.ok(rms.reg === 'one-norm' && Math.abs(rms.lambda + 0.01 * 99) < 1e-12);
+  assert.equal(resolveConfig({ reg: 'one-norm', lambda: -0.5 }).lambda, -0.5);
+  assert.ok(!('reg' in resolveConfig({ reg: 'sq-norm', lambda: 0.5 })), 'the default term is stored as a key');
+  assert.throws(() => resolveConfig({ lambda: -0.5 }), /lambda: must be ≥ 0 with the squared-norm term/);
+  assert.throws(() => resolveConfig({ optimizer: 'adam', reg: 'sq-norm', lambda: 'implicit' }), /lambda implicit with optimizer adam is the one-norm term, not reg sq-norm/);
+});
+
+test('training with --reg one-norm (exact and fd, either sign, Adam) runs and changes the trajectory', async () => {
+  const base = { model: 'mlp:16x1', data: 'synthetic', trainSize: 64, testSize: 16, batch: 8, steps: 16, evalEvery: 10, threads: 1, optimizer: 'adam', lr: 2 ** -7, dtype: 'float64' };
+  const plain = await train(resolveConfig(base));
+  for (const regGrad of ['exact', 'fd']) {
+    const up = await train(resolveConfig({ ...base, reg: 'one-norm', lambda: 2 ** -4, regGrad }));
+    const down = await train(resolveConfig({ ...base, reg: 'one-norm', lambda: -(2 ** -4), regGrad }));
+    assert.equal(up.status, 'finished');
+    assert.ok(relDiff(flat(up.params), flat(plain.params)) > 1e-6 && relDiff(flat(down.params), flat(up.params)) > 1e-6, `${regGrad}: the term changed nothing`);
+  }
+});
