@@ -26,9 +26,9 @@ export class CompiledFunction<I = HostTree, O = HostTree> {
 
   static async create<I = HostTree, O = HostTree>(program: LoweredProgram, options: CompileOptions): Promise<CompiledFunction<I, O>> {
     const provider = options.executionProvider ?? DEFAULT_PROVIDER;
-    await checkExecutionProvider(provider);
     // Operators of a provider-specific target (ORT-CPU's com.microsoft.nchwc) never reach another provider.
     if (!targetRunsOn(program.target, provider)) throw new GraphError(`compile ${program.name}: lowered for target '${program.target}', which does not run on execution provider '${provider}'`);
+    await checkExecutionProvider(provider);
     const level = options.optimization ?? 'auto';
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       ...providerOptions(provider),

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { checkExecutionProvider, compile, flatten, spec, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
+import { checkExecutionProvider, compile, flatten, lowerFunction, spec, CompiledFunction, HostTensor, type Tensor, type Tree } from '../../src/graph/index.ts';
 import { resolveConfig, train, type TrainConfig } from '../../src/train/index.ts';
 import { sgdlab } from '../sgdlab-cli.ts';
 import { maxRelDiff } from './helpers.ts';
@@ -54,6 +54,14 @@ test('a provider the runtime does not offer, or cannot open, is a one-line Graph
   const f = ({ x }: { x: Tensor }) => x.sum();
   await assert.rejects(compile(f, { x: spec([2]) }, { executionProvider: 'no-such-provider' }), /^GraphError: execution provider 'no-such-provider': not offered by onnxruntime-node [\d.]+ \(offered: cpu, [^\n]*\)$/);
   await assert.doesNotReject(checkExecutionProvider('cpu'));
+});
+
+test('a session refuses a program lowered for a target that does not run on its provider', async () => {
+  const program = lowerFunction(({ x }: { x: Tensor }) => x.sum(), { x: spec([2]) }, { target: 'ort-cpu' });
+  await assert.rejects(CompiledFunction.create(program, { executionProvider: 'webgpu' }), /^GraphError: compile function: lowered for target 'ort-cpu', which does not run on execution provider 'webgpu'$/);
+  const reference = lowerFunction(({ x }: { x: Tensor }) => x.sum(), { x: spec([2]) }, { target: 'reference' });
+  const session = await CompiledFunction.create(reference, { executionProvider: 'cpu' });
+  await session.release();
 });
 
 test('sgdlab train --execution-provider refuses an unavailable provider in one line, exit 2, no store', async (t) => {
