@@ -63,10 +63,8 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v
 const pow = (x: number): string => formatAxisValue(x);
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 const score = (p: PointSummary): string => (p.score ? `${pct(p.score.mean)} ± ${pct(p.score.std)}` : '—');
-const scored = (p: PointSummary): boolean => p.score !== null;
 const coordinate = (s: SweepSummary, p: PointSummary, key: string): number => num(p.point[key] ?? s.base[key] ?? (key === 'lambda' ? 0 : key === 'nStep' ? 1 : key === 'batch' ? 16 : NaN));
 const runsOf = (points: PointSummary[]): number => points.reduce((a, p) => a + p.runs, 0);
-const best = (points: PointSummary[]): PointSummary | undefined => points.filter(scored).sort((a, b) => b.score!.mean - a.score!.mean)[0];
 
 /** The point's runs in the analysis (both score rules), by its grid key. */
 const outcomesOf = (name: SpecName | 'w1024', p: PointSummary) => (name === 'w1024' ? experimentW1024 : experiments[name]).points.find((q) => q.key === pointKeyOf(p))?.runs ?? [];

@@ -41,7 +41,7 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v
 const at = (s: SweepSummary, p: PointSummary, key: string, fallback: number): number => num(p.point[key] ?? s.base[key] ?? fallback);
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 const score = (p: PointSummary): string => (p.score ? `${pct(p.score.mean)} ± ${pct(p.score.std)}` : '—');
-const runs = (p: PointSummary): string => `${p.runs}${p.diverged ? ` (${p.diverged})` : ''}`;
+const runs = (p: PointSummary): string => `${p.runs}, diverged ${p.diverged}/${p.runs}`;
 /** Rates equal up to rounding (η = ε/(1−β) with β = 0.9 is 0.0625000…01, not 2^-4) share a key. */
 const rateKey = (x: number): string => x.toPrecision(6);
 const SMALL_ETA = rateKey(2 ** -9);
@@ -272,18 +272,18 @@ ${findings.join('\n')}
 
 ${fig('momentum-test-acc', 'test accuracy against ε, η, λ* and η·F')}
 
-${table(['β', 'ε', 'η = ε/(1−β)', 'λ* = ε(1+β)/(1−β)²', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc'], rows.map((r) => [String(r.beta), fmt(r.epsilon), fmt(r.eta), fmt(r.coefficient), score(r.p), runs(r.p), r.p.metrics.train_acc ? pct(r.p.metrics.train_acc.mean) : '—']))}
+${table(['β', 'ε', 'η = ε/(1−β)', 'λ* = ε(1+β)/(1−β)²', 'score (best 2 of 3)', 'runs, diverged', 'final train acc'], rows.map((r) => [String(r.beta), fmt(r.epsilon), fmt(r.eta), fmt(r.coefficient), score(r.p), runs(r.p), r.p.metrics.train_acc ? pct(r.p.metrics.train_acc.mean) : '—']))}
 
 ## Twice the budget: 120 epochs around the optimum
 
-${table(['β', 'ε', 'η = ε/(1−β)', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc'], longRows.map((r) => [String(r.beta), fmt(r.epsilon), fmt(r.eta), score(r.p), runs(r.p), r.p.metrics.train_acc ? pct(r.p.metrics.train_acc.mean) : '—']))}
+${table(['β', 'ε', 'η = ε/(1−β)', 'score (best 2 of 3)', 'runs, diverged', 'final train acc'], longRows.map((r) => [String(r.beta), fmt(r.epsilon), fmt(r.eta), score(r.p), runs(r.p), r.p.metrics.train_acc ? pct(r.p.metrics.train_acc.mean) : '—']))}
 
 ## The explicit regularizer at a small rate
 
 ${fig('momentum-explicit-regularizer', 'test accuracy against λ at η = 2^-9')}
 ${lambdaHidden.length ? `\nNot drawn, more than ${100 * LAMBDA_PANEL_DROP} points below the λ = 0 run (in the table): ${lambdaHidden.map((r) => `β = ${r.beta}, λ = ${fmt(r.lambda)} (${score(r.p)})`).join('; ')}.\n` : ''}
 
-${table(['β', 'ε', 'λ', 'score (best 2 of 3)', 'runs (diverged)', 'final train acc', 'final C_reg'], lam.summary.points.map((p) => [String(at(lam.summary, p, 'momentum', 0)), fmt(at(lam.summary, p, 'lr', NaN)), fmt(at(lam.summary, p, 'lambda', 0)), score(p), runs(p), p.metrics.train_acc ? pct(p.metrics.train_acc.mean) : '—', p.metrics.c_reg ? p.metrics.c_reg.mean.toPrecision(3) : '—']))}
+${table(['β', 'ε', 'λ', 'score (best 2 of 3)', 'runs, diverged', 'final train acc', 'final C_reg'], lam.summary.points.map((p) => [String(at(lam.summary, p, 'momentum', 0)), fmt(at(lam.summary, p, 'lr', NaN)), fmt(at(lam.summary, p, 'lambda', 0)), score(p), runs(p), p.metrics.train_acc ? pct(p.metrics.train_acc.mean) : '—', p.metrics.c_reg ? p.metrics.c_reg.mean.toPrecision(3) : '—']))}
 `;
 writeFileSync(outPath, md);
 process.stdout.write(`${outPath}: ${trialsDone} trials, ${figures.length} figures, ${judged.length} claims\n`);
