@@ -165,8 +165,8 @@ both. This is the same experiment on the real data (Debian's \`dataset-fashion-m
 SHA-256 checked), at the scale two cores allow.
 
 **Status: ${trialsDone} of ${trialsPlanned} trials done, ${trainings.distinct} distinct trainings (${trainings.trials - trainings.distinct} trials are identical
-reruns of another, trained once from now on; ${trainings.prefixes} more are the first steps of a longer constant-rate training),
-${coreHours.toFixed(1)} core-hours recorded, ${(trainings.uniqueSeconds / 3600).toFixed(1)} for the distinct trainings** (each trial
+reruns of another, trained once from now on; ${trainings.prefixes} of the distinct ones are the first steps of a longer constant-rate training),
+${coreHours.toFixed(1)} core-hours recorded, ${(trainings.uniqueSeconds / 3600).toFixed(1)} for the trainings that contain all the others** (each trial
 runs on one ONNX Runtime thread; two trials at a time on a 2-core machine), trained by sgdlab at commit
 ${commits.join(', ') || '—'} on ${machines.join('; ') || '—'}${dirty ? `; ${dirty} of the ${pageRecords.length} trials were trained from a working tree with uncommitted changes (\`gitDirty\`)` : '; none from a working tree with uncommitted changes'}. Trials not yet run show as "—" or
 with fewer runs; \`bash docs/reproduction/fashion-mnist/run.sh\` trains the rest and appends them to the results.
