@@ -69,21 +69,37 @@ test('npm pack, unpacked into another project: the README and a typed program ty
     assert.ok(shipped.includes('dist') && !shipped.includes('test'), `the package holds ${shipped.join(', ')}`);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
 
-    // (1) Types: the README's blocks and a typed program against dist/*.d.ts, as a user's tsc sees them
-    // (skipLibCheck as `tsc --init` sets it: onnx-proto's own declarations need a global Long type).
+    // (1) Types: the README's blocks and a typed program against dist/*.d.ts, as a user's strict tsc sees
+    // them, every declaration file checked (no skipLibCheck): the public types name no dev dependency's.
     const blocks = readmeTypeScript();
     assert.ok(blocks.some((b) => b.includes("from 'sgdlab'")), 'the README has a TypeScript block importing sgdlab');
     blocks.forEach((b, i) => writeFileSync(join(project, `readme-${i}.ts`), b));
     writeFileSync(join(project, 'typed.ts'), typedProgram);
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(repo, 'node_modules', '@types')] },
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], typeRoots: [join(repo, 'node_modules', '@types')] },
       include: ['*.ts'],
     }));
     await run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project }).catch((e: { stdout?: string }) => {
       assert.fail(`tsc in the consumer project:\n${e.stdout}`);
     });
 
-    // (2) Plain JavaScript, no TypeScript loader: the public API, and 2 epochs on the embedded digits.
+    // (2) The README's block runs as the user's program (transpiled the way tsx would, then plain Node).
+    const ts = (await import('typescript')).default;
+    const readmeBlock = blocks.find((b) => b.includes("from 'sgdlab'"))!;
+    writeFileSync(join(project, 'readme.mjs'), ts.transpileModule(readmeBlock, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+    const snippet = await run(process.execPath, ['readme.mjs'], { cwd: project, env: { ...process.env, NODE_OPTIONS: '' } });
+    const printed = /^C (\S+), C_mod (\S+), gradient \[64, 10\]$/m.exec(snippet.stdout);
+    assert.ok(printed, snippet.stdout);
+    assert.ok(Number(printed[2]) > Number(printed[1]), `the regularizer adds to the cost: ${snippet.stdout}`);
+    assert.ok(readmeBlock.includes(`// → ${printed[0]}`), `README states what the block prints: ${printed[0]}`);
+
+    // (3) The command as installed: compiled JavaScript, and the ONNX Runtime that the package resolves.
+    const ortVersion = (JSON.parse(readFileSync(join(repo, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')) as { version: string }).version;
+    const version = await run(process.execPath, [join(installed, 'bin', 'sgdlab.js'), '--version'], { cwd: project });
+    assert.match(version.stdout, new RegExp(`^Node ${process.versions.node}, ONNX Runtime ${ortVersion.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(version.stdout, /^git commit not a git checkout$/m);
+
+    // (4) Plain JavaScript, no TypeScript loader: the public API, and 2 epochs on the embedded digits.
     writeFileSync(join(project, 'train.mjs'), plainJavaScript);
     const { stdout } = await run(process.execPath, ['train.mjs'], { cwd: project, env: { ...process.env, NODE_OPTIONS: '' } });
     const r = JSON.parse(stdout.trim().split('\n').pop()!);

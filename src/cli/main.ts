@@ -1,7 +1,7 @@
 // Entry of the `sgdlab` command: one sub-command per file in this folder, each thin over a module.
 // Errors that users cause print as one line (no stack trace) and set a non-zero exit code.
 
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { CommandStopped, isUserError } from './errors.ts';
 import { printable } from '../util/printable.ts';
 import { describeProvenance, provenance } from '../util/provenance.ts';
@@ -44,6 +44,8 @@ export async function buildProgram(defined: (name: string) => boolean = () => tr
   const program = new Command('sgdlab')
     .description('A laboratory for the implicit regularization of SGD (Smith, Dherin, Barrett & De, ICLR 2021)')
     .exitOverride()
+    // Defaults read "(default 3)" everywhere, as the hand-written ones in the option texts do.
+    .configureHelp({ optionDescription: (option) => new Help().optionDescription(option).replace(/\(default: "?([^")]*)"?\)/, '(default $1)') })
     // The facts a run records (git is asked only when the flag is given).
     .option('-V, --version', 'print the sgdlab version and the facts every run records (git commit, Node, ONNX Runtime, CPU)')
     .on('option:version', () => {

@@ -5,7 +5,14 @@ import type { PointSummary, SweepSummary } from './summary.ts';
 import { formatAxisValue } from './spec.ts';
 
 const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`);
-const num = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : Number(x.toPrecision(4)).toString());
+/** 4 significant digits; outside [1e-4, 1e6) in exponent form, so that 1.169e+20 never prints as 21 digits. */
+export function num(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '—';
+  const rounded = Number(x.toPrecision(4));
+  const size = Math.abs(rounded);
+  if (size !== 0 && (size >= 1e6 || size < 1e-4)) return rounded.toExponential(3).replace(/\.?0+e/, 'e');
+  return String(rounded);
+}
 
 /** Accuracies as percentages, everything else as numbers. */
 function formatMetric(name: string, x: number | undefined): string {
@@ -15,10 +22,12 @@ function formatMetric(name: string, x: number | undefined): string {
 export function summaryTable(summary: SweepSummary): string {
   const axisNames = summary.axes.map((a) => a.name);
   const { metric, best, of } = summary.scoring;
-  const header = [...axisNames, 'ε', 'runs', 'finished', 'diverged', 'failed', `${metric} (best ${best} of ${of})`, 'train acc', 'test acc', 'C_reg'];
+  // ε is the rate that updates apply (nα for n-step SGD); a column of its own only where it is not the lr axis.
+  const showEpsilon = !axisNames.includes('lr') || summary.points.some((p) => p.effectiveLr !== p.point.lr);
+  const header = [...axisNames.map((a) => (a === 'lr' && !showEpsilon ? 'lr = ε' : a)), ...(showEpsilon ? ['ε'] : []), 'runs', 'finished', 'diverged', 'failed', `${metric} (best ${best} of ${of})`, 'train acc', 'test acc', 'C_reg'];
   const rows = summary.points.map((p: PointSummary) => [
     ...axisNames.map((a) => (p.point[a] === undefined ? '' : formatAxisValue(p.point[a]!))),
-    formatAxisValue(p.effectiveLr),
+    ...(showEpsilon ? [formatAxisValue(p.effectiveLr)] : []),
     String(p.runs),
     String(p.finished),
     String(p.diverged),

@@ -205,7 +205,7 @@ const FIELDS: Record<keyof TrainConfig, Field> = {
   augment: field(bool, '<bool>', 'pad-4 random crop + flip (default: true for cifar10)'),
   model: field(str, '<spec>', `${MODEL_SYNTAX}; default mlp:256x2`),
   batch: field(intIn(1, 1 << 24), '<B>', 'batch size (default 16)'),
-  lr: field(positive, '<eps>', 'learning rate ε, e.g. 0.03 or 2^-5; with --n-step, the bare rate α'),
+  lr: field(positive, '<eps>', `learning rate ε, e.g. 0.03 or 2^-3 (default 2^${Math.log2(DEFAULT_CONFIG.lr)}); with --n-step, the bare rate α`),
   // A number, or "implicit": the λ whose λ·C_reg matches the ||∇C||² weight of the run's own implicit
   // regularizer (docs/theory.md §M7: ε(1+β)/(1−β)² for heavy-ball momentum, ε for plain SGD), set below.
   // Any finite number here: a negative λ is refused below unless the term is the one-norm.
