@@ -61,21 +61,27 @@ test('README: every command of the set-up and the tour runs as written, in order
       if (training && at >= 0) args.splice(at, 2);
       const argv = training ? [...args, ...budget] : args;
       if (args[1] === 'playground') {
-        // Serves until Ctrl-C: it must print its URL and serve the page, then stop with status 0.
-        const child = spawn('npx', argv, { cwd: clone, env: { ...env, DISPLAY: '', BROWSER: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        // Serves until Ctrl-C: it must print its URL and serve the page, then stop on SIGINT with status 0.
+        // Its own process group, so that Ctrl-C reaches npx and the server as a terminal would send it.
+        const child = spawn('npx', argv, { cwd: clone, env: { ...env, DISPLAY: '' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
         let out = '';
+        let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d));
+        child.stderr.on('data', (d: Buffer) => (err += d));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (c, signal) => resolve(signal === 'SIGINT' ? 0 : c)));
         const url = await new Promise<string>((resolve, reject) => {
           child.stdout.on('data', () => {
             const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
             if (m) resolve(m[0]);
           });
-          child.on('exit', (code) => reject(new Error(`playground exited ${code} before serving: ${out}`)));
+          void exited.then((code) => reject(new Error(`${command} exited ${code} before serving: ${out}${err}`)));
         });
-        assert.equal((await fetch(url)).status, 200, `${command}: the page at ${url}`);
-        child.kill('SIGINT');
-        const code = await new Promise<number | null>((resolve) => child.on('exit', (c, signal) => resolve(signal === 'SIGINT' ? 0 : c)));
-        assert.equal(code, 0, `${command}: stopped by Ctrl-C`);
+        try {
+          assert.equal((await fetch(url)).status, 200, `${command}: the page at ${url}`);
+        } finally {
+          process.kill(-child.pid!, 'SIGINT');
+        }
+        assert.equal(await exited, 0, `${command}: stopped by Ctrl-C: ${err}`);
         continue;
       }
       const result = await run('npx', argv, { cwd: clone, env, maxBuffer: 1 << 26 }).catch((e: { code: number; stdout: string; stderr: string }) => e);
