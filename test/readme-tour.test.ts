@@ -13,9 +13,10 @@ const run = promisify(execFile);
 const repo = new URL('..', import.meta.url).pathname;
 const readme = readFileSync(join(repo, 'README.md'), 'utf8');
 
-/** The commands of README's ```sh blocks, in order, without their comments. */
+/** The commands of the ```sh blocks of README's set-up and tour sections, in order, without their comments. */
 export function readmeCommands(text: string): string[] {
-  return [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
+  const sections = text.split(/^(?=## )/m).filter((s) => /^## (Set-up|A quick tour)\n/.test(s)).join('');
+  return [...sections.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
     .flatMap((m) => m[1]!.split('\n'))
     .map((line) => line.replace(/\s+#.*$/, '').trim())
     .filter((line) => line !== '')
