@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -19,6 +19,23 @@ const repo = new URL('..', import.meta.url).pathname;
 export function readmeTypeScript(): string[] {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
   return [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+}
+
+/** [declaration file, package] for every package import in the .d.ts files that dist/index.d.ts reaches. */
+function publicDeclarationImports(dist: string): [string, string][] {
+  const found: [string, string][] = [];
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const [, specifier] of readFileSync(join(dist, file), 'utf8').matchAll(/(?:from\s+|import\()['"]([^'"]+)['"]/g)) {
+      if (specifier!.startsWith('.')) visit(join(dirname(file), specifier!.replace(/\.(ts|js)$/, '.d.ts')));
+      else if (!specifier!.startsWith('node:')) found.push([file, specifier!.split('/').slice(0, specifier!.startsWith('@') ? 2 : 1).join('/')]);
+    }
+  };
+  visit('index.d.ts');
+  assert.ok(seen.size > 20, `dist/index.d.ts reaches ${seen.size} declaration files`);
+  return found;
 }
 
 const typedProgram = `
@@ -68,6 +85,15 @@ test('npm pack, unpacked into another project: the README and a typed program ty
     const shipped = readdirSync(installed);
     assert.ok(shipped.includes('dist') && !shipped.includes('test'), `the package holds ${shipped.join(', ')}`);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+
+    // (0) The public declarations import only dependencies that ship their own: a consumer installs no
+    // @types package for them (this project's node_modules, linked here, would hide one that is missing).
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const [file, module] of publicDeclarationImports(join(installed, 'dist'))) {
+      assert.ok(module in manifest.dependencies, `${file} imports ${module}, not a dependency`);
+      const dependency = JSON.parse(readFileSync(join(repo, 'node_modules', module, 'package.json'), 'utf8')) as { types?: string; typings?: string };
+      assert.ok(dependency.types ?? dependency.typings, `${file} imports ${module}, which ships no declarations (its @types package is a dev dependency)`);
+    }
 
     // (1) Types: the README's blocks and a typed program against dist/*.d.ts, as a user's strict tsc sees
     // them, every declaration file checked (no skipLibCheck): the public types name no dev dependency's.

@@ -69,6 +69,7 @@ const MIGRATIONS: readonly ((db: Db) => void)[] = [(db) => db.exec(SCHEMA_V1), (
 /** The schema version this code writes and expects. */
 export const RUN_STORE_SCHEMA_VERSION = MIGRATIONS.length;
 
+/** @internal (takes better-sqlite3's handle: kept out of the published declarations) */
 export function readSchemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
@@ -76,6 +77,7 @@ export function readSchemaVersion(db: Db): number {
 /**
  * Bring the schema up to RUN_STORE_SCHEMA_VERSION. Runs in an IMMEDIATE transaction and re-reads
  * the version inside it, so two processes opening a new store at once migrate it exactly once.
+ * @internal (takes better-sqlite3's handle: kept out of the published declarations)
  */
 export function migrate(db: Db, label: string): void {
   if (readSchemaVersion(db) === RUN_STORE_SCHEMA_VERSION) return;
@@ -129,6 +131,7 @@ function expectedShapesOf(version: number): TableShapes {
  * schema is exactly what sgdlab's migrations made at its recorded version (so another program's
  * database, even one that sets user_version, is refused untouched), and PRAGMA quick_check finds
  * its pages and indexes well formed (a store with a corrupt index would answer queries wrongly).
+ * @internal (takes better-sqlite3's handle: kept out of the published declarations)
  */
 export function checkStoreFile(db: Db, label: string): void {
   const version = readSchemaVersion(db);
