@@ -78,6 +78,6 @@ test('a local sweep killed mid-trial and run again aggregates exactly like one r
   assert.equal((JSON.parse(third.stdout) as { report: { ran: number } }).report.ran, 0);
   const shown = await runSgdlab(['sweep', 'show', sweep.id, '--store', resumed]);
   assert.equal(shown.code, 0, shown.stderr);
-  assert.match(shown.stdout, /^lr\s+ε\s+runs/m);
-  assert.match(shown.stdout, /^2\^-6\s+2\^-6\s+4\s+4\s+0\s+0\s+\d+\.\d% ± \d+\.\d%/m);
+  assert.match(shown.stdout, /^lr = ε\s+runs/m);
+  assert.match(shown.stdout, /^2\^-6\s+4\s+4\s+0\s+0\s+\d+\.\d% ± \d+\.\d%/m);
 });
