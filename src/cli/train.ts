@@ -69,9 +69,9 @@ export interface WrittenFiles {
 export function summaryLines(r: TrainResult, config: TrainConfig, files: WrittenFiles = {}): string {
   return [
     `run ${r.runId ?? '—'}: ${r.status}${r.divergedAtStep !== undefined ? ` at step ${r.divergedAtStep}` : ''} after ${count(r.steps, 'step')} (${count(r.epochs, 'epoch', num(r.epochs, 3))}), ${num(r.stepsPerSec, 3)} steps/s`,
-    `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}${config.momentum ? `, momentum ${num(config.momentum)}${config.nesterov ? ' (Nesterov)' : ''}` : ''}`,
+    `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}${config.momentum ? `, momentum ${num(config.momentum)}${config.nesterov ? ' (Nesterov)' : ''}` : ''}${config.optimizer && config.optimizer !== 'sgd' ? `, ${config.optimizer}` : ''}`,
     `  train loss ${num(r.final.train_loss)}  train acc ${pct(r.final.train_acc)}  test acc ${pct(r.final.test_acc)}  best test acc ${pct(r.final.best_test_acc)}`,
-    `  C_reg ${num(r.final.c_reg)}  ||∇C||² ${num(r.final.grad_norm_sq)}  Γ ${num(r.final.gamma)}${r.final.gamma_exact !== undefined ? ` (exact ${num(r.final.gamma_exact)})` : ''}  ||w|| ${num(r.final.weight_norm)}`,
+    `  C_reg ${num(r.final.c_reg)}  ||∇C||² ${num(r.final.grad_norm_sq)}  Γ ${num(r.final.gamma)}${r.final.gamma_exact !== undefined ? ` (exact ${num(r.final.gamma_exact)})` : ''}  ||w|| ${num(r.final.weight_norm)}${r.final.one_norm !== undefined ? `  N ${num(r.final.one_norm)} (batches ${num(r.final.one_norm_batch)})` : ''}`,
     ...(files.checkpoint ? [`  checkpoint ${files.checkpoint}`] : []),
     ...(files.saved ? [`  parameters saved to ${files.saved}`] : []),
   ].join('\n');

@@ -22,6 +22,8 @@ export const STANDARD_METRICS = [
   'grad_norm_sq',
   'gamma',
   'weight_norm',
+  'one_norm',
+  'one_norm_batch',
   'steps_per_sec',
   'lr',
   'wall_time',

@@ -56,6 +56,8 @@ const METRIC_RANGES: Record<StandardMetric, MetricRange> = {
   grad_norm_sq: MAGNITUDE,
   gamma: MAGNITUDE,
   weight_norm: MAGNITUDE,
+  one_norm: MAGNITUDE,
+  one_norm_batch: MAGNITUDE,
   steps_per_sec: MAGNITUDE,
   lr: { min: 0, max: Infinity, diverged: false },
   wall_time: MAGNITUDE,

@@ -328,9 +328,18 @@ export type Regularizer = { kind: 'sq-norm' } | { kind: 'one-norm'; epsilon: num
  */
 export function regularizerOf(c: TrainConfig): Regularizer {
   if (c.reg !== 'one-norm') return { kind: 'sq-norm' };
-  const eps = optimizerOf(c).settings.adamEps;
-  const epsilon = eps === undefined ? 1e-16 : optimizerOf(c).settings.adamEpsInsideRoot ? eps : eps * eps;
-  return { kind: 'one-norm', epsilon };
+  return { kind: 'one-norm', epsilon: oneNormEpsilonOf(c) ?? 1e-16 };
+}
+
+/**
+ * The ε̂ of the perturbed one-norm that a run's metrics measure (one_norm, one_norm_batch): the optimizer's
+ * own ε̂, placed as in regularizerOf, for optimizers that have one (adam, rmsprop); 10⁻¹⁶ for others
+ * that add the one-norm term; none (not measured) otherwise.
+ */
+export function oneNormEpsilonOf(c: TrainConfig): number | undefined {
+  const { adamEps, adamEpsInsideRoot } = optimizerOf(c).settings;
+  if (adamEps !== undefined) return adamEpsInsideRoot ? adamEps : adamEps * adamEps;
+  return c.reg === 'one-norm' ? 1e-16 : undefined;
 }
 
 /** The optimizer a config names, with its full settings (the table's defaults for what the config leaves out). */

@@ -6,7 +6,7 @@ import { loadDataset, makeSampler, preprocessSplit, type Dataset } from '../data
 import { buildModel, type Model } from '../nn/index.ts';
 import { Rng } from '../util/random.ts';
 import type { MetricValues } from '../store/index.ts';
-import { optimizerOf, regularizerOf, runtimeOf, type TrainConfig } from './config.ts';
+import { oneNormEpsilonOf, optimizerOf, regularizerOf, runtimeOf, type TrainConfig } from './config.ts';
 import { optimizerTransform } from '../optim/index.ts';
 import { learningRateAt } from './schedule.ts';
 import { batchCost, compileTrainingSteps, packCarry, stepKind, unpackCarry } from './steps.ts';
@@ -110,7 +110,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   let { state, startEpoch } = recorder.resume({ params, opt: optimizerTransform(optimizer, config.lr).init(params) }, { stepsPerEpoch: m, totalSteps, totalEpochs });
   const program = trainingPrograms(model, config, paramSpecs(packCarry(state.params, state.opt, optimizer)), B);
   const metrics = await Metrics.create(model, batchCost(model, config.weightDecay), paramSpecs(state.params), trainSet, testSet, {
-    batch: B, dtype, exactGamma: config.exactGamma, rng: root.fork('metrics'), ...runtimeOf(config),
+    batch: B, dtype, exactGamma: config.exactGamma, rng: root.fork('metrics'), oneNormEpsilon: oneNormEpsilonOf(config), ...runtimeOf(config),
   });
   const learningRate = (step: number) => learningRateAt(config.schedule, config.lr, step, totalSteps);
   const batches = new BatchStream(trainSet, sampler, { dtype, stepsPerCall: K, learningRate, ...(config.augment ? { augment: root.fork('augment') } : {}) });

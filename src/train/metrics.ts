@@ -1,5 +1,6 @@
 // The quantities the paper's argument is about, measured on the current parameters: C and accuracy
-// on train and test, C_reg = (1/4m)Σ_k||∇Ĉ_k||² (Sec. 2.3), ||∇C||², and Γ through Appendix A.
+// on train and test, C_reg = (1/4m)Σ_k||∇Ĉ_k||² (Sec. 2.3), ||∇C||², and Γ through Appendix A; for
+// adaptive optimizers also the perturbed one-norm N = Σ_j √(g_j² + ε̂) of docs/theory.md §A6.
 
 import { compile, compileLoop, flatten, grad, vdot, spec, HostTensor, type CompiledFunction, type RuntimeOptions, type Tensor, type Tree } from '../graph/index.ts';
 import { correctCount, crossEntropy, type Model } from '../nn/index.ts';
@@ -34,6 +35,11 @@ export interface MetricsOptions extends RuntimeOptions {
   exactGamma: boolean;
   /** Fixes the partition of the training set into the m batches that C_reg and Γ are measured on. */
   rng: Rng;
+  /**
+   * ε̂ of the perturbed one-norm N = Σ_j √(g_j² + ε̂) (docs/theory.md §A6), measured when given: on ∇C
+   * (one_norm) and averaged over the batches' own gradients (one_norm_batch, what --reg one-norm adds).
+   */
+  oneNormEpsilon?: number;
 }
 
 /** Where the programs run: the RuntimeOptions part of the options. */
@@ -67,13 +73,16 @@ export class Metrics {
     gatherRows(trainSplit.x, size, order.subarray(0, m * batch), xs);
     gatherLabels(train.y, order.subarray(0, m * batch), ys);
     const statsProgram = (b: number, steps: number) => compileLoop(
-      (carry: { gsum: ParamTree; sqsum: Tensor }, data: { x: Tensor; y: Tensor }, shared: { params: ParamTree }) => {
+      (carry: { gsum: ParamTree; sqsum: Tensor; onesum: Tensor }, data: { x: Tensor; y: Tensor }, shared: { params: ParamTree }) => {
         const g = grad((p: ParamTree) => cost(p, data.x, data.y))(shared.params);
         const fs = flatten<Tensor>(carry.gsum);
         const gl = flatten<Tensor>(g).leaves;
-        return { carry: { gsum: fs.unflatten(fs.leaves.map((s, i) => s.add(gl[i]!))) as ParamTree, sqsum: carry.sqsum.add(vdot(g, g)) }, out: {} };
+        const eps = options.oneNormEpsilon;
+        // Σ_j √(ĝ_j² + ε̂) of this batch's gradient; nothing is computed when no ε̂ is given.
+        const onesum = eps === undefined ? carry.onesum : gl.reduce((acc, leaf) => acc.add(leaf.mul(leaf).add(eps).sqrt().sum()), carry.onesum);
+        return { carry: { gsum: fs.unflatten(fs.leaves.map((s, i) => s.add(gl[i]!))) as ParamTree, sqsum: carry.sqsum.add(vdot(g, g)), onesum }, out: {} };
       },
-      { carry: { gsum: paramSpecs, sqsum: spec([], dtype) }, perStep: { x: spec([b, ...train.shape], dtype), y: spec([b], 'int32') }, shared: { params: paramSpecs } },
+      { carry: { gsum: paramSpecs, sqsum: spec([], dtype), onesum: spec([], dtype) }, perStep: { x: spec([b, ...train.shape], dtype), y: spec([b], 'int32') }, shared: { params: paramSpecs } },
       steps,
       { name: 'gradient-statistics', ...runtime(options) },
     );
@@ -126,13 +135,18 @@ export class Metrics {
   private async gradientSums(program: CompiledFunction, params: HostParams, x: HostTensor, y: HostTensor, steps: number) {
     const zeros = flatten<HostTensor>(params);
     const gsum = zeros.unflatten(zeros.leaves.map((t) => new HostTensor(new (t.data.constructor as Float32ArrayConstructor)(t.data.length), t.shape)));
-    const sqsum = new HostTensor(this.options.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1), []);
-    const r = (await program.run({ carry: { gsum, sqsum }, perStep: { x, y }, shared: { params } })) as { carry: { gsum: HostParams; sqsum: HostTensor } };
+    const scalar = () => new HostTensor(this.options.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1), []);
+    const r = (await program.run({ carry: { gsum, sqsum: scalar(), onesum: scalar() }, perStep: { x, y }, shared: { params } })) as { carry: { gsum: HostParams; sqsum: HostTensor; onesum: HostTensor } };
+    const eps = this.options.oneNormEpsilon ?? 0;
     let meanSq = 0;
+    let meanOneNorm = 0;
     for (const t of flatten<HostTensor>(r.carry.gsum).leaves) {
-      for (const v of t.data as FloatArray) meanSq += (v / steps) ** 2;
+      for (const v of t.data as FloatArray) {
+        meanSq += (v / steps) ** 2;
+        meanOneNorm += Math.sqrt((v / steps) ** 2 + eps);
+      }
     }
-    return { sumOfSquares: r.carry.sqsum.item(), meanGradNormSq: meanSq };
+    return { sumOfSquares: r.carry.sqsum.item(), meanGradNormSq: meanSq, sumOfOneNorms: r.carry.onesum.item(), meanGradOneNorm: meanOneNorm };
   }
 
   async evaluate(params: HostParams): Promise<MetricValues> {
@@ -152,6 +166,10 @@ export class Metrics {
     values.grad_norm_sq = stats.meanGradNormSq;
     // Appendix A: E||∇Ĉ − ∇C||² = (N−B)/(N−1) · Γ/B, and mean_k ||∇Ĉ_k − ∇C||² = mean_k ||∇Ĉ_k||² − ||∇C||².
     if (usedN > B) values.gamma = (B * (usedN - 1) / (usedN - B)) * (stats.sumOfSquares / m - stats.meanGradNormSq);
+    if (this.options.oneNormEpsilon !== undefined) {
+      values.one_norm = stats.meanGradOneNorm; // N at ∇C = mean_k ∇Ĉ_k, the full-batch term of §A6
+      values.one_norm_batch = stats.sumOfOneNorms / m; // mean_k N(∇Ĉ_k), the per-batch term of §A8½
+    }
     if (this.perExample) {
       const n = this.train.n;
       const exact = await this.gradientSums(this.perExample.program, params, this.perExample.x, this.perExample.y, n);

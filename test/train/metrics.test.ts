@@ -75,6 +75,35 @@ test('C_reg and ||∇C||² equal the sums over the same random partition, comput
   assert.notEqual((await other.evaluate(params)).c_reg, values.c_reg);
 });
 
+test('the perturbed one-norm N = Σ_j √(g_j² + ε̂) at ∇C and averaged over the partition\'s batches, by hand; absent without ε̂', async () => {
+  const { train, test, model, params } = setup({ data: 'synthetic', trainSize: 60, testSize: 20, model: 'mlp:16x1', batch: 12 });
+  const cost = batchCost(model, 0);
+  const epsilon = 1e-3; // large enough against some gradient entries that its placement under the root shows
+  const metrics = await Metrics.create(model, cost, paramSpecs(params), train, test, { batch: 12, dtype: 'float64', exactGamma: false, rng: new Rng(42), threads: 1, oneNormEpsilon: epsilon });
+  const values = await metrics.evaluate(params);
+  const oneNorm = (g: Float64Array) => g.reduce((s, v) => s + Math.sqrt(v * v + epsilon), 0);
+  const order = new Rng(42).permutation(train.n);
+  const m = 5;
+  const g = await gradientProgram(model, cost, params, train.shape, 12);
+  let batchSum = 0;
+  const mean = new Float64Array(flat(params).length);
+  for (let k = 0; k < m; k++) {
+    const b = gather(train, order.subarray(k * 12, (k + 1) * 12));
+    const gk = await g(b.x, b.y);
+    batchSum += oneNorm(gk);
+    gk.forEach((v, i) => (mean[i]! += v / m));
+  }
+  close(values.one_norm!, oneNorm(mean), 1e-12, 'N(∇C)');
+  close(values.one_norm_batch!, batchSum / m, 1e-12, 'mean_k N(∇Ĉ_k)');
+  // By convexity of N the batches' mean exceeds N at the mean gradient.
+  assert.ok(values.one_norm_batch! > values.one_norm!);
+  const plain = await Metrics.create(model, cost, paramSpecs(params), train, test, { batch: 12, dtype: 'float64', exactGamma: false, rng: new Rng(42), threads: 1 });
+  const without = await plain.evaluate(params);
+  assert.equal(without.one_norm, undefined);
+  assert.equal(without.one_norm_batch, undefined);
+  assert.equal(without.c_reg, values.c_reg, 'the one-norm leaves the other metrics as they were');
+});
+
 test('full batch (m = 1): C_reg = ||∇C||²/4 and grad_norm_sq = ||∇C||²; loss and accuracy by hand', async () => {
   const { train, test, model, params } = setup({ data: 'synthetic', trainSize: 40, testSize: 25, model: 'mlp:16x1', batch: 40 });
   const cost = batchCost(model, 0);
