@@ -11,11 +11,12 @@ export const MAX_FALSE_RATE = 0.1;
 export const PERMUTATIONS = 200;
 
 /** How often `supports` holds on the experiment with its points' runs shuffled (fixed seed). */
-export function falseRate(e: Experiment, supports: (shuffled: Experiment) => boolean, options: { permutations?: number; seed?: number } = {}): number {
+export function falseRate(e: Experiment, supports: (shuffled: Experiment) => boolean, options: { permutations?: number; seed?: number; shuffle?: (e: Experiment, rng: Rng) => Experiment } = {}): number {
   const permutations = options.permutations ?? PERMUTATIONS;
   const rng = new Rng(options.seed ?? PERMUTATION_SEED);
+  const shuffle = options.shuffle ?? permuteRuns;
   let hits = 0;
-  for (let i = 0; i < permutations; i++) if (supports(permuteRuns(e, rng))) hits++;
+  for (let i = 0; i < permutations; i++) if (supports(shuffle(e, rng))) hits++;
   return hits / permutations;
 }
 

@@ -1,10 +1,11 @@
 // Claims a sweep spec (or a page) declares about its grid, validated like all spec input, and their evaluation:
-// one entry per kind (collapse, optimum, ratio, similar) with its parser and its rule, every rule run on the data
-// under a score rule, with a bootstrap interval, and on shuffled data for its false rate.
+// one entry per kind (collapse, optimum, ratio, similar, trend, difference) with its parser and its rule, every
+// rule run on the data under a score rule, with a bootstrap interval, and on shuffled data for its false rate.
 
 import { calibratedVerdict, falseRate } from './calibrate.ts';
+import { MIN_RANK_CORRELATION, differenceBetween, permuteEachRun, trendAlong, type Direction, type DirectionResult } from './direction.ts';
 import { COLLAPSE_AXES, GROUPINGS, MIN_COLLAPSE_QUALITY, axisSymbol, collapseFit, collapseVerdict, fitCollapse, type CollapseAxis, type GroupingAxis } from './collapse.ts';
-import { sameValue, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
+import { permuteRuns, sameValue, scorePoints, type Experiment, type Rng, type ScoreRule } from './experiment.ts';
 import { formatPower, formatScoreDifference } from './format.ts';
 import { locateOptimum, locateOptimumRatio, type Share } from './optimum.ts';
 import { similarAtBest } from './similar.ts';
@@ -42,7 +43,30 @@ export interface SimilarClaim {
   /** The largest spread of the groups' best scores still called similar (in score units: 0.005 is half a point). */
   margin: number;
 }
-export type Claim = CollapseClaim | OptimumClaim | RatioClaim | SimilarClaim;
+/**
+ * Claims about which way a quantity moves. `metric` names a recorded metric other than the sweep's score (e.g.
+ * one_norm): its point value is then the mean over the point's runs (src/analysis/from-sweep.ts); `log` judges
+ * it on the log₂ scale (a norm's relative change).
+ */
+interface MetricChoice {
+  metric?: string;
+  log: boolean;
+}
+export interface TrendClaim extends MetricChoice {
+  kind: 'trend';
+  /** The axis along which the value rises or falls (slope against log₂ x). */
+  x: string;
+  expect: Direction;
+  where: Where;
+}
+export interface DifferenceClaim extends MetricChoice {
+  kind: 'difference';
+  /** Slice a's value against slice b's: 'rises' means a above b. */
+  a: Where;
+  b: Where;
+  expect: Direction;
+}
+export type Claim = CollapseClaim | OptimumClaim | RatioClaim | SimilarClaim | TrendClaim | DifferenceClaim;
 
 /** A verdict as pages, `sgdlab report --json` and claims.json carry it. */
 export interface ClaimResult {
@@ -75,6 +99,9 @@ export interface EvaluateOptions {
   verdictOnly?: boolean;
 }
 
+/** The metric a claim is about: the sweep's score unless it names another. */
+export const claimMetric = (claim: Claim): string | undefined => ('metric' in claim ? claim.metric : undefined);
+
 type Fail = (message: string) => never;
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -87,6 +114,8 @@ interface KindRule<C extends Claim> {
   /** The rule on (possibly shuffled) data: the verdict and the numbers behind it. */
   run(claim: C, e: Experiment, rule: ScoreRule, options: EvaluateOptions): Omit<ClaimResult, 'falseRate' | 'points' | 'kind' | 'rule' | 'claim'>;
   describe(claim: C): string;
+  /** The shuffle its false rate is measured on (default: the points' run sets shuffled among the points). */
+  shuffle?: (e: Experiment, rng: Rng) => Experiment;
 }
 
 const inSlice = (coords: Record<string, number>, where: Where): boolean => Object.entries(where).every(([k, v]) => sameValue(coords[k], v));
@@ -217,8 +246,63 @@ const similar: KindRule<SimilarClaim> = {
   describe: (claim) => `best scores similar across ${claim.by ?? claim.groups!.map((g) => `{${whereText(g)}}`).join(' and ')} (within ${formatScoreDifference(claim.margin)})${atWhere(claim.where)}`,
 };
 
+const DIRECTIONS: Record<Direction, string> = { rises: 'rises', falls: 'falls' };
+
+function parseMetricChoice(raw: Record<string, unknown>, at: string, fail: Fail): MetricChoice {
+  if (raw.metric !== undefined && (typeof raw.metric !== 'string' || !/^[a-z][a-z0-9_]{0,39}$/.test(raw.metric))) fail(`${at}.metric: must name a recorded metric (e.g. one_norm)`);
+  if (raw.log !== undefined && typeof raw.log !== 'boolean') fail(`${at}.log: must be true or false`);
+  return { ...(raw.metric !== undefined ? { metric: raw.metric as string } : {}), log: raw.log === true };
+}
+const metricText = (claim: MetricChoice): string => `${claim.log ? 'log₂ ' : ''}${claim.metric ?? 'the score'}`;
+const directionMeasure = (r: DirectionResult) => ({ value: r.value, interval: r.interval });
+
+const trend: KindRule<TrendClaim> = {
+  summary: "the direction a value moves along x: the slope against log₂ x, whose 90% bootstrap interval excludes 0, with the points nearly in order",
+  parse(raw, at, fail, parseNumber) {
+    checkKeys(raw, ['x', 'expect', 'where', 'metric', 'log'], at, fail);
+    if (typeof raw.x !== 'string' || !/^[A-Za-z][A-Za-z0-9]{0,39}$/.test(raw.x)) fail(`${at}.x: must name an axis`);
+    return { kind: 'trend', x: raw.x as string, expect: oneOf(raw.expect, DIRECTIONS, `${at}.expect`, fail), where: parseWhere(raw.where, `${at}.where`, fail, parseNumber), ...parseMetricChoice(raw, at, fail) };
+  },
+  scope: (claim, e) => slice(e, (c) => inSlice(c, claim.where) && (c[claim.x] ?? 0) > 0),
+  run(claim, e, rule, options) {
+    if (new Set(e.points.map((p) => p.coords[claim.x])).size < 2) return { verdict: 'too few points', supports: false };
+    const r = trendAlong(e, claim.x, rule, { log: claim.log, replicates: options.replicates });
+    const rho = `ρ = ${Number.isFinite(r.rankCorrelation) ? r.rankCorrelation!.toFixed(2) : '—'}`;
+    const sure = r.interval[0] > 0 || r.interval[1] < 0;
+    const verdict = r.direction !== undefined
+      ? `${r.direction} (the slope's 90% interval excludes 0; ${rho})`
+      : sure ? `inconclusive (the slope's 90% interval excludes 0 but the points are out of order: ${rho}, needs |ρ| ≥ ${MIN_RANK_CORRELATION})` : "inconclusive (the slope's 90% interval contains 0)";
+    return { ...directionMeasure(r), verdict, supports: r.direction === claim.expect };
+  },
+  describe: (claim) => `${metricText(claim)} ${claim.expect} with ${claim.x}${atWhere(claim.where)}`,
+};
+
+const difference: KindRule<DifferenceClaim> = {
+  summary: "slice a's value against slice b's: the difference, whose 90% bootstrap interval excludes 0",
+  parse(raw, at, fail, parseNumber) {
+    checkKeys(raw, ['a', 'b', 'expect', 'metric', 'log'], at, fail);
+    const a = parseWhere(raw.a, `${at}.a`, fail, parseNumber);
+    const b = parseWhere(raw.b, `${at}.b`, fail, parseNumber);
+    if (Object.keys(a).length === 0 || Object.keys(b).length === 0) fail(`${at}: a and b must each name a slice (e.g. {lambda: 0})`);
+    return { kind: 'difference', a, b, expect: oneOf(raw.expect, DIRECTIONS, `${at}.expect`, fail), ...parseMetricChoice(raw, at, fail) };
+  },
+  scope: (claim, e) => slice(e, (c) => inSlice(c, claim.a) || inSlice(c, claim.b)),
+  run(claim, e, rule, options) {
+    const inA = (c: Record<string, number>) => inSlice(c, claim.a);
+    const inB = (c: Record<string, number>) => inSlice(c, claim.b) && !inA(c);
+    if (!e.points.some((p) => inA(p.coords)) || !e.points.some((p) => inB(p.coords))) return { verdict: 'too few points', supports: false };
+    const r = differenceBetween(e, inA, inB, rule, { log: claim.log, replicates: options.replicates });
+    const word = r.direction === 'rises' ? 'a above b' : 'a below b';
+    const verdict = r.direction === undefined ? "inconclusive (the difference's 90% interval contains 0)" : `${word} (the difference's 90% interval excludes 0)`;
+    return { ...directionMeasure(r), verdict, supports: r.direction === claim.expect };
+  },
+  // Two points have only two arrangements of their run sets: the runs themselves are shuffled.
+  shuffle: permuteEachRun,
+  describe: (claim) => `${metricText(claim)} at {${whereText(claim.a)}} ${claim.expect === 'rises' ? 'above' : 'below'} {${whereText(claim.b)}}`,
+};
+
 /** Every claim kind a spec can declare. */
-export const CLAIM_KINDS: { [K in Claim['kind']]: KindRule<Extract<Claim, { kind: K }>> } = { collapse, optimum, ratio, similar };
+export const CLAIM_KINDS: { [K in Claim['kind']]: KindRule<Extract<Claim, { kind: K }>> } = { collapse, optimum, ratio, similar, trend, difference };
 
 /** A spec's `claims:` list, validated (each entry a mapping with exactly one kind key). */
 export function parseClaims(raw: unknown, at: string, fail: Fail, parseNumberAs: (v: unknown, where: string) => number): Claim[] {
@@ -257,6 +341,6 @@ export function evaluateClaim(claim: Claim, e: Experiment, rule: ScoreRule, opti
   const kind = CLAIM_KINDS[claim.kind] as KindRule<Claim>;
   const scope = kind.scope(claim, e);
   const raw = kind.run(claim, scope, rule, options);
-  const rate = falseRate(scope, (shuffled) => kind.run(claim, shuffled, rule, { ...options, verdictOnly: true }).supports, { permutations: options.permutations });
+  const rate = falseRate(scope, (shuffled) => kind.run(claim, shuffled, rule, { ...options, verdictOnly: true }).supports, { permutations: options.permutations, shuffle: kind.shuffle ?? permuteRuns });
   return { kind: claim.kind, claim: kind.describe(claim), rule, ...raw, ...calibratedVerdict(raw.verdict, raw.supports, rate), falseRate: rate, points: scope.points.length };
 }

@@ -33,6 +33,9 @@ export function formatMeasure(r: { kind: string; exponent?: number; value?: numb
   if (r.kind === 'collapse') return `c = ${formatInterval(r.exponent ?? NaN, r.interval)}${r.quality !== undefined && Number.isFinite(r.quality) ? `, quality ${r.quality.toFixed(2)}` : ''}`;
   if (r.kind === 'optimum') return `best ${formatPower(r.value ?? NaN)}, 90% set {${(r.set ?? []).map(formatPower).join(', ')}}`;
   if (r.kind === 'ratio') return `ratio ${formatPower(2 ** (r.value ?? NaN))}, 90% set {${(r.set ?? []).map((v) => formatPower(2 ** v)).join(', ')}}`;
+  const g = (v: number | undefined): string => (v !== undefined && Number.isFinite(v) ? Number(v.toPrecision(3)).toString() : '—');
+  if (r.kind === 'trend') return `slope ${g(r.value)} per doubling [${g(r.interval?.[0])}, ${g(r.interval?.[1])}]`;
+  if (r.kind === 'difference') return `a − b = ${g(r.value)} [${g(r.interval?.[0])}, ${g(r.interval?.[1])}]`;
   return `spread ${formatScoreDifference(r.value ?? NaN)} [${formatScoreDifference(r.interval?.[0] ?? NaN).replace(' points', '')}, ${formatScoreDifference(r.interval?.[1] ?? NaN)}]`;
 }
 

@@ -5,7 +5,7 @@
 import type { RunRecord } from '../store/index.ts';
 import { recordOf, scoringValue, sweepClaims, type ExportedTrial, type Scoring, type Sweep, type Trial } from '../sweep/index.ts';
 import type { TrainConfig } from '../train/index.ts';
-import { evaluateClaim, type ClaimResult, type EvaluateOptions } from './claims.ts';
+import { claimMetric, evaluateClaim, type ClaimResult, type EvaluateOptions } from './claims.ts';
 import { SCORE_RULES, type Experiment, type ExperimentPoint, type RunOutcome, type ScoreRule } from './experiment.ts';
 
 /**
@@ -53,26 +53,39 @@ function failureScore(points: readonly ExperimentPoint[], scoring: Pick<Scoring,
   return values.length ? Math.min(...values) : NaN;
 }
 
-/** One point per grid point of the sweep that has ended runs (finished or diverged); points without any are left out. */
-export function experimentFromRuns(sweep: Sweep, runs: readonly RunRecord[]): Experiment {
+/**
+ * A run's value of a metric other than the score: at the end of training (final rule) and at the evaluation
+ * where its score was best (best rule); NaN where not recorded.
+ */
+function metricOutcome(run: Outcome, metric: string): RunOutcome {
+  return { best: run.best?.[metric] ?? NaN, final: run.final?.[metric] ?? NaN, diverged: run.status === 'diverged' };
+}
+
+/**
+ * One point per grid point of the sweep that has ended runs (finished or diverged); points without any are left
+ * out. With `metric` (a recorded metric other than the sweep's score): each point's value is the mean over all
+ * its runs, and a point where most runs diverged has none.
+ */
+export function experimentFromRuns(sweep: Sweep, runs: readonly RunRecord[], metric?: string): Experiment {
   const byKey = new Map(runs.filter((r) => r.trialKey !== null).map((r) => [r.trialKey!, r]));
-  return build(sweep, (t) => byKey.get(t.key));
+  return build(sweep, (t) => byKey.get(t.key), metric);
 }
 
 /** The same from a results file's records (each trial's own, or an identical training's: `sweep import` loads the same). */
-export function experimentFromResults(sweep: Sweep, records: readonly ExportedTrial[]): Experiment {
-  return build(sweep, (t) => recordOf(records, sweep, t)?.result);
+export function experimentFromResults(sweep: Sweep, records: readonly ExportedTrial[], metric?: string): Experiment {
+  return build(sweep, (t) => recordOf(records, sweep, t)?.result, metric);
 }
 
-function build(sweep: Sweep, runOf: (t: Trial) => Outcome | undefined): Experiment {
+function build(sweep: Sweep, runOf: (t: Trial) => Outcome | undefined, metric: string | undefined): Experiment {
   const byPoint = new Map<string, ExperimentPoint>();
   for (const trial of sweep.trials) {
     let point = byPoint.get(trial.pointKey);
     if (!point) byPoint.set(trial.pointKey, (point = { coords: coordinatesOf(trial.config, trial.point), runs: [], key: trial.pointKey }));
     const run = runOf(trial);
-    if (run && (run.status === 'finished' || run.status === 'diverged')) point.runs.push(outcome(run, sweep.spec.scoring));
+    if (run && (run.status === 'finished' || run.status === 'diverged')) point.runs.push(metric === undefined ? outcome(run, sweep.spec.scoring) : metricOutcome(run, metric));
   }
   const points = [...byPoint.values()].filter((p) => p.runs.length > 0);
+  if (metric !== undefined) return { points, bestOf: Infinity, failureScore: NaN };
   return { points, bestOf: sweep.spec.scoring.best, failureScore: failureScore(points, sweep.spec.scoring) };
 }
 
@@ -82,7 +95,13 @@ export function mergeExperiments(parts: readonly Experiment[]): Experiment {
   return { points: parts.flatMap((p) => p.points), bestOf: parts[0]!.bestOf, failureScore: parts[0]!.failureScore };
 }
 
-/** Every claim the sweep declares, under both score rules (best during training first). */
-export function sweepVerdicts(sweep: Sweep, e: Experiment, options: EvaluateOptions = {}): (ClaimResult & { sweep: string })[] {
-  return sweepClaims(sweep).flatMap((claim) => (Object.keys(SCORE_RULES) as ScoreRule[]).map((rule) => ({ sweep: sweep.spec.name, ...evaluateClaim(claim, e, rule, options) })));
+/**
+ * Every claim the sweep declares, under both score rules (best during training first), each on the experiment of
+ * its metric (`experimentOf(undefined)` is the sweep's score).
+ */
+export function sweepVerdicts(sweep: Sweep, experimentOf: (metric: string | undefined) => Experiment, options: EvaluateOptions = {}): (ClaimResult & { sweep: string })[] {
+  return sweepClaims(sweep).flatMap((claim) => {
+    const e = experimentOf(claimMetric(claim));
+    return (Object.keys(SCORE_RULES) as ScoreRule[]).map((rule) => ({ sweep: sweep.spec.name, ...evaluateClaim(claim, e, rule, options) }));
+  });
 }

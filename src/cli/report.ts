@@ -34,7 +34,7 @@ function resolveSweep(store: RunStore, specOrId: string): Sweep {
 
 /** The verdicts on every claim the sweeps declare (src/analysis), from their runs in the store. */
 export function claimVerdicts(store: RunStore, sweeps: readonly Sweep[]): (ClaimResult & { sweep: string })[] {
-  return sweeps.flatMap((sweep) => sweepVerdicts(sweep, experimentFromRuns(sweep, store.listRuns({ sweepId: sweep.id }))));
+  return sweeps.flatMap((sweep) => sweepVerdicts(sweep, (metric) => experimentFromRuns(sweep, store.listRuns({ sweepId: sweep.id }), metric)));
 }
 
 export async function reportCommand(sweeps: readonly string[], options: ReportCommandOptions, write: (text: string) => void): Promise<WrittenReport> {

@@ -168,7 +168,7 @@ export function register(program: Command): void {
         const summary = summarizeSweep(store, sweepId, fromFile);
         const sweepSpec = fromFile ?? sweepFromStoredSpec(sweepId, store.findSweep(sweepId)!.spec, `sweep ${sweepId}`);
         // The spec's claims (src/analysis/claims.ts), judged on the runs so far.
-        const claims = sweepVerdicts(sweepSpec, experimentFromRuns(sweepSpec, store.listRuns({ sweepId })));
+        const claims = sweepVerdicts(sweepSpec, (metric) => experimentFromRuns(sweepSpec, store.listRuns({ sweepId }), metric));
         if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, claims })}\n`);
         else {
           process.stdout.write(`${printable(summaryTable(summary), true)}\n`);

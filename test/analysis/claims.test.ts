@@ -26,12 +26,27 @@ const peaks: Experiment = {
   bestOf: 2,
   failureScore: 0.1,
 };
+/** Seven rates, the value rising by a point per doubling with ±0.2 points between seeds. */
+const rising: Experiment = {
+  points: Array.from({ length: 7 }, (_, i) => ({ coords: { lr: 2 ** (i - 12) }, runs: [0, 0.002, -0.002].map((d) => ({ best: 0.8 + 0.01 * i + d, final: 0.8 + 0.01 * i + d, diverged: false })) })),
+  bestOf: 2,
+  failureScore: 0.1,
+};
+/** Two slices of three runs each, ten units apart (a metric's values: every run counts). */
+const apart: Experiment = {
+  points: [0, 1].map((lambda) => ({ coords: { lr: 2 ** -10, lambda }, runs: [0, 1, 2].map((d) => ({ best: 10 + 10 * lambda + d, final: 10 + 10 * lambda + d, diverged: false })) })),
+  bestOf: Infinity,
+  failureScore: NaN,
+};
 const ROWS: { [K in keyof typeof CLAIM_KINDS]: { raw: unknown; experiment: Experiment; supports: boolean } } = {
   collapse: { raw: { x: 'lr', by: 'batch', expect: 1, against: 0 }, experiment: curves, supports: true },
   optimum: { raw: { x: 'lr', expect: '2^-10', where: { batch: 16 } }, experiment: curves, supports: false },
   // The optima are 4× apart on the data, but two 7-point curves shuffled put 4 in the 90% set too often: not supported.
   ratio: { raw: { top: { x: 'lr', where: { batch: 64 } }, bottom: { x: 'lr', where: { batch: 16 } }, expect: 4 }, experiment: curves, supports: false },
   similar: { raw: { by: 'nStep', margin: 0.005 }, experiment: peaks, supports: true },
+  trend: { raw: { x: 'lr', expect: 'rises' }, experiment: rising, supports: true },
+  // The runs shuffled one by one: only 1 of the 20 ways to split six runs into three and three is as far apart.
+  difference: { raw: { a: { lambda: 1 }, b: { lambda: 0 }, expect: 'rises', metric: 'one_norm', log: true }, experiment: apart, supports: true },
 };
 
 test('every claim kind parses and gives a verdict with a false rate, under both score rules', () => {
@@ -62,6 +77,10 @@ test('bad claims are one-line errors naming the key', () => {
     [[{ similar: { margin: 0.005 } }], /give either by .* or groups/],
     [[{ ratio: { top: { x: 'lr' }, bottom: { x: 'lr' }, expect: -2 } }], /claims\[0\]\.ratio\.expect: a ratio must be positive$/],
     [[{ optimum: { x: 'lr', expect: 1, bogus: 1 } }], /claims\[0\]\.optimum: unknown key 'bogus'/],
+    [[{ trend: { x: 'lr', expect: 'up' } }], /claims\[0\]\.trend\.expect: must be one of rises, falls$/],
+    [[{ trend: { x: 'lr', expect: 'rises', metric: 'One Norm' } }], /claims\[0\]\.trend\.metric: must name a recorded metric/],
+    [[{ difference: { a: {}, b: { lambda: 0 }, expect: 'rises' } }], /claims\[0\]\.difference: a and b must each name a slice/],
+    [[{ difference: { a: { lambda: 1 }, b: { lambda: 0 }, expect: 'falls', log: 'yes' } }], /claims\[0\]\.difference\.log: must be true or false$/],
   ];
   for (const [raw, message] of cases) {
     assert.throws(() => parse(raw as unknown[]), (e: Error) => e instanceof SpecError && message.test(e.message) && !e.message.includes('\n'), `${JSON.stringify(raw)}`);

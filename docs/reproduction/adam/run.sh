@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../../.."
 RESULTS=${RESULTS:-$PWD/docs/reproduction/adam/results.jsonl}
 STORE=${STORE:-./sgdlab-runs/adam.sqlite}
 WORKERS=${WORKERS:-2}
-for spec in ${SPECS:-adam adam-cancel}; do
+for spec in ${SPECS:-adam adam-cancel adam-positive}; do
   start=$(date +%s)
   node bin/sgdlab.js sweep run "sweeps/fashion-mnist/$spec.yaml" --store "$STORE" --workers "$WORKERS" --results "$RESULTS"
   echo "$spec: $(( $(date +%s) - start )) s wall"
