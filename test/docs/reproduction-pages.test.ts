@@ -15,6 +15,7 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const PAGES = [
   { page: 'docs/reproduction-fashion-mnist.md', script: 'docs/reproduction/fashion-mnist/report.sh', figures: 'figures/fashion-mnist', claims: 'docs/reproduction/fashion-mnist/claims.json' },
   { page: 'docs/reproduction-momentum.md', script: 'docs/reproduction/momentum/report.sh', figures: 'figures/momentum', claims: 'docs/reproduction/momentum/claims.json' },
+  { page: 'docs/reproduction-adam.md', script: 'docs/reproduction/adam/report.sh', figures: 'figures/adam', claims: 'docs/reproduction/adam/claims.json' },
   // Only the calibrated-verdicts block of the digits page is generated (its other sweeps' results are not committed).
   { page: 'docs/reproduction.md', script: 'docs/reproduction/digits/report.sh', figures: 'figures', claims: 'docs/reproduction/digits/claims.json' },
 ];
