@@ -153,9 +153,9 @@ const slopeRows = pairs.map((pair) => {
 // ------------------------------------------------------------------------------------------ page
 
 const table = (head: string[], body: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-const spread = (v: number[]) => (v.length ? `${g3(mean(v))} ± ${g3(std(v))}` : '—');
+const spread = (v: number[]) => (v.length > 1 ? `${g3(mean(v))} ± ${g3(std(v))}` : v.length ? g3(v[0]!) : '—');
 const gridTable = table(
-  ['β₁, β₂', 'c', 'h', 'λ·h·c (implicit term coefficient)', 'score, best during training', 'final', 'runs, diverged', 'final N (∇C)', 'final N (batches)', 'final train acc', 'final C_reg'],
+  ['β₁, β₂', 'c', 'h', 'h·c (the implicit term\'s coefficient)', 'score, best during training', 'final', 'runs, diverged', 'final N (∇C)', 'final N (batches)', 'final train acc', 'final C_reg'],
   grid.map((p) => {
     const c = coefficient(p.beta1, p.beta2);
     return [`${p.beta1}, ${p.beta2}`, fmtCoefficient(c), formatPower(p.lr), g3(p.lr * c), pct(p.best), pct(p.final), `${p.runs}, ${p.diverged}`, spread(p.oneNorm), spread(p.oneNormBatch), p.trainAcc.length ? pct(mean(p.trainAcc)) : '—', spread(p.cReg)];
