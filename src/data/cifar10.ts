@@ -1,10 +1,10 @@
 // Reader for the CIFAR-10 binary version: records of 1 label byte + 3072 pixel bytes (R, G, B planes of 32x32).
 // Images become [3, 32, 32] rows of raw pixel values 0..255 as float32; data_batch_1..5 train, test_batch test.
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from './errors.ts';
-import { isDirectory, isFile, requireDirectory } from './files.ts';
+import { isDirectory, isFile, readDataFile, requireDirectory } from './files.ts';
 import type { Dataset, DataSplit } from './dataset.ts';
 
 export const CIFAR10_PIXELS = 3 * 32 * 32;
@@ -53,7 +53,7 @@ function loadBatches(dir: string, files: string[], name: string): Dataset {
   const y = new Int32Array(n);
   let offset = 0;
   paths.forEach((p, i) => {
-    offset += decodeCifar10Records(readFileSync(p), files[i]!, x, y, offset);
+    offset += decodeCifar10Records(readDataFile(p, files[i]!), files[i]!, x, y, offset);
   });
   return { name, x, y, n, shape: [3, 32, 32], numClasses: NUM_CLASSES, pixelMax: 255 };
 }

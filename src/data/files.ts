@@ -1,7 +1,8 @@
 // Small file helpers shared by the dataset readers: locate a file with or without .gz, read and gunzip it.
 // Every failure becomes a one-line DataError naming the file.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { InputFileError, readInputFile, readInputPrefix } from '../util/input-file.ts';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from './errors.ts';
@@ -47,15 +48,33 @@ export function gunzipCapped(raw: Uint8Array, name: string, maxBytes = MAX_GUNZI
   }
 }
 
+/**
+ * A data file's bytes through the bounded input reader (src/util/input-file.ts): a FIFO, a device or a
+ * directory in its place is a one-line DataError naming the file, not a read that never ends.
+ */
+export function readDataFile(path: string, name: string = basename(path)): Buffer {
+  try {
+    return readInputFile(path, 'data', name);
+  } catch (err) {
+    if (err instanceof InputFileError) throw new DataError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+/** The first `bytes` bytes of a data file (its header), refused like readDataFile. */
+export function readDataPrefix(path: string, bytes: number, name: string = basename(path)): Buffer {
+  try {
+    return readInputPrefix(path, bytes, name);
+  } catch (err) {
+    if (err instanceof InputFileError) throw new DataError(err.message, { cause: err });
+    throw err;
+  }
+}
+
 /** Read a file, gunzipping it (with CRC and length checks, and an output cap) when its name ends in .gz. */
 export function readMaybeGzipped(path: string): Buffer {
   const name = basename(path);
-  let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch (err) {
-    throw new DataError(`${name}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const raw = readDataFile(path, name);
   if (!path.endsWith('.gz')) return raw;
   return gunzipCapped(raw, name);
 }

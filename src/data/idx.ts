@@ -1,11 +1,10 @@
 // `--data idx:DIR`: any IDX image/label pair (MNIST, Fashion-MNIST, KMNIST, EMNIST, …) under the
 // official file names, gzip'd or raw, with no checksum: the user's files, checked for shape and labels only.
 
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import { DataError } from './errors.ts';
-import { findMaybeGzipped, readMaybeGzipped, requireDirectory } from './files.ts';
+import { findMaybeGzipped, readDataPrefix, readMaybeGzipped, requireDirectory } from './files.ts';
 import { FASHION_MNIST_FILES, IDX_IMAGES_MAGIC, parseIdxImages, parseIdxLabels } from './fashion-mnist.ts';
 import { MAX_CLASSES, splitFromArrays, type LabelledArrays } from './arrays.ts';
 import type { DataShape, DataSplit } from './dataset.ts';
@@ -61,16 +60,9 @@ export function loadIdxDirectory(dir: string, input: string): DataSplit {
 /** The first 16 bytes of an images file (gunzipping only as much as they need): count, rows, cols. */
 function imagesHeader(path: string): { count: number; rows: number; cols: number } {
   const name = basename(path);
-  const fd = openSync(path, 'r');
-  let head: Uint8Array;
-  try {
-    // 64 KiB of a gzip stream hold far more than the 16 header bytes.
-    const raw = Buffer.alloc(Math.min(statSync(path).size, 1 << 16));
-    const read = readSync(fd, raw, 0, raw.length, 0);
-    head = path.endsWith('.gz') ? gunzipPrefix(raw.subarray(0, read), name) : raw.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
+  // 64 KiB of a gzip stream hold far more than the 16 header bytes.
+  const raw = readDataPrefix(path, 1 << 16, name);
+  const head: Uint8Array = path.endsWith('.gz') ? gunzipPrefix(raw, name) : raw;
   if (head.length < 16) throw new DataError(`${name}: truncated header (${head.length} bytes, expected at least 16)`);
   const view = new DataView(head.buffer, head.byteOffset, 16);
   if (view.getUint32(0, false) !== IDX_IMAGES_MAGIC) throw new DataError(`${name}: bad magic number ${view.getUint32(0, false)} (expected ${IDX_IMAGES_MAGIC})`);

@@ -122,6 +122,39 @@ export function readInputFile(path: string, kind: InputFileKind, label: string =
   }
 }
 
+/**
+ * At most the first `bytes` bytes of the regular file at `path` (a data file's header), refused like
+ * readInputFile when it is not one: a FIFO opens non-blocking and is refused instead of waited on.
+ */
+export function readInputPrefix(path: string, bytes: number, label: string = path): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, openFlags());
+  } catch (error) {
+    throw new InputFileError(`${label}: ${describeOpenError(error)}`, { cause: error });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      const type = describeFileType(st);
+      throw new InputFileError(`${label}: ${type === 'a directory' ? 'is' : 'is not a regular file but'} ${type}`);
+    }
+    const buffer = Buffer.alloc(Math.min(st.size, bytes));
+    let filled = 0;
+    while (filled < buffer.length) {
+      const n = readSync(fd, buffer, filled, buffer.length - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return buffer.subarray(0, filled);
+  } catch (error) {
+    if (error instanceof InputFileError) throw error;
+    throw new InputFileError(`${label}: cannot read: ${describeOpenError(error)}`, { cause: error });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** `readInputFile` as UTF-8 text. */
 export function readInputText(path: string, kind: InputFileKind, label: string = path): string {
   return readInputFile(path, kind, label).toString('utf8');

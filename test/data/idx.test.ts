@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataError, datasetShape, loadDataset, type DataSpec } from '../../src/data/index.ts';
@@ -50,4 +51,19 @@ test('bad IDX directories: one line each, naming the file or the input', (t) => 
   const absent: DataSpec = `idx:${join(root, 'nowhere')}`;
   assert.throws(() => loadDataset({ name: absent }), (e: unknown) => e instanceof DataError && e.message === `${absent}: directory ${join(root, 'nowhere')} does not exist`);
   assert.throws(() => datasetShape({ name: absent }), (e: unknown) => e instanceof DataError && e.message === `${absent}: directory ${join(root, 'nowhere')} does not exist`);
+});
+
+test('a FIFO in place of an IDX file is refused in one line, not waited on (images header or labels)', { timeout: 20_000 }, (t) => {
+  for (const fifo of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte']) {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'train-images-idx3-ubyte'), idxImages(6, 4, 4));
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idxLabels(6));
+    rmSync(join(dir, fifo));
+    execFileSync('mkfifo', [join(dir, fifo)]);
+    const spec: DataSpec = `idx:${dir}`;
+    // The locator passes over what is not a regular file; the readers refuse one too (bounded input reader).
+    const named = (e: unknown) => e instanceof DataError && !e.message.includes('\n') && e.message.includes(fifo);
+    assert.throws(() => loadDataset({ name: spec }), named, `${fifo}: load`);
+    assert.throws(() => datasetShape({ name: spec }), named, `${fifo}: shape`);
+  }
 });

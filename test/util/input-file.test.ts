@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INPUT_FILE_LIMITS, InputFileError, readInputFile, readInputText, type InputFileKind } from '../../src/util/input-file.ts';
+import { INPUT_FILE_LIMITS, InputFileError, readInputFile, readInputPrefix, readInputText, type InputFileKind } from '../../src/util/input-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgdlab-input-'));
 
@@ -46,4 +46,16 @@ test("a file larger than its kind's bound is refused before it is read", () => {
 
 test('a file that reports size 0 but has content (/proc) is read, and still bounded', () => {
   assert.match(readInputText('/proc/self/status', 'config'), /^Name:/);
+});
+
+test('readInputPrefix: the first bytes of a regular file; a FIFO or a directory refused in one line without waiting', { timeout: 20_000 }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sgdlab-prefix-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'f'), Buffer.from([1, 2, 3, 4, 5]));
+  assert.deepEqual([...readInputPrefix(join(dir, 'f'), 3)], [1, 2, 3]);
+  assert.deepEqual([...readInputPrefix(join(dir, 'f'), 100)], [1, 2, 3, 4, 5]);
+  execFileSync('mkfifo', [join(dir, 'pipe')]);
+  assert.throws(() => readInputPrefix(join(dir, 'pipe'), 16, 'images'), (e: unknown) => e instanceof InputFileError && e.message === 'images: is not a regular file but a FIFO (named pipe)');
+  assert.throws(() => readInputPrefix(dir, 16, 'images'), (e: unknown) => e instanceof InputFileError && e.message === 'images: is a directory');
+  assert.throws(() => readInputPrefix(join(dir, 'none'), 16, 'images'), (e: unknown) => e instanceof InputFileError && e.message === 'images: no such file');
 });
