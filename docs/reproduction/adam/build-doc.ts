@@ -140,6 +140,17 @@ for (const spec of SPECS) {
 }
 writeFileSync(claimsPath, claimsJson(judged));
 
+/** Under the final rule (N at the end of training, the theory's quantity): matches, does not match, or open. */
+const outcome = (f: JudgedFinding): 'matches' | 'does not match' | 'open' => {
+  const r = f.results.final;
+  if (r.supports) return 'matches';
+  return /^(inconclusive|too few)/.test(r.verdict) ? 'open' : 'does not match';
+};
+const inShort = (['matches', 'does not match', 'open'] as const).map((o) => {
+  const fs = judged.filter((f) => outcome(f) === o);
+  return `- **${o === 'open' ? 'not decided' : o}** (${fs.length}): ${fs.length ? fs.map((f) => `${f.figure}: ${f.label}`).join('; ') : 'none'}`;
+}).join('\n');
+
 // The slope of log₂ N against log₂ h for every pair, the c = 0 pair included (it has no claim): descriptive.
 const slopeRows = pairs.map((pair) => {
   const spec: SpecName = sweeps.adam.trials.some((t) => t.config.beta1 === pair.beta1 && t.config.beta2 === pair.beta2) ? 'adam' : 'adam-positive';
@@ -209,6 +220,10 @@ over seeds of the slope of log₂ N against log₂ h lies above (below) 0 *and* 
 Every verdict is calibrated: its false rate is how often the same rule supports the claim on ${PERMUTATIONS} shuffles (of
 the points' runs among the points for a trend, of single runs for a difference); a supporting verdict above
 ${formatRate(MAX_FALSE_RATE)} is printed as inconclusive.
+
+In short, under the final rule:
+
+${inShort}
 
 ${findingsTable(judged)}
 
