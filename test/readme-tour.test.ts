@@ -1,5 +1,5 @@
 // README's set-up and tour, read from README.md itself and run in order in a fresh folder that looks
-// like a clone: every command as written, with only the budget flag README offers for a quick pass.
+// like a clone: every command as written, with only the budgets README's quick pass gives.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,27 +23,50 @@ export function readmeCommands(text: string): string[] {
     .flatMap((line) => line.split(/\s+&&\s+/));
 }
 
-/** The quick-pass sentence README states, and the flag it offers for the training commands. */
-const QUICK_PASS = /^A quick pass through the training commands \(what test\/readme-tour\.test\.ts runs\): give each `(--epochs \d+)`\.$/m;
-
 /**
- * Commands not run here, each for its reason: the install and the suite (this test is part of it),
- * the sweep and what reads it and verify (minutes, with no budget flag; their own tests cover them).
+ * README's quick pass: which tour commands get which budget, from its sentence "add `FLAGS` to `cmd`,
+ * `cmd` and `cmd`, and `FLAGS` to `cmd`", keyed by the sub-command (`sweep run`).
  */
+export function quickPass(text: string): Map<string, string[]> {
+  const paragraph = /^A quick pass through the tour \(what test\/readme-tour\.test\.ts runs\): [\s\S]*?(?=\n\n)/m.exec(text);
+  assert.ok(paragraph, 'README states the quick pass this test runs');
+  const sentence = paragraph[0].replace(/\s+/g, ' ');
+  const budgets = new Map<string, string[]>();
+  for (const m of sentence.matchAll(/`([^`]+)` to (`[^`]+`(?:(?:, | and )`[^`]+`)*)/g)) {
+    for (const command of m[2]!.matchAll(/`([^`]+)`/g)) budgets.set(command[1]!, m[1]!.split(' '));
+  }
+  assert.ok(budgets.size > 0, `README's quick pass names its budgets: ${sentence}`);
+  return budgets;
+}
+
+/** A command's arguments with a budget: its flags replace those written (flag and value), its words are added. */
+export function withBudget(args: readonly string[], budget: readonly string[]): string[] {
+  const out = [...args];
+  for (let i = 0; i < budget.length; i++) {
+    if (!budget[i]!.startsWith('--')) continue;
+    assert.ok(i + 1 < budget.length && !budget[i + 1]!.startsWith('--'), `README's budget flag ${budget[i]} has a value`);
+    const at = out.indexOf(budget[i]!);
+    if (at >= 0) out.splice(at, 2);
+    i++;
+  }
+  return [...out, ...budget];
+}
+
+/** Commands not run here, each for its reason: the install and the suite (this test is part of it). */
 const NOT_RUN: Record<string, string> = {
   'npm ci': 'the suite runs after it',
   'npm test': 'this test is part of it',
-  'npx sgdlab verify': 'test/theory and test/cli cover it; ≈ 1.5 min',
-  'npx sgdlab sweep run sweeps/digits/repro-fig1-eps.yaml --workers 2': 'test/sweep covers it; ≈ 7 min',
-  'npx sgdlab report sweeps/digits/repro-fig1-eps.yaml --out report/': 'needs the sweep above; test/report covers it',
 };
 
-test('README: every command of the set-up and the tour runs as written, in order, and exits 0', { timeout: 900_000 }, async () => {
-  const quick = QUICK_PASS.exec(readme);
-  assert.ok(quick, 'README states the quick pass this test runs');
-  const budget = quick[1]!.split(' ');
+test('README: every command of the set-up and the tour runs as written, in order, and exits 0', { timeout: 900_000 }, async (t) => {
+  const budgets = quickPass(readme);
   const commands = readmeCommands(readme);
   for (const skipped of Object.keys(NOT_RUN)) assert.ok(commands.includes(skipped), `README no longer has \`${skipped}\``);
+  /** The sub-command a tour command runs (`sweep run`, `train`) when README's quick pass budgets it. */
+  const budgeted = (args: readonly string[]) => [...budgets.keys()].find((name) => name.split(' ').every((word, i) => args[1 + i] === word));
+  for (const name of budgets.keys()) assert.ok(commands.some((c) => budgeted(c.split(/\s+/).slice(1)) === name), `README's quick pass names \`${name}\`, which the tour does not run`);
+  let sweepShow: string[] | undefined;
+  let reportDir: string | undefined;
 
   // A folder that looks like a fresh clone: the checkout's files, none of its outputs.
   const clone = mkdtempSync(join(tmpdir(), 'sgdlab-tour-'));
@@ -56,11 +79,14 @@ test('README: every command of the set-up and the tour runs as written, in order
       if (command in NOT_RUN) continue;
       const [tool, ...args] = command.split(/\s+/);
       assert.equal(tool, 'npx', `a tour command runs through npx: ${command}`);
-      // The quick pass: README's budget flag replaces the one written, on the commands that train.
-      const training = args[1] === 'train' || args[1] === 'demo';
-      const at = args.indexOf(budget[0]!);
-      if (training && at >= 0) args.splice(at, 2);
-      const argv = training ? [...args, ...budget] : args;
+      // The quick pass: README's budget for this command, replacing the flags written.
+      const name = budgeted(args);
+      const argv = name === undefined ? args : withBudget(args, budgets.get(name)!);
+      if (name === 'sweep run') sweepShow = [...withBudget(['sgdlab', 'sweep', 'show', args[3]!], budgets.get(name)!), '--json'];
+      if (args[1] === 'report') {
+        assert.ok(argv.includes('--out'), `the tour's report names its folder: ${command}`);
+        reportDir = argv[argv.indexOf('--out') + 1];
+      }
       if (args[1] === 'playground') {
         // Serves until Ctrl-C: it must print its URL and serve the page, then stop on SIGINT with status 0.
         // Its own process group, so that Ctrl-C reaches npx and the server as a terminal would send it.
@@ -85,7 +111,10 @@ test('README: every command of the set-up and the tour runs as written, in order
         assert.equal(await exited, 0, `${command}: stopped by Ctrl-C: ${err}`);
         continue;
       }
+      const started = performance.now();
       const result = await run('npx', argv, { cwd: clone, env, maxBuffer: 1 << 26 }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+      // Where the tour's time goes (not a benchmark: no assertion on it), for whoever keeps the suite within budget.
+      t.diagnostic(`${((performance.now() - started) / 1000).toFixed(1)} s  npx ${argv.join(' ')}`);
       assert.ok(!('code' in result) || result.code === 0, `${command} → exit ${(result as { code: number }).code}: ${(result as { stderr: string }).stderr}`);
       assert.doesNotMatch(result.stderr, /npm warn/, `${command}: no npm warning`);
     }
@@ -93,6 +122,20 @@ test('README: every command of the set-up and the tour runs as written, in order
     assert.ok(existsSync(join(clone, 'sgdlab-runs', 'runs.sqlite')), 'the run store');
     assert.ok(existsSync(join(clone, 'digits.safetensors')), 'the saved parameters');
     assert.ok(existsSync(join(clone, 'model.onnx')), 'the exported model');
+    // The sweep trained every trial of its quick pass (finished, or diverged at the large rates), found again by the same flags.
+    assert.ok(sweepShow, 'the tour runs a sweep');
+    const shown = await run('npx', sweepShow, { cwd: clone, env, maxBuffer: 1 << 26 });
+    const summary = JSON.parse(shown.stdout) as { name: string; scoring: { of: number }; points: { runs: number; finished: number; diverged: number }[] };
+    assert.ok(summary.points.length > 0, 'the sweep has grid points');
+    for (const p of summary.points) assert.ok(p.runs === summary.scoring.of && p.finished + p.diverged === p.runs, `every trial of ${summary.name} ended: ${JSON.stringify(p)}`);
+    assert.ok(summary.points.some((p) => p.finished > 0), 'some trials finished');
+    // The report of that sweep: its page, naming the sweep, and its figures as SVG and PNG.
+    assert.ok(reportDir, 'the tour writes a report');
+    const page = readFileSync(join(clone, reportDir, 'index.html'), 'utf8');
+    assert.ok(page.includes(summary.name), `the report is of ${summary.name}`);
+    const figures = readdirSync(join(clone, reportDir)).filter((f) => f.endsWith('.svg'));
+    assert.ok(figures.length > 0, 'the report drew figures');
+    for (const svg of figures) assert.ok(existsSync(join(clone, reportDir, svg.replace(/\.svg$/, '.png'))), `${svg} has its PNG`);
   } finally {
     rmSync(clone, { recursive: true, force: true });
   }

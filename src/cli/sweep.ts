@@ -15,6 +15,7 @@ import {
   SweepProgress,
   SpecError,
   type Sweep,
+  type SweepBudget,
   type Trial,
   type SweepEvent,
   type SweepRunReport,
@@ -22,6 +23,7 @@ import {
   importResults,
   exportSweepResults,
   sweepFromStoredSpec,
+  withBudget,
 } from '../sweep/index.ts';
 import { ProgressLine } from './format.ts';
 import { CommandStopped, UsageError, isUserError } from './errors.ts';
@@ -43,6 +45,42 @@ function positiveInteger(value: string, flag: string, max: number): number {
   const n = /^\s*\d{1,16}\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} ${value.slice(0, 40)}: must be an integer from 1 to ${max}`);
   return n;
+}
+
+/** The budget flags as commander hands them over. */
+export interface BudgetFlags {
+  epochs?: string;
+  seeds?: string;
+}
+
+/**
+ * --epochs and --seeds, on every command that reads a spec file (sweep run|show|import|export, report):
+ * a quick pass is a sweep of its own, and the commands that read it back name it with the same flags.
+ */
+export function addBudgetOptions(command: Command): Command {
+  return command
+    .option('--epochs <E>', "train every trial E epochs instead of the spec's budget (epochs or steps): a sweep of its own, with its own id, never mixed with the spec's full sweep; show, export and report it with the same flags")
+    .option('--seeds <K>', "only the spec's first K seeds (scored as the best min(best, K) of K): like --epochs, a sweep of its own");
+}
+
+/** The budget flags checked: positive integers (the spec decides what more --seeds may be). */
+export function parseBudget(flags: BudgetFlags): SweepBudget {
+  return {
+    ...(flags.epochs !== undefined ? { epochs: positiveInteger(flags.epochs, '--epochs', 1_000_000) } : {}),
+    ...(flags.seeds !== undefined ? { seeds: positiveInteger(flags.seeds, '--seeds', 100_000) } : {}),
+  };
+}
+
+/** A spec file's sweep with the budget flags applied (flags checked before the file is read). */
+export function loadBudgetedSweep(specPath: string, flags: BudgetFlags): Sweep {
+  const budget = parseBudget(flags);
+  return withBudget(loadSweepSpec(specPath), budget, specPath);
+}
+
+/** A sweep id names one stored sweep, budget and all: budget flags there are a mistake, not ignored. */
+export function refuseBudgetForId(id: string, flags: BudgetFlags): void {
+  const given = flags.epochs !== undefined ? '--epochs' : flags.seeds !== undefined ? '--seeds' : undefined;
+  if (given !== undefined) throw new UsageError(`${given}: ${id} is a sweep id, whose budget is fixed; give the spec file to pick a budget`);
 }
 
 /**
@@ -88,18 +126,21 @@ function progressPrinter(json: boolean, metric: string): (event: SweepEvent) => 
   };
 }
 
-function resolveSweepArgument(specOrId: string, store: RunStore): { sweepId: string; sweep?: Sweep } {
+function resolveSweepArgument(specOrId: string, store: RunStore, flags: BudgetFlags): { sweepId: string; sweep?: Sweep } {
   if (existsSync(specOrId)) {
-    const sweep = loadSweepSpec(specOrId);
+    const sweep = loadBudgetedSweep(specOrId, flags);
     return { sweepId: sweep.id, sweep };
   }
-  if (store.findSweep(specOrId)) return { sweepId: specOrId };
+  if (store.findSweep(specOrId)) {
+    refuseBudgetForId(specOrId, flags);
+    return { sweepId: specOrId };
+  }
   throw new SpecError(`${specOrId}: no such spec file, and no sweep with this id in ${store.path} (see sgdlab sweep list)`);
 }
 
 export function register(program: Command): void {
   const sweep = program.command('sweep');
-  sweep
+  addBudgetOptions(sweep
     .command('run <spec>')
     .description('run every trial of a sweep spec (YAML or JSON) not yet done; interrupted trials resume')
     .option('--workers <k>', 'trainer processes on this machine (default: cores; with --queue: 0, only enqueue and collect)')
@@ -107,10 +148,10 @@ export function register(program: Command): void {
     .option('--queue [url]', 'redis://HOST:PORT: put the trials on a BullMQ queue for `sgdlab worker`s (--queue alone: the URL in $SGDLAB_QUEUE, which keeps a password out of ps)')
     .option('--queue-name <name>', `BullMQ queue name (default ${DEFAULT_QUEUE_NAME})`)
     .option('--results <file>', 'a results file (JSON lines, meant to be committed): its trials count as done, and each trial that ends is appended')
-    .option('--json', 'print the run report and the aggregated summary as JSON')
-    .action(async (specPath: string, opts: { workers?: string; store?: string; queue?: string | true; queueName?: string; json?: boolean; results?: string }) => {
+    .option('--json', 'print the run report and the aggregated summary as JSON'))
+    .action(async (specPath: string, opts: BudgetFlags & { workers?: string; store?: string; queue?: string | true; queueName?: string; json?: boolean; results?: string }) => {
       const storePath = opts.store ?? DEFAULT_RUN_STORE_PATH;
-      const sweepSpec = loadSweepSpec(specPath);
+      const sweepSpec = loadBudgetedSweep(specPath, opts);
       const queueUrl = opts.queue === true ? process.env.SGDLAB_QUEUE : opts.queue;
       if (opts.queue === true && !queueUrl) throw new UsageError('--queue without a URL needs SGDLAB_QUEUE=redis://HOST:PORT');
       if (queueUrl && opts.results) throw new UsageError('--results works with local workers only; run `sgdlab sweep export` after a --queue sweep');
@@ -156,15 +197,15 @@ export function register(program: Command): void {
         store.close();
       }
     });
-  sweep
+  addBudgetOptions(sweep
     .command('show <specOrId>')
     .description('the aggregated table of a sweep: per grid point, mean ± std of the scored runs and how many diverged; then the verdict on each claim the spec declares')
     .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
-    .option('--json', 'print the SweepSummary as JSON (the input of sgdlab report)')
-    .action((specOrId: string, opts: { store?: string; json?: boolean }) => {
+    .option('--json', 'print the SweepSummary as JSON (the input of sgdlab report)'))
+    .action((specOrId: string, opts: BudgetFlags & { store?: string; json?: boolean }) => {
       const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH, { mustExist: true });
       try {
-        const { sweepId, sweep: fromFile } = resolveSweepArgument(specOrId, store);
+        const { sweepId, sweep: fromFile } = resolveSweepArgument(specOrId, store, opts);
         const summary = summarizeSweep(store, sweepId, fromFile);
         const sweepSpec = fromFile ?? sweepFromStoredSpec(sweepId, store.findSweep(sweepId)!.spec, `sweep ${sweepId}`);
         // The spec's claims (src/analysis/claims.ts), judged on the runs so far.
@@ -178,13 +219,13 @@ export function register(program: Command): void {
         store.close();
       }
     });
-  sweep
+  addBudgetOptions(sweep
     .command('import <spec>')
     .description("load a results file's trials of this sweep into the store (no training): for reports and summaries from committed results")
     .requiredOption('--results <file>', 'the results file (JSON lines)')
-    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
-    .action((specPath: string, opts: { results: string; store?: string }) => {
-      const sweepSpec = loadSweepSpec(specPath);
+    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`))
+    .action((specPath: string, opts: BudgetFlags & { results: string; store?: string }) => {
+      const sweepSpec = loadBudgetedSweep(specPath, opts);
       // Importing names a file that must be there: a typo is not "0 trials loaded" and a new store.
       const records = readResultsFile(opts.results, { mustExist: true });
       const store = RunStore.open(opts.store ?? DEFAULT_RUN_STORE_PATH);
@@ -196,13 +237,13 @@ export function register(program: Command): void {
         store.close();
       }
     });
-  sweep
+  addBudgetOptions(sweep
     .command('export <spec>')
     .description('append the trials of this sweep that ended in the store (finished or diverged) to a results file, skipping those it holds')
     .requiredOption('--results <file>', 'the results file (JSON lines; created if missing)')
-    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`)
-    .action((specPath: string, opts: { results: string; store?: string }) => {
-      const sweepSpec = loadSweepSpec(specPath);
+    .option('--store <path>', `run store (default ${DEFAULT_RUN_STORE_PATH})`))
+    .action((specPath: string, opts: BudgetFlags & { results: string; store?: string }) => {
+      const sweepSpec = loadBudgetedSweep(specPath, opts);
       const storePath = opts.store ?? DEFAULT_RUN_STORE_PATH;
       if (!existsSync(storePath)) throw new UsageError(`--store ${storePath}: no such run store`);
       checkResultsTarget(opts.results, specPath, storePath);

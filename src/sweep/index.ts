@@ -1,7 +1,7 @@
 // Sweeps: specs, the local trainer pool, distributed workers on BullMQ/Redis, and aggregation.
 // Other modules import from here, never from the files behind it.
 
-export { SpecError, loadSweepSpec, sweepClaims, buildSweep, gridPoints, trialKey, pointKey, trialConfig, sweepId, sweepFromStoredSpec, formatAxisValue, DERIVED_AXES, type Sweep, type SweepSpec, type Trial, type Axis, type Dimension, type Scoring, type AxisValue } from './spec.ts';
+export { SpecError, loadSweepSpec, sweepClaims, buildSweep, withBudget, gridPoints, trialKey, pointKey, trialConfig, sweepId, sweepFromStoredSpec, formatAxisValue, DERIVED_AXES, type Sweep, type SweepBudget, type SweepSpec, type Trial, type Axis, type Dimension, type Scoring, type AxisValue } from './spec.ts';
 export { summarizeSweep, scorePoint, scoringValue, meanStd } from './aggregate.ts';
 export type { SweepSummary, PointSummary, GridPoint, MetricSummary } from './summary.ts';
 export { runLocalSweep, planTrials, lockPathFor, defaultCheckpointDir, type LocalSweepOptions, type SweepRunReport } from './local.ts';

@@ -96,6 +96,8 @@ const BOOLEAN_KEYS = new Set(['augment', 'dropLast', 'exactGamma', 'decoupledWei
 /** Words a numeric axis takes besides numbers: lambda "implicit" (src/train/config.ts). */
 const NUMERIC_WORDS: Record<string, readonly string[]> = { lambda: ['implicit'] };
 const STRING_KEYS = new Set(['data', 'dataDir', 'preprocess', 'model', 'regGrad', 'sampler', 'schedule', 'dtype', 'optimizer']);
+/** Axes that set a trial's training budget: a spec sweeps at most one, and then `--epochs` has nothing to replace. */
+const BUDGET_AXES = ['epochs', 'steps', 'updates'];
 const TOP_LEVEL_KEYS = ['name', 'description', 'base', 'axes', 'zip', 'scoring', 'claims'];
 const SCORING_KEYS = ['metric', 'best', 'of', 'order', 'diverged'];
 const MAX_TRIALS = 100_000;
@@ -137,6 +139,47 @@ export function buildSweep(raw: unknown, source = 'spec'): Sweep {
   const spec = normalizeSpec(raw, source);
   const trials = expandTrials(spec, source);
   return { id: sweepId(spec.name, trials), spec, trials };
+}
+
+/** A smaller (or longer) pass over a spec's grid, as `sweep run|show|import|export` and `report` take it in flags. */
+export interface SweepBudget {
+  /** Every trial trains this many epochs, in place of the base's epochs or steps. */
+  epochs?: number;
+  /** Only the spec's first this many seeds run (and are scored: the best min(best, seeds) of seeds). */
+  seeds?: number;
+}
+
+/**
+ * The sweep with its budget replaced. It is a sweep of its own: its name says the flags that made it,
+ * and its id hashes the changed trials, so a quick pass never resumes into, mixes with or is scored
+ * with the full sweep's runs (in the store or in a results file), and `sweep show ID` finds it again
+ * from its stored spec. A budget that changes nothing is the spec's own sweep.
+ */
+export function withBudget(sweep: Sweep, budget: SweepBudget, source = sweep.spec.name): Sweep {
+  const { spec } = sweep;
+  const flags: string[] = [];
+  let { base, seeds, scoring } = spec;
+  if (budget.epochs !== undefined) {
+    const swept = spec.dimensions.flatMap((d) => d.axes.map((a) => a.name)).find((name) => BUDGET_AXES.includes(name));
+    if (swept !== undefined) throw new SpecError(`--epochs ${budget.epochs}: ${source} sweeps ${swept}, so its trials have no one budget to replace`);
+    if (!sweep.trials.every((t) => t.config.epochs === budget.epochs)) {
+      const { steps: _steps, ...rest } = base;
+      base = { ...rest, epochs: budget.epochs };
+      flags.push(`--epochs ${budget.epochs}`);
+    }
+  }
+  if (budget.seeds !== undefined) {
+    if (budget.seeds > seeds.length) throw new SpecError(`--seeds ${budget.seeds}: ${source} has ${seeds.length} seed${seeds.length === 1 ? '' : 's'} per point`);
+    if (budget.seeds < seeds.length) {
+      seeds = seeds.slice(0, budget.seeds);
+      scoring = { ...scoring, best: Math.min(scoring.best, budget.seeds), of: budget.seeds };
+      flags.push(`--seeds ${budget.seeds}`);
+    }
+  }
+  if (flags.length === 0) return sweep;
+  const budgeted: SweepSpec = { ...spec, name: `${spec.name} (${flags.join(' ')})`, base, seeds, scoring };
+  const trials = expandTrials(budgeted, source);
+  return { id: sweepId(budgeted.name, trials), spec: budgeted, trials };
 }
 
 function firstLine(e: unknown): string {
@@ -211,7 +254,7 @@ function normalizeSpec(raw: unknown, source: string): SweepSpec {
   });
   if (seen.has('lr') && seen.has('lrPerBatch')) fail('axes: lr and lrPerBatch both set the learning rate; sweep one of them');
   if (seen.has('lambda') && seen.has('lambdaPerBatch')) fail('axes: lambda and lambdaPerBatch both set λ; sweep one of them');
-  const budgets = ['epochs', 'steps', 'updates'].filter((k) => seen.has(k));
+  const budgets = BUDGET_AXES.filter((k) => seen.has(k));
   if (budgets.length > 1) fail(`axes: ${budgets.join(' and ')} are all budgets; sweep one of them`);
 
   const baseSeed = (base as Record<string, unknown>).seed;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSweep, loadSweepSpec, SpecError } from '../../src/sweep/index.ts';
+import { buildSweep, loadSweepSpec, sweepFromStoredSpec, withBudget, SpecError } from '../../src/sweep/index.ts';
 import { runSgdlab, tempDir, writeSpec } from './helpers.ts';
 
 test('ranges, lists and seed counts expand into the cross product, seeds innermost', () => {
@@ -76,6 +76,42 @@ test('malformed specs give one-line errors that name the key and what is wrong',
       assert.doesNotMatch(e.message, /\n/);
       return true;
     });
+  }
+});
+
+test('a budget (--epochs, --seeds) makes a sweep of its own: every trial at the new budget, the first seeds, its own name and id', () => {
+  const full = buildSweep({ name: 'grid', base: { model: 'mlp:16x1', steps: 500 }, axes: { lr: ['2^-6', '2^-5'], seed: 5 }, scoring: { best: 3 } });
+  const quick = withBudget(full, { epochs: 1, seeds: 2 }, 'grid.yaml');
+  assert.equal(quick.spec.name, 'grid (--epochs 1 --seeds 2)');
+  assert.match(quick.id, /^grid-epochs-1-seeds-2-[0-9a-f]{12}$/);
+  assert.deepEqual(quick.trials.map((t) => t.key), ['lr=2^-6,seed=0', 'lr=2^-6,seed=1', 'lr=2^-5,seed=0', 'lr=2^-5,seed=1']);
+  // The base's steps give way to the epochs: the trials train 1 epoch, and nothing else in them changes.
+  assert.ok(quick.trials.every((t) => t.config.epochs === 1 && t.config.steps === undefined));
+  const { epochs: _e, ...quickRest } = quick.trials[0]!.config;
+  const { steps: _s, ...fullRest } = full.trials[0]!.config;
+  assert.deepEqual(quickRest, fullRest);
+  assert.deepEqual(quick.spec.scoring, { ...full.spec.scoring, best: 2, of: 2 });
+  // Each flag alone is a sweep apart from the full one and from the other; `sweep show ID` gets it back from the stored spec.
+  const epochsOnly = withBudget(full, { epochs: 1 });
+  const seedsOnly = withBudget(full, { seeds: 2 });
+  assert.equal(new Set([full.id, quick.id, epochsOnly.id, seedsOnly.id]).size, 4);
+  assert.equal(seedsOnly.spec.name, 'grid (--seeds 2)');
+  assert.deepEqual(sweepFromStoredSpec(quick.id, JSON.parse(JSON.stringify(quick.spec)), 'stored'), quick);
+  // A budget that changes nothing is the spec's own sweep (its runs, its results).
+  const epochs2 = buildSweep({ name: 'e2', base: { epochs: 2 }, axes: { seed: 3 } });
+  assert.equal(withBudget(epochs2, { epochs: 2, seeds: 3 }), epochs2);
+  assert.equal(withBudget(epochs2, {}), epochs2);
+});
+
+test('a budget the spec cannot take is one line naming the flag and the spec', () => {
+  const cases: [Record<string, unknown>, { epochs?: number; seeds?: number }, RegExp][] = [
+    [{ name: 'x', axes: { seed: 5 } }, { seeds: 6 }, /^--seeds 6: grid\.yaml has 5 seeds per point$/],
+    [{ name: 'x', axes: { seed: [3] } }, { seeds: 2 }, /^--seeds 2: grid\.yaml has 1 seed per point$/],
+    [{ name: 'x', axes: { epochs: [1, 2] } }, { epochs: 1 }, /^--epochs 1: grid\.yaml sweeps epochs, so its trials have no one budget to replace$/],
+    [{ name: 'x', axes: { nStep: [1, 2], updates: 100 } }, { epochs: 3 }, /^--epochs 3: grid\.yaml sweeps updates, so/],
+  ];
+  for (const [spec, budget, message] of cases) {
+    assert.throws(() => withBudget(buildSweep(spec, 'grid.yaml'), budget, 'grid.yaml'), (e: Error) => e instanceof SpecError && message.test(e.message), JSON.stringify([spec, budget]));
   }
 });
 
