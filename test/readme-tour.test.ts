@@ -32,8 +32,12 @@ export function quickPass(text: string): Map<string, string[]> {
   assert.ok(paragraph, 'README states the quick pass this test runs');
   const sentence = paragraph[0].replace(/\s+/g, ' ');
   const budgets = new Map<string, string[]>();
-  for (const m of sentence.matchAll(/`([^`]+)` to (`[^`]+`(?:(?:, | and )`[^`]+`)*)/g)) {
-    for (const command of m[2]!.matchAll(/`([^`]+)`/g)) budgets.set(command[1]!, m[1]!.split(' '));
+  // A list of commands ends where the next budget begins (a quoted item followed by " to").
+  for (const m of sentence.matchAll(/`([^`]+)` to (`[^`]+`(?:(?:, | and )`[^`]+`(?! to))*)/g)) {
+    for (const command of m[2]!.matchAll(/`([^`]+)`/g)) {
+      assert.ok(!command[1]!.startsWith('-') && !budgets.has(command[1]!), `README's quick pass gives \`${command[1]}\` one budget`);
+      budgets.set(command[1]!, m[1]!.split(' '));
+    }
   }
   assert.ok(budgets.size > 0, `README's quick pass names its budgets: ${sentence}`);
   return budgets;
