@@ -196,7 +196,7 @@ Appendix D reproduction (10,240 class-balanced Fashion-MNIST images, the whole t
 
 - **the grid** (\`adam.yaml\`, \`adam-positive.yaml\`): h from 2^-12 to 2^-8 for pairs whose c is −990, −90, 0 and
   +90 (β = (0.99, 0.9), which has β₁ > √β₂: Adam's step is then not bounded by the gradients), and, inside
-  β₁ < √β₂, +4.29 and +13.3. Prediction: N at the end of training rises with h where c < 0 and falls where c > 0.
+  β₁ < √β₂, +13.3 (β = (0.97, 0.95)). Prediction: N at the end of training rises with h where c < 0 and falls where c > 0.
 - **the cancellation** (\`adam-cancel.yaml\`): at h = 2^-10, the explicit term λ·Σ_j √((∂_jĈ_k)² + ε̂) on each batch
   (\`--reg one-norm\`) with λ = −h·c (cancelling the implicit term) and λ = +h·c (doubling it), for c = −990 and
   +13.3. Prediction: the cancelling term moves N against the implicit term's push, the doubling term with it.
