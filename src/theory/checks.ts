@@ -40,6 +40,10 @@ export interface CheckResult {
   epsRegime?: 'small' | 'large';
   /** Steps K per measurement (the Adam and RMSProp checks). */
   steps?: number;
+  /** The theory's slope for each column of `slopes` it predicts one for (the Adam and RMSProp checks; drawn by the report). */
+  expected?: Record<string, number>;
+  /** Why the slopes are undecided: too few values of h resolved above RK4/round-off error (the Adam and RMSProp checks). */
+  outOfReach?: string;
   pass: boolean;
   /** One line saying what was expected and whether it was seen. */
   verdict: string;

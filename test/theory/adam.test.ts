@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   adamOneNormCoefficient, adaptiveFlowWeights, adaptiveStateAtRest, adaptiveStep, memoryLag,
 } from '../../src/theory/adam.ts';
-import { adaptiveCases, checkAdaptive, stepsPerMeasurement } from '../../src/theory/adam-checks.ts';
+import { adaptiveCases, checkAdaptive, expectedSlopes, stepsPerMeasurement } from '../../src/theory/adam-checks.ts';
 import { DEFAULT_CHECK_SETTINGS, SLOPE_TOLERANCE, type CheckResult } from '../../src/theory/checks.ts';
 import { MODEL_NAMES, createModel } from '../../src/theory/models.ts';
 import { ModelPrograms } from '../../src/theory/programs.ts';
@@ -80,6 +80,12 @@ test('∇N, N = Σ_j √((∂_jC)² + ε̂), by double backprop equals central f
   }
 });
 
+test('the expected slopes: A6 without its ε̂ term has none at small ε̂ unless β₁ = β₂, where the flipped flow is A6 itself; RMSProp from rest is O(h)', () => {
+  assert.deepEqual(expectedSlopes({ kind: 'adam', beta1: 0.9, beta2: 0.999, regime: 'small' }), { plain: 2, modified: 3, flippedOneNorm: 2, fromRest: 2, fromRestCorrected: 3 });
+  assert.deepEqual(expectedSlopes({ kind: 'adam', beta1: 0.9, beta2: 0.9, regime: 'small' }), { plain: 2, modified: 3, withoutEpsilonTerm: 2, flippedOneNorm: 3, fromRest: 2, fromRestCorrected: 3 });
+  assert.deepEqual(expectedSlopes({ kind: 'rmsprop', beta1: 0, beta2: 0.99, regime: 'large' }), { plain: 2, modified: 3, withoutEpsilonTerm: 2, flippedOneNorm: 2, fromRest: 1 });
+});
+
 test('K = ⌈1/(1−β₂)⌉ steps per measurement', () => {
   assert.deepEqual([0.9, 0.99, 0.999].map(stepsPerMeasurement), [10, 100, 1000]);
 });
@@ -105,6 +111,9 @@ for (const name of MODEL_NAMES) {
         if (r.name === 'adam') assertNear(r.slopes!.fromRestCorrected!, 3, `${what} from rest less Eq. A10`);
         else assertNear(r.slopes!.fromRest!, 1, `${what} from rest`);
         for (const p of r.points) assert.ok(p.integratorRatio! < 1e-2, `${what}: RK4 error ${p.integratorRatio} of the gap at h=${p.epsilon}`);
+        // The slopes the entry states for the report (`expected`) are the ones measured, including those `pass` does not test.
+        for (const [column, slope] of Object.entries(r.expected!)) assertNear(r.slopes![column]!, slope, `${what} ${column} (expected)`);
+        assert.equal(r.outOfReach, undefined);
         assert.ok(r.pass, r.verdict);
       }
       // On the slow manifold the bias correction is spent: RMSProp is Adam with β₁ = 0, number for number.

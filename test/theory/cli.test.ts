@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { verifyCommand } from '../../src/cli/verify.ts';
 import { UsageError } from '../../src/cli/errors.ts';
+import { SLOPE_TOLERANCE } from '../../src/theory/checks.ts';
 
 const run = promisify(execFile);
 
@@ -50,8 +51,40 @@ test('--json rmsprop entries: name, beta1, beta2, eps, slopes {plain, modified, 
     assert.ok(c.eps > 0);
     for (const k of ['plain', 'modified', 'fromRest']) assert.equal(typeof c.slopes[k], 'number');
     assert.equal(c.pass, true, c.verdict);
+    // The slopes the theory predicts, stated by the check for the report (docs/theory.md §A9): without bias correction, from rest is O(h).
+    assert.deepEqual(c.expected, { plain: 2, modified: 3, ...(c.epsRegime === 'large' ? { withoutEpsilonTerm: 2 } : {}), flippedOneNorm: 2, fromRest: 1 });
+    assert.equal(c.outOfReach, undefined);
   }
   assert.equal(doc.pass, true);
+});
+
+test('verify adam --report: one figure per (β₁, β₂) with both ε̂ regimes, the legend giving each entry\'s expected slope; the slopes meet them', async () => {
+  const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'sgdlab-verify-adam-report-'));
+  const results = await verifyCommand(['adam'], { model: 'linear', report: dir }, () => {});
+  assert.equal(results.length, 3 * 3 * 2);
+  for (const r of results) {
+    assert.ok(r.pass, r.verdict);
+    // Every slope the entry says the theory predicts is met within the checks' tolerance (including those `pass` does not test).
+    for (const [column, slope] of Object.entries(r.expected!)) {
+      assert.ok(Math.abs(r.slopes![column]! - slope) <= SLOPE_TOLERANCE, `β₁=${r.beta1} β₂=${r.beta2} ε̂ ${r.epsRegime} ${column}: ${r.slopes![column]} vs ${slope}`);
+    }
+  }
+  const page = readFileSync(join(dir, 'index.html'), 'utf8');
+  for (const beta1 of ['0', '0-5', '0-9']) {
+    for (const beta2 of ['0-9', '0-99', '0-999']) {
+      const id = `theory-adam-beta1-${beta1}-beta2-${beta2}`;
+      assert.ok(existsSync(join(dir, `${id}.png`)), id);
+      assert.match(page, new RegExp(`id="${id}"`));
+    }
+  }
+  const svg = readFileSync(join(dir, 'theory-adam-beta1-0-9-beta2-0-999.svg'), 'utf8');
+  assert.ok(svg.includes('>adam, β₁ = 0.9, β₂ = 0.999, K = 1000 steps per measurement<'));
+  for (const regime of ['small', 'large']) assert.match(svg, new RegExp(`>linear, ε̂ ${regime} \\([0-9.e+-]+\\) — pass<`));
+  assert.match(svg, />from rest, less the shift of Eq\. A10: fitted slope \d\.\d\d \(theory 3\)</);
+  assert.match(svg, />vs A6 without its ε̂P³ term: fitted slope \d\.\d\d \(no theory slope\)</);
 });
 
 test('unknown checks, models and seeds are one-line UsageErrors', async () => {
