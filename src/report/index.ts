@@ -104,7 +104,7 @@ export async function writeReport(input: ReportInput, outDir: string, options: W
 export async function writeTheoryReport(json: unknown, outDir: string, options: WriteOptions = {}): Promise<WrittenReport> {
   return writePage(buildTheoryFigures(parseTheoryJson(json)), outDir, options, {
     title: options.title ?? 'sgdlab verify: the backward error analysis, checked numerically',
-    intro: ['Each panel: the distance after the same time between the discrete iterates (GD, SGD averaged over batch orders, n-step SGD) and a gradient flow, against ε on log-log axes, with the fitted power laws.'],
+    intro: ['Each panel: the distance after the same time between the discrete iterates (GD, SGD averaged over batch orders, n-step SGD, momentum, Adam, RMSProp) and a gradient flow, against ε (the step h for Adam and RMSProp) on log-log axes, with the fitted power laws.'],
   });
 }
 

@@ -176,7 +176,7 @@ function withLegendEntries(spec: VegaLiteSpec, entries: string[]): VegaLiteSpec 
 
 /**
  * Panels whose legends sit at `height + offset` (charts.ts places them under the plot) with that height fixed:
- * inside nested concatenations vega has no `height` signal, and the legends would fall onto the plots.
+ * in a wrapped concatenation vega has no `height` signal, and the legends would fall onto the plots.
  */
 function withFixedLegendHeight(spec: VegaLiteSpec, height: number): VegaLiteSpec {
   const fix = (value: unknown): unknown => {
@@ -197,8 +197,10 @@ function gridFigureSpec(rows: VegaLiteSpec[][], title: string): VegaLiteSpec {
   return {
     ...style,
     title: { text: title, fontSize: 14 },
-    vconcat: rows.map((row) => ({ hconcat: row.map((p) => withFixedLegendHeight({ ...p, ...size }, size.height)), spacing, resolve })),
-    spacing: 36,
+    // A grid rather than rows of hconcat, so that the columns (models) line up whatever the legends' widths.
+    columns: Math.max(...rows.map((r) => r.length)),
+    concat: rows.flatMap((row) => row.map((p) => withFixedLegendHeight({ ...p, ...size }, size.height))),
+    spacing: { column: spacing as number, row: 36 },
     resolve,
   };
 }
@@ -216,6 +218,7 @@ const ADAPTIVE_CAPTION = (byModel: boolean) =>
   'Dashed: the power law with the fitted slope. Each legend entry gives the slope the theory predicts for that comparison at this β₁, β₂ and ε̂, ' +
   'as the check itself states it ("expected" in verify --json); "no theory slope" where it fixes none on this grid ' +
   '(A6 without its ε̂P³ term at small ε̂ reads between 2 and 3: the term is small but there). ' +
+  'Where β₁ = β₂ the one-norm\'s coefficient vanishes: "sign flipped" then lies on A6 and "without its ε̂P³ term" on −P∇C. ' +
   'A panel marked "h out of reach" resolved too few values of h above RK4/round-off error to decide its slopes: undecided, not failed.';
 
 /** A check's figure: its name with n (n-step), β (momentum) or β₁, β₂ (Adam, RMSProp), and an ASCII id for the file names. */

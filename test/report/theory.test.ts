@@ -77,8 +77,13 @@ function adaptiveCheck(name: 'adam' | 'rmsprop', model: string, beta1: number, b
 }
 const ADAM_EXPECTED = { plain: 2, modified: 3, flippedOneNorm: 2, fromRest: 2, fromRestCorrected: 3 };
 const RMSPROP_EXPECTED = { plain: 2, modified: 3, flippedOneNorm: 2, fromRest: 1 };
-type Panel = { title: { text: string }; data: { values: { series: string; x: number; y: number }[] }; layer: { encoding?: { color?: { legend?: { values?: string[] } } } }[] };
-const gridOf = (figure: DrawnFigure) => (figure.spec.vconcat as { hconcat: Panel[] }[]).map((row) => row.hconcat);
+type Panel = { title: { text: string }; height: number; data: { values: { series: string; x: number; y: number }[] }; layer: { encoding?: { color?: { legend?: { values?: string[]; legendY?: unknown } } } }[] };
+/** The figure's panels as rows of its grid (`columns` panels a row). */
+function gridOf(figure: DrawnFigure): Panel[][] {
+  const panels = figure.spec.concat as Panel[];
+  const columns = figure.spec.columns as number;
+  return Array.from({ length: Math.ceil(panels.length / columns) }, (_, i) => panels.slice(i * columns, (i + 1) * columns));
+}
 const fitNames = (p: Panel) => [...new Set(p.data.values.map((r) => r.series).filter((s) => s.includes('fitted slope')))];
 
 test('Adam/RMSProp: one figure per (β₁, β₂), a row per ε̂ regime and a panel per model; the legend\'s theory slope is the entry\'s own', () => {
@@ -121,7 +126,12 @@ test('Adam/RMSProp: one figure per (β₁, β₂), a row per ε̂ regime and a p
   ]);
   assert.ok(fitNames(small).includes('vs A6 without its ε̂P³ term: fitted slope 2.40 (no theory slope)'));
   // One legend entry per comparison: the fitted line's, whose colour the points share.
-  for (const layer of small.layer) if (layer.encoding?.color?.legend) assert.deepEqual(layer.encoding.color.legend.values, fitNames(small));
+  for (const layer of small.layer) {
+    if (!layer.encoding?.color?.legend) continue;
+    assert.deepEqual(layer.encoding.color.legend.values, fitNames(small));
+    // Under the plot: a wrapped grid has no `height` signal for charts.ts's expression, so the figure fixes it.
+    assert.equal(layer.encoding.color.legend.legendY, small.height + 46);
+  }
   assert.ok(fitNames(gridOf(outcomes[0]!)[0]![1]!).includes('vs flow of −P∇C: fitted slope 2.00 (theory 7)'));
   // RMSProp from rest without bias correction: slope 1 by its entry, not the 2 of THEORY_SLOPES.
   const rmsprop = outcomes[4]!;

@@ -42,9 +42,13 @@ test('--json momentum entries: the name contains momentum, each carries its beta
   assert.equal(doc.pass, true);
 });
 
-test('--json rmsprop entries: name, beta1, beta2, eps, slopes {plain, modified, fromRest} and pass for every α and ε̂ regime', async () => {
+test('--json rmsprop entries: name, beta1, beta2, eps, slopes {plain, modified, fromRest}, the expected slopes and pass for every α and ε̂ regime; --report draws a figure per α', async () => {
+  const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'sgdlab-verify-rmsprop-report-'));
   let out = '';
-  await verifyCommand(['rmsprop'], { model: 'linear', json: true }, (t) => (out += t));
+  await verifyCommand(['rmsprop'], { model: 'linear', json: true, report: dir }, (t) => (out += t));
   const doc = JSON.parse(out) as { checks: Record<string, any>[]; pass: boolean };
   assert.deepEqual(doc.checks.map((c) => [c.name, c.beta1, c.beta2, c.epsRegime]), [0.9, 0.99, 0.999].flatMap((b2) => [['rmsprop', 0, b2, 'small'], ['rmsprop', 0, b2, 'large']]));
   for (const c of doc.checks) {
@@ -53,37 +57,22 @@ test('--json rmsprop entries: name, beta1, beta2, eps, slopes {plain, modified, 
     assert.equal(c.pass, true, c.verdict);
     // The slopes the theory predicts, stated by the check for the report (docs/theory.md §A9): without bias correction, from rest is O(h).
     assert.deepEqual(c.expected, { plain: 2, modified: 3, ...(c.epsRegime === 'large' ? { withoutEpsilonTerm: 2 } : {}), flippedOneNorm: 2, fromRest: 1 });
+    for (const [column, slope] of Object.entries(c.expected as Record<string, number>)) {
+      assert.ok(Math.abs(c.slopes[column] - slope) <= SLOPE_TOLERANCE, `α=${c.beta2} ε̂ ${c.epsRegime} ${column}: ${c.slopes[column]} vs ${slope}`);
+    }
     assert.equal(c.outOfReach, undefined);
   }
   assert.equal(doc.pass, true);
-});
-
-test('verify adam --report: one figure per (β₁, β₂) with both ε̂ regimes, the legend giving each entry\'s expected slope; the slopes meet them', async () => {
-  const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'sgdlab-verify-adam-report-'));
-  const results = await verifyCommand(['adam'], { model: 'linear', report: dir }, () => {});
-  assert.equal(results.length, 3 * 3 * 2);
-  for (const r of results) {
-    assert.ok(r.pass, r.verdict);
-    // Every slope the entry says the theory predicts is met within the checks' tolerance (including those `pass` does not test).
-    for (const [column, slope] of Object.entries(r.expected!)) {
-      assert.ok(Math.abs(r.slopes![column]! - slope) <= SLOPE_TOLERANCE, `β₁=${r.beta1} β₂=${r.beta2} ε̂ ${r.epsRegime} ${column}: ${r.slopes![column]} vs ${slope}`);
-    }
-  }
+  // The report: one figure per α with both ε̂ regimes side by side (one model), the legend's theory slopes from the entries.
   const page = readFileSync(join(dir, 'index.html'), 'utf8');
-  for (const beta1 of ['0', '0-5', '0-9']) {
-    for (const beta2 of ['0-9', '0-99', '0-999']) {
-      const id = `theory-adam-beta1-${beta1}-beta2-${beta2}`;
-      assert.ok(existsSync(join(dir, `${id}.png`)), id);
-      assert.match(page, new RegExp(`id="${id}"`));
-    }
+  for (const alpha of ['0-9', '0-99', '0-999']) {
+    assert.ok(existsSync(join(dir, `theory-rmsprop-alpha-${alpha}.png`)), alpha);
+    assert.match(page, new RegExp(`id="theory-rmsprop-alpha-${alpha}"`));
   }
-  const svg = readFileSync(join(dir, 'theory-adam-beta1-0-9-beta2-0-999.svg'), 'utf8');
-  assert.ok(svg.includes('>adam, β₁ = 0.9, β₂ = 0.999, K = 1000 steps per measurement<'));
+  const svg = readFileSync(join(dir, 'theory-rmsprop-alpha-0-999.svg'), 'utf8');
+  assert.ok(svg.includes('>rmsprop, α = β₂ = 0.999 (β₁ = 0, no bias correction), K = 1000 steps per measurement<'));
   for (const regime of ['small', 'large']) assert.match(svg, new RegExp(`>linear, ε̂ ${regime} \\([0-9.e+-]+\\) — pass<`));
-  assert.match(svg, />from rest, less the shift of Eq\. A10: fitted slope \d\.\d\d \(theory 3\)</);
+  assert.equal(svg.match(/>from rest \(m₀ = v₀ = 0\) vs A6: fitted slope \d\.\d\d \(theory 1\)</g)?.length, 2);
   assert.match(svg, />vs A6 without its ε̂P³ term: fitted slope \d\.\d\d \(no theory slope\)</);
 });
 
