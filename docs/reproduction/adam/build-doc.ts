@@ -30,7 +30,7 @@ const planned = SPECS.reduce((n, s) => n + sweeps[s].trials.length, 0);
 const coefficient = (beta1: number, beta2: number): number => adamOneNormCoefficient(1, beta1, beta2);
 const fmtCoefficient = (c: number): string => (Math.abs(c) < 1e-9 ? '0' : `${c > 0 ? '+' : '−'}${Number(Math.abs(c).toPrecision(3))}`);
 const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : '—');
-const g3 = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(3)).toString() : '—');
+const g3 = (x: number): string => (!Number.isFinite(x) ? '—' : Math.abs(x) >= 1e6 ? x.toExponential(2) : Number(x.toPrecision(3)).toString());
 const mean = (v: number[]): number => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
 const std = (v: number[]): number => (v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean(v)) ** 2, 0) / (v.length - 1)) : 0);
 
