@@ -225,7 +225,7 @@ export function panel(options: PanelOptions): VegaLiteSpec {
           type: 'nominal',
           title: null,
           scale: { domain: [marker], range: [edge === 'top' ? 'triangle-up' : 'triangle-down'] },
-          legend: { orient: 'none', legendX: 0, legendY: { expr: `height + ${46 + 22 + 15 * seriesShown.length}` }, labelLimit: 400, symbolStrokeColor: '#444', symbolFillColor: 'transparent' },
+          legend: { orient: 'none', legendX: 0, legendY: { expr: `height + ${46 + 22 + 18 * seriesShown.length}` }, labelLimit: 400, symbolStrokeColor: '#444', symbolFillColor: 'transparent' },
         },
         tooltip,
       },

@@ -105,7 +105,7 @@ if (grid.length > 0) {
     file: 'adam-one-norm-and-accuracy',
     spec: figureSpec([
       panel({ title: '(a) the perturbed one-norm N at the end', xTitle: 'rate h (log scale, base 2)', yTitle: 'N = Σ_j √((∂_jC)² + ε̂) (log scale)', yScale: 'log', xLabels: 'power', seriesTitle: 'Adam (β₁, β₂), coefficient c', seriesOrder: order, divergedEdge: 'top',
-        points: pointsFor((p) => ({ y: p.oneNorm.length ? mean(p.oneNorm) : NaN })) }),
+        points: pointsFor((p) => ({ y: p.oneNorm.length ? mean(p.oneNorm) : NaN, std: std(p.oneNorm) })) }),
       panel({ title: '(b) test accuracy (best during training)', xTitle: 'rate h (log scale, base 2)', yTitle: 'test accuracy (%)', xLabels: 'power', seriesTitle: 'Adam (β₁, β₂), coefficient c', seriesOrder: order,
         points: pointsFor((p) => ({ y: 100 * p.best })) }),
     ]),
