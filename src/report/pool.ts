@@ -100,7 +100,8 @@ export const mostlyDiverged = (s: Pick<Setting, 'runs' | 'diverged'>): boolean =
 
 export const poolSettings = (summaries: readonly SweepSummary[]): Setting[] => summaries.flatMap(settingsOf);
 
-export const budgetKey = (b: Budget): string => `${b.value} ${b.unit}`;
+/** "1 epoch", "60 epochs", "38400 updates": a budget in words (also its key). */
+export const budgetKey = (b: Budget): string => `${b.value} ${b.value === 1 ? b.unit.replace(/s$/, '') : b.unit}`;
 
 /** Distinct values, ascending. */
 export function distinct(values: readonly number[]): number[] {
