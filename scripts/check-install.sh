@@ -13,11 +13,18 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/app"
 cd "$work/app"
 printf '{"name":"app","private":true,"type":"module"}\n' > package.json
-# README's install line for a CPU, on the tarball just packed.
+# README's install lines for a CPU, on the tarball just packed: the allowScripts decisions, then the install,
+# which must then print no npm warning about a dependency's install script.
+scripts=$(grep -m1 '^npm pkg set allowScripts\.' "$repo/README.md")
+[ -n "$scripts" ] || { echo "check-install: README has no 'npm pkg set allowScripts.…' line" >&2; exit 1; }
 line=$(grep -m1 '^ONNXRUNTIME_NODE_INSTALL=skip npm install ' "$repo/README.md")
 [ -n "$line" ] || { echo "check-install: README has no 'ONNXRUNTIME_NODE_INSTALL=skip npm install' line" >&2; exit 1; }
 cp "$work"/sgdlab-*.tgz .
-sh -c "$line"
+sh -c "$scripts"
+sh -c "$line" 2> install.err || { cat install.err >&2; exit 1; }
+cat install.err >&2
+# sgdlab's own prepare (the checkout's build) is listed whatever the consumer sets, and does not run here.
+if grep 'install-scripts   ' install.err | grep -v 'install-scripts   sgdlab@' | grep -q .; then echo "check-install: npm warned about dependencies' install scripts despite README's allowScripts line" >&2; exit 1; fi
 npm install --no-save typescript@5 @types/node@20 >/dev/null
 node -e "
   const t = require('fs').readFileSync('$repo/README.md', 'utf8');
