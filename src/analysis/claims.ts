@@ -327,6 +327,11 @@ export function parseClaims(raw: unknown, at: string, fail: Fail, parseNumberAs:
   });
 }
 
+/** The points a claim is about (and its rule shuffles among). */
+export function claimScope(claim: Claim, e: Experiment): Experiment {
+  return (CLAIM_KINDS[claim.kind] as KindRule<Claim>).scope(claim, e);
+}
+
 /** The claim in words. */
 export function describeClaim(claim: Claim): string {
   return (CLAIM_KINDS[claim.kind] as KindRule<Claim>).describe(claim);

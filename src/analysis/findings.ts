@@ -1,7 +1,7 @@
 // A page's findings: each claim judged under both score rules, as a markdown table (measure, verdict and false
 // rate per rule), as claims.json, and the verdicts that changed since earlier versions of the page said otherwise.
 
-import { evaluateClaim, type Claim, type ClaimResult, type EvaluateOptions } from './claims.ts';
+import { claimScope, evaluateClaim, type Claim, type ClaimResult, type EvaluateOptions } from './claims.ts';
 import { GROUPINGS, fitCollapse } from './collapse.ts';
 import { SCORE_RULES, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
 import { formatMeasure, formatPower, formatRate, RULE_NAMES } from './format.ts';
@@ -48,8 +48,9 @@ export function judge(f: Finding, options: EvaluateOptions = {}): JudgedFinding 
   return { ...f, results, runs, ...(divergedNote ? { divergedNote } : {}) };
 }
 
+/** Runs in the claim's own points (its slice of the experiment), not the whole experiment's. */
 function scopeRuns(f: Finding): number {
-  return f.experiment.points.reduce((n, p) => n + p.runs.length, 0);
+  return claimScope(f.claim, f.experiment).points.reduce((n, p) => n + p.runs.length, 0);
 }
 
 /** Which way a verdict falls: the paper's claim supported, contradicted, or neither. */
