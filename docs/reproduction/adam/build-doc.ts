@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSweepSpec, readResultsFile, recordOf, sweepClaims, countTrainings, type ExportedTrial, type Sweep } from '../../../src/sweep/index.ts';
-import { experimentFromResults, describeClaim, claimMetric, scoreRuns, trendAlong, formatPower, formatRate, MAX_FALSE_RATE, PERMUTATIONS, MIN_RANK_CORRELATION, type Experiment } from '../../../src/analysis/index.ts';
+import { experimentFromResults, describeClaim, claimMetric, scoreRuns, trendAlong, rankCorrelation, formatPower, formatRate, MAX_FALSE_RATE, PERMUTATIONS, MIN_RANK_CORRELATION, type Experiment } from '../../../src/analysis/index.ts';
 import { judge, findingsTable, claimsJson, type JudgedFinding } from '../../../src/analysis/findings.ts';
 import { figureSpec, panel, type SeriesPoint } from '../../../src/report/charts.ts';
 import { renderSvg, svgToPng } from '../../../src/report/index.ts';
@@ -154,12 +154,14 @@ const inShort = (['matches', 'does not match', 'open'] as const).map((o) => {
 }).join('\n');
 
 // The slope of log₂ N against log₂ h for every pair, the c = 0 pair included (it has no claim): descriptive.
+const slopesByC: [number, number][] = [];
 const slopeRows = pairs.map((pair) => {
   const spec: SpecName = sweeps.adam.trials.some((t) => t.config.beta1 === pair.beta1 && t.config.beta2 === pair.beta2) ? 'adam' : 'adam-positive';
   const e = experimentOf(spec, 'one_norm');
   const slice = { ...e, points: e.points.filter((p) => p.coords.beta1 === pair.beta1 && p.coords.beta2 === pair.beta2) };
   const t = slice.points.length >= 2 ? trendAlong(slice, 'lr', 'final', { log: true }) : undefined;
   const c = coefficient(pair.beta1, pair.beta2);
+  if (t && Number.isFinite(t.value)) slopesByC.push([c, t.value]);
   return [pairKey(pair), fmtCoefficient(c), (pair.beta1 / Math.sqrt(pair.beta2)).toFixed(3), t ? `${g3(t.value)} [${g3(t.interval[0])}, ${g3(t.interval[1])}]` : '—', t ? g3(t.rankCorrelation ?? NaN) : '—', String(slice.points.length)];
 });
 
@@ -256,6 +258,10 @@ steps) need not depend on c, so the order of the slopes across c says more than 
 acts, the slope falls as c rises.
 
 ${table(['pair', 'c', 'β₁/√β₂', 'slope (per doubling of h)', 'ρ', 'points'], slopeRows)}
+
+${slopesByC.length >= 3
+  ? `Across the ${slopesByC.length} pairs with a slope, the rank correlation of the slope with c is ${rankCorrelation(slopesByC.map(([c]) => c), slopesByC.map(([, v]) => v)).toFixed(2)} (the implicit term predicts a negative one; with ${slopesByC.length} pairs this is a description, not a verdict).`
+  : ''}
 
 ## The grid
 
