@@ -12,7 +12,10 @@ export interface Provenance {
   sgdlab: string;
   /** The checkout's HEAD, or null when sgdlab runs from an installed package. */
   gitCommit: string | null;
-  /** Uncommitted changes to tracked files in the checkout (null outside a checkout). */
+  /**
+   * Uncommitted changes to tracked files in the checkout (null outside a checkout), other than the committed
+   * results files of docs/reproduction/ that sweeps append to while they run (codeChanges).
+   */
   gitDirty: boolean | null;
   node: string;
   onnxruntime: string;
@@ -54,6 +57,22 @@ function git(args: string[]): string | null {
   }
 }
 
+/** A results file a reproduction's sweeps append to as trials end: data the run writes, not code it ran. */
+const RESULTS_FILE = /^docs\/reproduction\/[^/]+\/results\.jsonl$/;
+
+/**
+ * The changed paths of `git status --porcelain` output that make a checkout dirty: all of them but the
+ * reproductions' results files, which a sweep from a clean checkout modifies itself.
+ */
+export function codeChanges(porcelain: string): string[] {
+  return porcelain
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    // "XY path" (the output may come trimmed, so X's space can be gone) or "XY old -> new" for a rename.
+    .map((line) => line.replace(/^[ MTADRCU?!]{1,2} /, '').replace(/^.* -> /, ''))
+    .filter((path) => !RESULTS_FILE.test(path));
+}
+
 let cached: Provenance | undefined;
 
 /** The facts of this process, computed once (git is asked once per process). */
@@ -66,7 +85,7 @@ export function provenance(): Provenance {
   cached = {
     sgdlab: readVersion(join(packageRoot, 'package.json')),
     gitCommit: commit,
-    gitDirty: commit === null ? null : status !== '',
+    gitDirty: commit === null ? null : status === null || codeChanges(status).length > 0,
     node: process.versions.node,
     onnxruntime: onnxRuntimeVersion(),
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
