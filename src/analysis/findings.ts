@@ -60,6 +60,12 @@ export function verdictCategory(verdict: string): 'supports' | 'inconclusive' | 
   return 'does not match';
 }
 
+/** Which way a judged result falls: from whether it supports the claim (any kind, trend and difference too), and its words otherwise. */
+export function resultCategory(r: Pick<ClaimResult, 'verdict' | 'supports'>): ReturnType<typeof verdictCategory> {
+  if (r.supports) return 'supports';
+  return verdictCategory(r.verdict) === 'inconclusive' ? 'inconclusive' : 'does not match';
+}
+
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
 /** The findings table: per score rule, what was measured, the verdict and its false rate on shuffled scores. */
@@ -81,7 +87,7 @@ export function findingsTable(findings: readonly JudgedFinding[]): string {
 /** Where the best-during-training verdict falls differently from what earlier versions of the page said. */
 export function changedVerdicts(findings: readonly JudgedFinding[]): string[] {
   return findings
-    .filter((f) => f.earlier !== undefined && verdictCategory(f.earlier) !== verdictCategory(f.results.best.verdict))
+    .filter((f) => f.earlier !== undefined && verdictCategory(f.earlier) !== resultCategory(f.results.best))
     .map((f) => `- ${f.figure}, ${f.label}: earlier versions said "${f.earlier}"; the calibrated rule says "${f.results.best.verdict}" (final score: "${f.results.final.verdict}").`);
 }
 

@@ -1,11 +1,12 @@
 // `sgdlab train`: flags or a --config file → a validated TrainConfig → one run in the store.
 
 import type { Command } from 'commander';
-import { resolveConfig, train, ConfigError, CONFIG_FLAGS, type TrainConfig, type TrainResult } from '../train/index.ts';
+import { resolveConfig, train, optimizerOf, ConfigError, CONFIG_FLAGS, type TrainConfig, type TrainResult } from '../train/index.ts';
 import { RunStore, DEFAULT_RUN_STORE_PATH, checkpointDirFor, missingPaths, removeCreatedStore, storeInputs } from '../store/index.ts';
 import { resumeTarget } from '../train/resume.ts';
 import { checkTrainingFits } from '../train/preflight.ts';
 import { checkExecutionProvider } from '../graph/index.ts';
+import { DEFAULT_OPTIMIZER } from '../optim/index.ts';
 import { ProgressLine, count, duration, num, pct } from './format.ts';
 import { dataSpecPath } from '../data/index.ts';
 import { UsageError } from './errors.ts';
@@ -69,7 +70,7 @@ export interface WrittenFiles {
 export function summaryLines(r: TrainResult, config: TrainConfig, files: WrittenFiles = {}): string {
   return [
     `run ${r.runId ?? '—'}: ${r.status}${r.divergedAtStep !== undefined ? ` at step ${r.divergedAtStep}` : ''} after ${count(r.steps, 'step')} (${count(r.epochs, 'epoch', num(r.epochs, 3))}), ${num(r.stepsPerSec, 3)} steps/s`,
-    `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}${config.momentum ? `, momentum ${num(config.momentum)}${config.nesterov ? ' (Nesterov)' : ''}` : ''}${config.optimizer && config.optimizer !== 'sgd' ? `, ${config.optimizer}` : ''}`,
+    `  ${config.model} on ${config.data}, B=${config.batch}, ε=${num(config.lr * config.nStep)}${config.nStep > 1 ? ` (n=${config.nStep}, α=${num(config.lr)})` : ''}, λ=${num(config.lambda)}${config.momentum ? `, momentum ${num(config.momentum)}${config.nesterov ? ' (Nesterov)' : ''}` : ''}${optimizerOf(config).name !== DEFAULT_OPTIMIZER ? `, ${optimizerOf(config).name}` : ''}`,
     `  train loss ${num(r.final.train_loss)}  train acc ${pct(r.final.train_acc)}  test acc ${pct(r.final.test_acc)}  best test acc ${pct(r.final.best_test_acc)}`,
     `  C_reg ${num(r.final.c_reg)}  ||∇C||² ${num(r.final.grad_norm_sq)}  Γ ${num(r.final.gamma)}${r.final.gamma_exact !== undefined ? ` (exact ${num(r.final.gamma_exact)})` : ''}  ||w|| ${num(r.final.weight_norm)}${r.final.one_norm !== undefined ? `  N ${num(r.final.one_norm)} (batches ${num(r.final.one_norm_batch)})` : ''}`,
     ...(files.checkpoint ? [`  checkpoint ${files.checkpoint}`] : []),

@@ -53,18 +53,18 @@ export function gunzipCapped(raw: Uint8Array, name: string, maxBytes = MAX_GUNZI
  * directory in its place is a one-line DataError naming the file, not a read that never ends.
  */
 export function readDataFile(path: string, name: string = basename(path)): Buffer {
-  try {
-    return readInputFile(path, 'data', name);
-  } catch (err) {
-    if (err instanceof InputFileError) throw new DataError(err.message, { cause: err });
-    throw err;
-  }
+  return asDataError(() => readInputFile(path, 'data', name));
 }
 
 /** The first `bytes` bytes of a data file (its header), refused like readDataFile. */
 export function readDataPrefix(path: string, bytes: number, name: string = basename(path)): Buffer {
+  return asDataError(() => readInputPrefix(path, bytes, name));
+}
+
+/** The input reader's refusal as the data loaders' error, its line unchanged. */
+function asDataError<T>(read: () => T): T {
   try {
-    return readInputPrefix(path, bytes, name);
+    return read();
   } catch (err) {
     if (err instanceof InputFileError) throw new DataError(err.message, { cause: err });
     throw err;

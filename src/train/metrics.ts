@@ -72,25 +72,26 @@ export class Metrics {
     const ys = new Int32Array(m * batch);
     gatherRows(trainSplit.x, size, order.subarray(0, m * batch), xs);
     gatherLabels(train.y, order.subarray(0, m * batch), ys);
-    const statsProgram = (b: number, steps: number) => compileLoop(
+    // withOneNorm: N of each batch's gradient (one_norm_batch); the per-example program has no use for it.
+    const statsProgram = (b: number, steps: number, withOneNorm: boolean) => compileLoop(
       (carry: { gsum: ParamTree; sqsum: Tensor; onesum: Tensor }, data: { x: Tensor; y: Tensor }, shared: { params: ParamTree }) => {
         const g = grad((p: ParamTree) => cost(p, data.x, data.y))(shared.params);
         const fs = flatten<Tensor>(carry.gsum);
         const gl = flatten<Tensor>(g).leaves;
         const eps = options.oneNormEpsilon;
         // Σ_j √(ĝ_j² + ε̂) of this batch's gradient; nothing is computed when no ε̂ is given.
-        const onesum = eps === undefined ? carry.onesum : gl.reduce((acc, leaf) => acc.add(leaf.mul(leaf).add(eps).sqrt().sum()), carry.onesum);
+        const onesum = eps === undefined || !withOneNorm ? carry.onesum : gl.reduce((acc, leaf) => acc.add(leaf.mul(leaf).add(eps).sqrt().sum()), carry.onesum);
         return { carry: { gsum: fs.unflatten(fs.leaves.map((s, i) => s.add(gl[i]!))) as ParamTree, sqsum: carry.sqsum.add(vdot(g, g)), onesum }, out: {} };
       },
       { carry: { gsum: paramSpecs, sqsum: spec([], dtype), onesum: spec([], dtype) }, perStep: { x: spec([b, ...train.shape], dtype), y: spec([b], 'int32') }, shared: { params: paramSpecs } },
       steps,
       { name: 'gradient-statistics', ...runtime(options) },
     );
-    const gradientStats = await statsProgram(batch, m);
+    const gradientStats = await statsProgram(batch, m, true);
     let perExample;
     if (options.exactGamma) {
       perExample = {
-        program: await statsProgram(1, train.n),
+        program: await statsProgram(1, train.n, false),
         x: new HostTensor(trainSplit.x, [train.n, 1, ...train.shape]),
         y: new HostTensor(train.y, [train.n, 1]),
       };

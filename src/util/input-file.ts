@@ -72,24 +72,40 @@ const openFlags = (): number => constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)
 const CHUNK = 1 << 20;
 
 /**
- * The bytes of the regular file at `path` (symlinks followed), at most INPUT_FILE_LIMITS[kind] of them.
- * Every refusal is an InputFileError `<label>: <why>`; `label` names the input as the user gave it
- * (`--config x.json`), the path by default.
+ * `path` opened non-blocking and checked with fstat on the open descriptor: a regular file (its descriptor,
+ * which the caller closes, and its stat) or an InputFileError `<label>: <why>`, the descriptor closed.
  */
-export function readInputFile(path: string, kind: InputFileKind, label: string = path): Buffer {
-  const limit = INPUT_FILE_LIMITS[kind];
+function openRegularFile(path: string, label: string): { fd: number; st: Stats } {
   let fd: number;
   try {
     fd = openSync(path, openFlags());
   } catch (error) {
     throw new InputFileError(`${label}: ${describeOpenError(error)}`, { cause: error });
   }
+  let st: Stats;
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
-      const type = describeFileType(st);
-      throw new InputFileError(`${label}: ${type === 'a directory' ? 'is' : 'is not a regular file but'} ${type}`);
-    }
+    st = fstatSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  if (!st.isFile()) {
+    closeSync(fd);
+    const type = describeFileType(st);
+    throw new InputFileError(`${label}: ${type === 'a directory' ? 'is' : 'is not a regular file but'} ${type}`);
+  }
+  return { fd, st };
+}
+
+/**
+ * The bytes of the regular file at `path` (symlinks followed), at most INPUT_FILE_LIMITS[kind] of them.
+ * Every refusal is an InputFileError `<label>: <why>`; `label` names the input as the user gave it
+ * (`--config x.json`), the path by default.
+ */
+export function readInputFile(path: string, kind: InputFileKind, label: string = path): Buffer {
+  const limit = INPUT_FILE_LIMITS[kind];
+  const { fd, st } = openRegularFile(path, label);
+  try {
     const tooBig = () => new InputFileError(`${label}: larger than the ${formatFileSize(limit)} a ${KIND_WORDS[kind]} may hold`);
     if (st.size > limit) throw tooBig();
     // Sized by fstat, grown in chunks if the file is longer than it said (a /proc file says 0).
@@ -127,18 +143,8 @@ export function readInputFile(path: string, kind: InputFileKind, label: string =
  * readInputFile when it is not one: a FIFO opens non-blocking and is refused instead of waited on.
  */
 export function readInputPrefix(path: string, bytes: number, label: string = path): Buffer {
-  let fd: number;
+  const { fd, st } = openRegularFile(path, label);
   try {
-    fd = openSync(path, openFlags());
-  } catch (error) {
-    throw new InputFileError(`${label}: ${describeOpenError(error)}`, { cause: error });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
-      const type = describeFileType(st);
-      throw new InputFileError(`${label}: ${type === 'a directory' ? 'is' : 'is not a regular file but'} ${type}`);
-    }
     const buffer = Buffer.alloc(Math.min(st.size, bytes));
     let filled = 0;
     while (filled < buffer.length) {

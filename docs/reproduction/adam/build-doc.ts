@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSweepSpec, readResultsFile, recordOf, sweepClaims, countTrainings, type ExportedTrial, type Sweep } from '../../../src/sweep/index.ts';
 import { experimentFromResults, describeClaim, claimMetric, scoreRuns, trendAlong, rankCorrelation, formatPower, formatRate, MAX_FALSE_RATE, PERMUTATIONS, MIN_RANK_CORRELATION, type Experiment } from '../../../src/analysis/index.ts';
-import { judge, findingsTable, claimsJson, type JudgedFinding } from '../../../src/analysis/findings.ts';
+import { judge, findingsTable, claimsJson, resultCategory, type JudgedFinding } from '../../../src/analysis/findings.ts';
 import { figureSpec, panel, type SeriesPoint } from '../../../src/report/charts.ts';
 import { renderSvg, svgToPng } from '../../../src/report/index.ts';
 import { adamOneNormCoefficient } from '../../../src/theory/adam.ts';
@@ -142,15 +142,11 @@ for (const spec of SPECS) {
 }
 writeFileSync(claimsPath, claimsJson(judged));
 
-/** Under the final rule (N at the end of training, the theory's quantity): matches, does not match, or open. */
-const outcome = (f: JudgedFinding): 'matches' | 'does not match' | 'open' => {
-  const r = f.results.final;
-  if (r.supports) return 'matches';
-  return /^(inconclusive|too few)/.test(r.verdict) ? 'open' : 'does not match';
-};
-const inShort = (['matches', 'does not match', 'open'] as const).map((o) => {
-  const fs = judged.filter((f) => outcome(f) === o);
-  return `- **${o === 'open' ? 'not decided' : o}** (${fs.length}): ${fs.length ? fs.map((f) => `${f.figure}: ${f.label}`).join('; ') : 'none'}`;
+// Under the final rule (N at the end of training, the theory's quantity).
+const IN_SHORT = { supports: 'matches', 'does not match': 'does not match', inconclusive: 'not decided' } as const;
+const inShort = (Object.keys(IN_SHORT) as (keyof typeof IN_SHORT)[]).map((category) => {
+  const fs = judged.filter((f) => resultCategory(f.results.final) === category);
+  return `- **${IN_SHORT[category]}** (${fs.length}): ${fs.length ? fs.map((f) => `${f.figure}: ${f.label}`).join('; ') : 'none'}`;
 }).join('\n');
 
 // The slope of log₂ N against log₂ h for every pair, the c = 0 pair included (it has no claim): descriptive.

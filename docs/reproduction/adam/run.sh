@@ -4,12 +4,6 @@
 #   nice -n 19 bash docs/reproduction/adam/run.sh        # then commit results.jsonl now and then
 # Needs the data: apt-get install dataset-fashion-mnist (or sgdlab data fetch fashion-mnist).
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
-RESULTS=${RESULTS:-$PWD/docs/reproduction/adam/results.jsonl}
-STORE=${STORE:-./sgdlab-runs/adam.sqlite}
-WORKERS=${WORKERS:-2}
-for spec in ${SPECS:-adam adam-cancel adam-positive}; do
-  start=$(date +%s)
-  node bin/sgdlab.js sweep run "sweeps/fashion-mnist/$spec.yaml" --store "$STORE" --workers "$WORKERS" --results "$RESULTS"
-  echo "$spec: $(( $(date +%s) - start )) s wall"
-done
+# RESULTS (default this page's results.jsonl), STORE (./sgdlab-runs/adam.sqlite), WORKERS (2) and SPECS may be set.
+# shellcheck disable=SC2086
+exec bash "$(dirname "$0")/../run-sweeps.sh" adam ${SPECS:-adam adam-cancel adam-positive}

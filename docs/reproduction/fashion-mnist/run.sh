@@ -5,12 +5,6 @@
 #   nice -n 19 bash docs/reproduction/fashion-mnist/run.sh        # then commit results.jsonl now and then
 # Needs the data: apt-get install dataset-fashion-mnist (or sgdlab data fetch fashion-mnist).
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
-RESULTS=${RESULTS:-$PWD/docs/reproduction/fashion-mnist/results.jsonl}
-STORE=${STORE:-./sgdlab-runs/fashion-mnist.sqlite}
-WORKERS=${WORKERS:-2}
-for spec in ${SPECS:-fig6a fig6b fig7b fig6c fig7ac fig7b-long fig6a-w1024}; do
-  start=$(date +%s)
-  node bin/sgdlab.js sweep run "sweeps/fashion-mnist/$spec.yaml" --store "$STORE" --workers "$WORKERS" --results "$RESULTS"
-  echo "$spec: $(( $(date +%s) - start )) s wall"
-done
+# RESULTS (default this page's results.jsonl), STORE (./sgdlab-runs/fashion-mnist.sqlite), WORKERS (2) and SPECS may be set.
+# shellcheck disable=SC2086
+exec bash "$(dirname "$0")/../run-sweeps.sh" fashion-mnist ${SPECS:-fig6a fig6b fig7b fig6c fig7ac fig7b-long fig6a-w1024}
