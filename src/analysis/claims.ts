@@ -301,6 +301,9 @@ const difference: KindRule<DifferenceClaim> = {
   describe: (claim) => `${metricText(claim)} at {${whereText(claim.a)}} ${claim.expect === 'rises' ? 'above' : 'below'} {${whereText(claim.b)}}`,
 };
 
+/** Runs a point needs before a bootstrap over its seeds can say anything about it. */
+export const MIN_RUNS_PER_POINT = 2;
+
 /** Every claim kind a spec can declare. */
 export const CLAIM_KINDS: { [K in Claim['kind']]: KindRule<Extract<Claim, { kind: K }>> } = { collapse, optimum, ratio, similar, trend, difference };
 
@@ -347,5 +350,15 @@ export function evaluateClaim(claim: Claim, e: Experiment, rule: ScoreRule, opti
   const scope = kind.scope(claim, e);
   const raw = kind.run(claim, scope, rule, options);
   const rate = falseRate(scope, (shuffled) => kind.run(claim, shuffled, rule, { ...options, verdictOnly: true }).supports, { permutations: options.permutations, shuffle: kind.shuffle ?? permuteRuns });
-  return { kind: claim.kind, claim: kind.describe(claim), rule, ...raw, ...calibratedVerdict(raw.verdict, raw.supports, rate), falseRate: rate, points: scope.points.length };
+  const head = { kind: claim.kind, claim: kind.describe(claim), rule };
+  const tail = { falseRate: rate, points: scope.points.length };
+  // A point with one run is the same in every bootstrap replicate: its uncertainty would read as zero, and a
+  // 90% set or interval from such points claims a certainty one seed cannot give (a sweep part-way through).
+  const thin = scope.points.filter((p) => p.runs.length < MIN_RUNS_PER_POINT).length;
+  if (thin > 0 && !raw.verdict.startsWith('too few')) {
+    const { interval: _interval, shares: _shares, set: _set, ...measured } = raw;
+    const verdict = `too few runs (${thin} of ${scope.points.length} points have one run or none; a bootstrap over seeds needs ${MIN_RUNS_PER_POINT} or more at each)`;
+    return { ...head, ...measured, verdict, supports: false, ...tail };
+  }
+  return { ...head, ...raw, ...calibratedVerdict(raw.verdict, raw.supports, rate), ...tail };
 }

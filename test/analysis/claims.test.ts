@@ -63,6 +63,26 @@ test('every claim kind parses and gives a verdict with a false rate, under both 
   }
 });
 
+test('a slice with points of one run gets "too few runs" and no set or interval, whatever its shape; with two runs it is judged', () => {
+  // The rising experiment cut to one run per point: every bootstrap replicate is the data itself, so a
+  // 90% set would read as certain. With a second run at each point the same claim gets its verdict.
+  const keep = (n: number): Experiment => ({ ...rising, points: rising.points.map((p) => ({ ...p, runs: p.runs.slice(0, n) })) });
+  for (const [kind, raw] of [['optimum', { x: 'lr', expect: '2^-6' }], ['trend', { x: 'lr', expect: 'rises' }]] as const) {
+    const [claim] = parse([{ [kind]: raw }]);
+    const one = evaluateClaim(claim!, keep(1), 'best', { replicates: 60, permutations: 40 });
+    assert.match(one.verdict, /^too few runs \(7 of 7 points have one run or none; a bootstrap over seeds needs 2 or more at each\)$/);
+    assert.equal(one.supports, false);
+    assert.equal(one.set, undefined);
+    assert.equal(one.interval, undefined);
+    const two = evaluateClaim(claim!, keep(2), 'best', { replicates: 60, permutations: 40 });
+    assert.ok(two.set ?? two.interval, `${kind}: ${two.verdict}`);
+    assert.match(two.verdict, kind === 'optimum' ? /2\^-6 is in the 90% set \{2\^-6\}/ : /^rises/);
+  }
+  // The best value on the data is still reported: a sweep part-way through shows where it stands.
+  const [optimum] = parse([{ optimum: { x: 'lr', expect: '2^-6' } }]);
+  assert.equal(evaluateClaim(optimum!, keep(1), 'best', { replicates: 20, permutations: 20 }).value, 2 ** -6);
+});
+
 test('bad claims are one-line errors naming the key', () => {
   const cases: [unknown, RegExp][] = [
     [[{ collapse: {} }], /^spec: claims\[0\]\.collapse\.x: must be one of lr, lambda$/],

@@ -62,7 +62,7 @@ const machines = [...new Set(pageRecords.map((r) => r.provenance ? `${r.provenan
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v).replace(/^2\^(-?\d+(\.\d+)?)$/, (_m, e: string) => String(2 ** Number(e)))));
 const pow = (x: number): string => formatAxisValue(x);
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
-const score = (p: PointSummary): string => (p.score ? `${pct(p.score.mean)} ± ${pct(p.score.std)}` : '—');
+const score = (p: PointSummary): string => (!p.score ? '—' : p.scored > 1 ? `${pct(p.score.mean)} ± ${pct(p.score.std)}` : `${pct(p.score.mean)} (one run)`);
 const coordinate = (s: SweepSummary, p: PointSummary, key: string): number => num(p.point[key] ?? s.base[key] ?? (key === 'lambda' ? 0 : key === 'nStep' ? 1 : key === 'batch' ? 16 : NaN));
 const runsOf = (points: PointSummary[]): number => points.reduce((a, p) => a + p.runs, 0);
 
@@ -138,7 +138,9 @@ function widthRows(width: string, judged: JudgedFinding[], trials: string): stri
     const r = f.results[rule];
     const show = (v: number): string => (Number.isFinite(v) ? formatPower(ratio ? 2 ** v : v) : '—');
     const top = (r.shares ?? []).slice(0, 3).map((s) => `${show(s.value)} ${(100 * s.share).toFixed(0)}%`).join(', ');
-    return r.set?.length ? `${show(r.value ?? NaN)}; 90% set {${r.set.map(show).join(', ')}} (${top})` : '—';
+    if (r.set?.length) return `${show(r.value ?? NaN)}; 90% set {${r.set.map(show).join(', ')}} (${top})`;
+    // A slice still missing seeds has a best value but no bootstrap set (analysis MIN_RUNS_PER_POINT).
+    return Number.isFinite(r.value ?? NaN) ? `${show(r.value!)}; no 90% set yet (points with one seed)` : '—';
   };
   return (['best', 'final'] as const).map((rule) => `| ${width} | ${trials} | ${rule === 'best' ? 'best during training' : 'final'} | ${set(judged[0]!, rule)} | ${set(judged[1]!, rule)} | ${set(judged[2]!, rule, true)} |`);
 }
@@ -216,7 +218,7 @@ Every verdict is computed by \`src/analysis\` from the claims the sweep specs de
   in the tables) and enters every fit as a failure at its x, at chance level (${pct(CHANCE_ACCURACY)}). At a point where
   fewer diverged, the best-during-training score lets a diverged run compete with its best accuracy before it
   diverged; the final score counts it at chance level.
-${trialsDone < trialsPlanned ? `\n**Preliminary:** ${trialsPlanned - trialsDone} trials are still to run, and a point with fewer runs than its scoring rule averages the runs it has (± 0.00% is a single run). One image of the test set is 0.01 points.\n` : ''}
+${trialsDone < trialsPlanned ? `\n**Preliminary:** ${trialsPlanned - trialsDone} trials are still to run, and a point with fewer runs than its scoring rule averages the runs it has. One image of the test set is 0.01 points.\n` : ''}
 ### Verdicts that changed
 
 ${changed.length ? `Earlier versions of this page judged by rules that could not fail (spreads at equal X against spreads across X, thresholds the grid's own range met). Where the calibrated rules say otherwise:\n\n${changed.join('\n')}` : 'None: every verdict falls as earlier versions of this page said.'}
