@@ -5,7 +5,10 @@
 // diverged run's loss is exactly that, so non-finite numbers are stored as the strings "NaN",
 // "Infinity" and "-Infinity" and turned back into numbers on read.
 
+import { existsSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { StoreError, describeError } from './errors.ts';
+import { checkpointDirFor } from './paths.ts';
 
 export type RunStatus = 'running' | 'finished' | 'diverged' | 'failed';
 export type FinalRunStatus = Exclude<RunStatus, 'running'>;
@@ -115,6 +118,8 @@ export interface RunRow {
   provenance: string | null;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  /** Relative to the store's folder (schema version 5); checkpoint_path is the older, cwd-relative column. */
+  checkpoint_file: string | null;
 }
 
 export interface MetricRow {
@@ -177,7 +182,22 @@ export function encodeConfig(config: unknown): string {
   return json;
 }
 
-export function toRunRecord(row: RunRow): RunRecord {
+/**
+ * Where a run's checkpoint is. Rows since schema version 5 name it relative to the store's folder. Older rows
+ * named it relative to the working directory of the process that saved it, which is lost: such a path is
+ * taken from this directory if the file is there, else from the store's checkpoint folder (where every sgdlab
+ * command saved them), else left as written so that the error names it.
+ */
+function checkpointLocation(row: RunRow, storeFolder: string | null, defaultFolder: string | null): string | null {
+  if (row.checkpoint_file !== null) return storeFolder === null ? row.checkpoint_file : resolve(storeFolder, row.checkpoint_file);
+  const legacy = row.checkpoint_path;
+  if (legacy === null || isAbsolute(legacy) || existsSync(legacy) || defaultFolder === null) return legacy;
+  const inStoreFolder = join(defaultFolder, basename(legacy));
+  return existsSync(inStoreFolder) ? inStoreFolder : legacy;
+}
+
+/** A row as the API returns it; `storePath` resolves its checkpoint (null for an in-memory store). */
+export function toRunRecord(row: RunRow, storePath: string | null = null): RunRecord {
   return {
     id: row.id,
     name: row.name,
@@ -188,7 +208,7 @@ export function toRunRecord(row: RunRow): RunRecord {
     status: row.status,
     error: row.error,
     divergedAtStep: row.diverged_at_step,
-    checkpointPath: row.checkpoint_path,
+    checkpointPath: checkpointLocation(row, storePath === null ? null : dirname(resolve(storePath)), storePath === null ? null : checkpointDirFor(resolve(storePath))),
     final: row.final_metrics === null ? null : decodeMetricValues(row.final_metrics),
     best: row.best_metrics === null ? null : decodeMetricValues(row.best_metrics),
     sweepId: row.sweep_id,

@@ -12,7 +12,7 @@
 
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { StoreError, describeError } from './errors.ts';
 import { leaseBlocks, newLeaseOwner, describeLeaseOwner, DEFAULT_LEASE_TTL_MS } from './lease.ts';
 import { checkStoreFile, migrate, readSchemaVersion } from './schema.ts';
@@ -144,6 +144,11 @@ export class RunStore {
     return new RunStore(db, path, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS);
   }
 
+  /** The store's file, or null for an in-memory store (its checkpoints are named by absolute paths). */
+  private get fileOrNull(): string | null {
+    return isInMemory(this.path) ? null : this.path;
+  }
+
   /** The schema version recorded in the file. */
   schemaVersion(): number {
     return this.guard(() => readSchemaVersion(this.db));
@@ -220,7 +225,9 @@ export class RunStore {
       if (typeof path !== 'string' || path === '') throw new StoreError(`run ${id}: checkpoint path must be a non-empty string`);
       this.db.transaction(() => {
         this.claimLease(this.requireRun(id));
-        this.statement('UPDATE runs SET checkpoint_path = ? WHERE id = ?').run(path, id);
+        // Relative to the store's folder (schema version 5): the store resumes from any directory.
+        const file = this.fileOrNull === null ? resolve(path) : relative(dirname(resolve(this.fileOrNull)), resolve(path));
+        this.statement('UPDATE runs SET checkpoint_file = ?, checkpoint_path = NULL WHERE id = ?').run(file, id);
         this.touch(id);
       }).immediate();
     });
@@ -338,7 +345,7 @@ export class RunStore {
   }
 
   getRun(id: number): RunRecord {
-    return this.guard(() => toRunRecord(this.requireRun(id)));
+    return this.guard(() => toRunRecord(this.requireRun(id), this.fileOrNull));
   }
 
   listRuns(query: RunQuery = {}): RunRecord[] {
@@ -364,7 +371,7 @@ export class RunStore {
         sql += ' LIMIT ?';
         parameters.push(query.limit);
       }
-      return (this.statement(sql).all(...parameters) as RunRow[]).map(toRunRecord);
+      return (this.statement(sql).all(...parameters) as RunRow[]).map((row) => toRunRecord(row, this.fileOrNull));
     });
   }
 

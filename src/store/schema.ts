@@ -63,8 +63,23 @@ const SCHEMA_V4 = `
   ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER;
 `;
 
+/**
+ * Version 5: a run's checkpoint as a path relative to the store's folder, so a store resumes from any
+ * directory and moves with its checkpoints. Versions up to 4 wrote checkpoint_path relative to the working
+ * directory of the process that saved it; those rows keep it, and are read as src/store/codecs.ts says.
+ */
+const SCHEMA_V5 = `
+  ALTER TABLE runs ADD COLUMN checkpoint_file TEXT;
+`;
+
 /** Migration i takes the schema from version i to version i + 1; append, never edit. */
-const MIGRATIONS: readonly ((db: Db) => void)[] = [(db) => db.exec(SCHEMA_V1), (db) => db.exec(SCHEMA_V2), (db) => db.exec(SCHEMA_V3), (db) => db.exec(SCHEMA_V4)];
+const MIGRATIONS: readonly ((db: Db) => void)[] = [
+  (db) => db.exec(SCHEMA_V1),
+  (db) => db.exec(SCHEMA_V2),
+  (db) => db.exec(SCHEMA_V3),
+  (db) => db.exec(SCHEMA_V4),
+  (db) => db.exec(SCHEMA_V5),
+];
 
 /** The schema version this code writes and expects. */
 export const RUN_STORE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sgdlab } from '../sgdlab-cli.ts';
@@ -33,6 +33,17 @@ test('two stores in one folder keep separate checkpoints; a finished run is not 
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr, 'sgdlab: --resume 1: run 1 is finished; only an unfinished (running or failed) run can be resumed\n');
   assert.deepEqual(readFileSync(a), before, 'the store is unchanged');
+});
+
+test('a store written from one directory names its checkpoints from any other (they are recorded relative to the store)', async () => {
+  const trainerDir = join(dir, 'trainer');
+  mkdirSync(trainerDir);
+  assert.equal((await sgdlab([...quick, '--seed', '1', '--store', 'rel.sqlite'], { cwd: trainerDir })).code, 0);
+  const file = join(trainerDir, 'checkpoints', 'rel.sqlite', 'run-1.safetensors');
+  assert.ok(existsSync(file));
+  const shown = await sgdlab(['runs', 'show', '1', '--store', join('trainer', 'rel.sqlite')], { cwd: dir });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`^checkpoint ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
 });
 
 test('flags that contradict the stored config are refused with the differing keys named', async () => {

@@ -28,6 +28,10 @@ export const V2_SQL = `${V1_SQL}
 export const V3_SQL = `${V2_SQL}
   ALTER TABLE runs ADD COLUMN provenance TEXT CHECK (provenance IS NULL OR json_valid(provenance));
 `;
+export const V4_SQL = `${V3_SQL}
+  ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+  ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER;
+`;
 
 export const V1_ROWS = `
   INSERT INTO runs (created_at, updated_at, config, seed, status, final_metrics, best_metrics, sweep_id, trial_key)
@@ -52,6 +56,13 @@ export const FIXTURES: Record<number, Fixture> = {
   3: {
     sql: V3_SQL,
     rows: `${V1_ROWS} INSERT INTO sweeps VALUES ('s-1', 'first', '2026-01-01', '2026-01-01', '{"axes":{}}'); UPDATE runs SET provenance = '{"sgdlab":"0.1.0"}' WHERE id = 1;`,
+    provenance: { sgdlab: '0.1.0' },
+    sweepName: 'first',
+  },
+  // Run 1's checkpoint as version 4 wrote it: relative to the directory the trainer ran in, not to the store.
+  4: {
+    sql: V4_SQL,
+    rows: `${V1_ROWS} INSERT INTO sweeps VALUES ('s-1', 'first', '2026-01-01', '2026-01-01', '{"axes":{}}'); UPDATE runs SET provenance = '{"sgdlab":"0.1.0"}', checkpoint_path = 'elsewhere/checkpoints/runs.sqlite/run-1.safetensors' WHERE id = 1;`,
     provenance: { sgdlab: '0.1.0' },
     sweepName: 'first',
   },

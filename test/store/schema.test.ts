@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -95,4 +95,41 @@ test('a store whose index is corrupt is refused on open (PRAGMA quick_check), no
   writeFileSync(path, bytes);
   assert.throws(() => RunStore.open(path), (e: unknown) => e instanceof StoreError && /runs\.sqlite: the run store is corrupt \(SQLite quick_check: .+\); restore it/.test(e.message) && !e.message.includes('\n'));
   assert.equal(existsSync(`${path}-wal`), false, 'the corrupt file is not switched to WAL');
+});
+
+test('a checkpoint is recorded relative to the store, so the store and its checkpoints move together', () => {
+  const root = tempDir();
+  const path = join(root, 'a', 'runs.sqlite');
+  mkdirSync(join(root, 'a', 'checkpoints', 'runs.sqlite'), { recursive: true });
+  const store = RunStore.open(path);
+  const id = store.createRun({ config: {}, seed: 0 });
+  store.setCheckpoint(id, join(root, 'a', 'checkpoints', 'runs.sqlite', `run-${id}.safetensors`));
+  store.close();
+  const raw = new Database(path, { readonly: true });
+  assert.deepEqual(raw.prepare('SELECT checkpoint_file, checkpoint_path FROM runs WHERE id = ?').get(id), { checkpoint_file: join('checkpoints', 'runs.sqlite', `run-${id}.safetensors`), checkpoint_path: null });
+  raw.close();
+  // The folder renamed (another machine, another checkout): the store still finds its checkpoint.
+  renameSync(join(root, 'a'), join(root, 'b'));
+  const moved = RunStore.open(join(root, 'b', 'runs.sqlite'));
+  try {
+    assert.equal(moved.getRun(id).checkpointPath, join(root, 'b', 'checkpoints', 'runs.sqlite', `run-${id}.safetensors`));
+  } finally {
+    moved.close();
+  }
+});
+
+test("a version-4 row's checkpoint, written relative to a trainer's directory, is found in the store's checkpoint folder", () => {
+  const dir = tempDir();
+  const path = join(dir, 'runs.sqlite');
+  writeOldStore(path, 4);
+  const store = RunStore.open(path);
+  try {
+    // Not there yet: the path stays as written, so the error that follows names what the row says.
+    assert.equal(store.getRun(1).checkpointPath, 'elsewhere/checkpoints/runs.sqlite/run-1.safetensors');
+    mkdirSync(join(dir, 'checkpoints', 'runs.sqlite'), { recursive: true });
+    writeFileSync(join(dir, 'checkpoints', 'runs.sqlite', 'run-1.safetensors'), '');
+    assert.equal(store.getRun(1).checkpointPath, join(dir, 'checkpoints', 'runs.sqlite', 'run-1.safetensors'));
+  } finally {
+    store.close();
+  }
 });
