@@ -18,7 +18,7 @@ export interface TheoryCheckJson {
   eps?: number;
   epsRegime?: string;
   steps?: number;
-  /** The theory's slope per column, stated by the check itself (Adam, RMSProp); THEORY_SLOPES serves checks without it. */
+  /** The theory's slope per column, stated by the check itself (JSON from before sgdlab stated it has none: no theory note). */
   expected?: Record<string, number | null>;
   /** Set when too few values of h were resolved to decide the slopes: drawn as undecided, not as a failure. */
   outOfReach?: string;
@@ -31,18 +31,6 @@ export interface TheoryCheckJson {
 export interface TheoryJson {
   checks: TheoryCheckJson[];
 }
-
-/** The exponent the analysis predicts for each compared quantity (src/theory/checks.ts verdicts), for checks whose JSON has no `expected`. */
-const THEORY_SLOPES: Record<string, number> = {
-  plain: 2,
-  modified: 3,
-  singleOrder: 2,
-  plainSgdModified: 2,
-  unamplified: 2,
-  scaledSgd: 2,
-  fromRest: 2,
-  fromRestCorrected: 3,
-};
 
 /** What each column measures, for the legend. */
 const COMPARISON_NAMES: Record<string, string> = {
@@ -107,14 +95,11 @@ function fitRows(check: TheoryCheckJson): Record<string, number | null>[] {
 /** An Adam or RMSProp entry: its figure is per (β₁, β₂), its panels per ε̂ regime and model. */
 const isAdaptive = (check: TheoryCheckJson): boolean => check.beta1 !== undefined && check.beta2 !== undefined && check.epsRegime !== undefined;
 
-/** The legend's theory note: the check's own `expected` when it states one (a column it leaves out has no slope on its grid), else THEORY_SLOPES. */
+/** The legend's theory note: the check's own `expected` (a column it leaves out has no slope on its grid). */
 function theoryNote(check: TheoryCheckJson, key: string): string {
-  if (check.expected) {
-    const slope = check.expected[key];
-    return typeof slope === 'number' ? ` (theory ${slope})` : ' (no theory slope)';
-  }
-  const slope = THEORY_SLOPES[key];
-  return slope !== undefined ? ` (theory ${slope})` : '';
+  if (!check.expected) return '';
+  const slope = check.expected[key];
+  return typeof slope === 'number' ? ` (theory ${slope})` : ' (no theory slope)';
 }
 
 /** "pass", "FAIL", or — when the check could not resolve enough h — undecided rather than failed. */

@@ -80,18 +80,22 @@ export async function checkMomentumGradientDescent(programs: ModelPrograms, sett
   const { slopes, ok: resolved, note } = fitSlopes(rows, ['plain', 'modified', 'unamplified', 'fromRest', 'fromRestCorrected']);
   // For β > 0 the β-blind loss and the start at rest have the wrong O(η²) term: slope 2, not 3.
   const wrongFormsBelow = beta === 0 || (slopes.unamplified < SINGLE_ORDER_SLOPE_LIMIT && slopes.fromRest < SINGLE_ORDER_SLOPE_LIMIT);
-  const pass = near(slopes.plain, 2) && near(slopes.modified, 3) && near(slopes.fromRestCorrected, 3) && wrongFormsBelow && resolved;
+  // At β = 0 the wrong forms are the right one (no momentum, nothing to start at rest): slope 3 like the loss itself.
+  const wrong = beta === 0 ? 3 : 2;
+  const expected = { plain: 2, modified: 3, unamplified: wrong, fromRest: wrong, fromRestCorrected: 3 };
+  const pass = near(slopes.plain, expected.plain) && near(slopes.modified, expected.modified) && near(slopes.fromRestCorrected, expected.fromRestCorrected) && wrongFormsBelow && resolved;
   return {
     name: checkNames[kind].gd,
     model: programs.model.name,
     beta,
     slopes,
+    expected,
     pass,
     verdict:
-      `β=${beta}${checkNames[kind].label}: z after one step vs flow of C over η = ε/(1−β): slope ${fmt(slopes.plain)} (theory 2); ` +
-      `vs C + ${gdWeightText(kind)}||∇C||²: ${fmt(slopes.modified)} (theory 3); ` +
-      (beta === 0 ? '' : `vs C + (η/4)||∇C||²: ${fmt(slopes.unamplified)} (theory 2); from rest: ${fmt(slopes.fromRest)} (theory 2), `) +
-      `from rest less its initial layer: ${fmt(slopes.fromRestCorrected)} (theory 3)${note}`,
+      `β=${beta}${checkNames[kind].label}: z after one step vs flow of C over η = ε/(1−β): slope ${fmt(slopes.plain)} (theory ${expected.plain}); ` +
+      `vs C + ${gdWeightText(kind)}||∇C||²: ${fmt(slopes.modified)} (theory ${expected.modified}); ` +
+      (beta === 0 ? '' : `vs C + (η/4)||∇C||²: ${fmt(slopes.unamplified)} (theory ${expected.unamplified}); from rest: ${fmt(slopes.fromRest)} (theory ${expected.fromRest}), `) +
+      `from rest less its initial layer: ${fmt(slopes.fromRestCorrected)} (theory ${expected.fromRestCorrected})${note}`,
     points: rows,
   };
 }
@@ -145,20 +149,25 @@ export async function checkMomentumSgdEpoch(
   }
   const { slopes, ok: resolved, note } = fitSlopes(rows, ['plain', 'modified', 'singleOrder', 'scaledSgd', 'fromRest', 'fromRestCorrected']);
   const wrongFormsBelow = beta === 0 || (slopes.scaledSgd < SINGLE_ORDER_SLOPE_LIMIT && slopes.fromRest < SINGLE_ORDER_SLOPE_LIMIT);
+  // At β = 0 the scaled SGD loss and the start at rest are the momentum loss itself: slope 3.
+  const wrong = beta === 0 ? 3 : 2;
+  const expected = { plain: 2, modified: 3, singleOrder: 2, scaledSgd: wrong, fromRest: wrong, fromRestCorrected: 3 };
   const pass =
-    near(slopes.plain, 2) && near(slopes.modified, 3) && near(slopes.fromRestCorrected, 3) && slopes.singleOrder < SINGLE_ORDER_SLOPE_LIMIT && wrongFormsBelow && resolved;
+    near(slopes.plain, expected.plain) && near(slopes.modified, expected.modified) && near(slopes.fromRestCorrected, expected.fromRestCorrected) &&
+    slopes.singleOrder < SINGLE_ORDER_SLOPE_LIMIT && wrongFormsBelow && resolved;
   const what = epochs === 1 ? `mean z over ${factorial(m)} orders` : `mean z after ${epochs} epochs over ${factorial(m) ** epochs} orders`;
   return {
     name: checkNames[kind].epoch,
     model: programs.model.name,
     beta,
     slopes,
+    expected,
     pass,
     verdict:
-      `β=${beta}${checkNames[kind].label}: ${what} vs flow of C over ${epochs === 1 ? '' : epochs}mη: slope ${fmt(slopes.plain)} (theory 2); ` +
-      `vs the momentum loss (Eq. ${kind === 'nesterov' ? 'M13' : 'M9'}): ${fmt(slopes.modified)} (theory 3); one order: ${fmt(slopes.singleOrder)} (theory 2); ` +
-      (beta === 0 ? '' : `vs C̃_SGD at rate η times (1+β)/(1−β): ${fmt(slopes.scaledSgd)} (theory 2); from rest: ${fmt(slopes.fromRest)} (theory 2), `) +
-      `from rest less its initial layer: ${fmt(slopes.fromRestCorrected)} (theory 3)${note}`,
+      `β=${beta}${checkNames[kind].label}: ${what} vs flow of C over ${epochs === 1 ? '' : epochs}mη: slope ${fmt(slopes.plain)} (theory ${expected.plain}); ` +
+      `vs the momentum loss (Eq. ${kind === 'nesterov' ? 'M13' : 'M9'}): ${fmt(slopes.modified)} (theory ${expected.modified}); one order: ${fmt(slopes.singleOrder)} (theory ${expected.singleOrder}); ` +
+      (beta === 0 ? '' : `vs C̃_SGD at rate η times (1+β)/(1−β): ${fmt(slopes.scaledSgd)} (theory ${expected.scaledSgd}); from rest: ${fmt(slopes.fromRest)} (theory ${expected.fromRest}), `) +
+      `from rest less its initial layer: ${fmt(slopes.fromRestCorrected)} (theory ${expected.fromRestCorrected})${note}`,
     points: rows,
   };
 }

@@ -39,8 +39,6 @@ function runTheory(): void {
   theoryWorker.postMessage({ type: 'theory', check, model, epsilonCount: points, wasmBase: new URL('ort/', location.href).href } satisfies ToWorker);
 }
 
-const THEORY_SLOPES: Record<string, number> = { plain: 2, modified: 3, singleOrder: 2 };
-
 function showTheory(r: CheckResult, seconds: number): void {
   const keys = Object.keys(r.slopes ?? {});
   const resolved = r.points.filter((p) => p.resolved === 1);
@@ -55,7 +53,7 @@ function showTheory(r: CheckResult, seconds: number): void {
     return [measured, fitted];
   });
   drawChart($('theory-chart') as unknown as SVGSVGElement, { title: `${r.name} · ${r.model}: error against ε (log-log)`, xLabel: 'ε', yLabel: 'error', logX: true, logY: true, series });
-  $('theory-legend').innerHTML = keys.map((k, j) => `<li><span class="swatch${j > 0 ? ' ring' : ''}" style="--run-color:${COLORS[j % COLORS.length]}"></span>${k}: slope ${r.slopes![k]!.toFixed(2)}${THEORY_SLOPES[k] !== undefined ? ` (theory ${THEORY_SLOPES[k]})` : ''}</li>`).join('');
+  $('theory-legend').innerHTML = keys.map((k, j) => `<li><span class="swatch${j > 0 ? ' ring' : ''}" style="--run-color:${COLORS[j % COLORS.length]}"></span>${k}: slope ${r.slopes![k]!.toFixed(2)}${r.expected?.[k] !== undefined ? ` (theory ${r.expected[k]})` : ''}</li>`).join('');
   $('theory-verdict').textContent = `${r.pass ? 'PASS' : 'FAIL'} (${seconds.toFixed(1)} s): ${r.verdict}`;
   $('theory-verdict').className = r.pass ? 'pass' : 'fail';
 }

@@ -16,6 +16,7 @@ function gdCheck(model: string) {
     name: 'gd',
     model,
     slopes: { plain: 2, modified: 3 },
+    expected: { plain: 2, modified: 3 },
     pass: true,
     verdict: 'GD step vs flow of C: slope 2.00 (theory 2)',
     points: EPSILONS.map((epsilon, i) => ({ epsilon, plain: 0.5 * epsilon ** 2, modified: 0.1 * epsilon ** 3, integratorRatio: i === 4 ? 0.5 : 1e-6, resolved: i === 4 ? 0 : 1 })),
@@ -43,6 +44,10 @@ test('one figure per check (and n), one panel per model; the identity check is l
   const fit = rows.filter((r) => r.series === 'vs modified flow: fitted slope 3.00 (theory 3)');
   assert.deepEqual(fit.map((r) => r.x), [2 ** -6, 2 ** -3]);
   for (const r of fit) assert.ok(Math.abs(r.y / (0.1 * r.x ** 3) - 1) < 1e-12);
+  // An entry that states no expected slopes (JSON of an older sgdlab) gets no theory note, never a guessed one.
+  const { expected: _dropped, ...older } = gdCheck('quadratic');
+  const olderPanel = ((buildTheoryFigures(parseTheoryJson({ checks: [older] }))[0] as DrawnFigure).spec.hconcat as typeof panels)[0]!;
+  assert.ok(olderPanel.data.values.some((r) => r.series === 'vs modified flow: fitted slope 3.00'));
   // null (NaN in src/theory) errors are left out rather than drawn at zero.
   const nStep = (outcomes[1] as DrawnFigure).spec.hconcat as { data: { values: { series: string }[] } }[];
   assert.ok(!nStep[0]!.data.values.some((r) => r.series.includes('plain-SGD')));
@@ -133,7 +138,7 @@ test('Adam/RMSProp: one figure per (β₁, β₂), a row per ε̂ regime and a p
     assert.equal(layer.encoding.color.legend.legendY, small.height + 46);
   }
   assert.ok(fitNames(gridOf(outcomes[0]!)[0]![1]!).includes('vs flow of −P∇C: fitted slope 2.00 (theory 7)'));
-  // RMSProp from rest without bias correction: slope 1 by its entry, not the 2 of THEORY_SLOPES.
+  // RMSProp from rest without bias correction: slope 1 by its entry, not the 2 of Adam from rest.
   const rmsprop = outcomes[4]!;
   assert.match((rmsprop.spec.title as { text: string }).text, /^rmsprop, α = β₂ = 0\.99 \(β₁ = 0, no bias correction\), K = 100 steps/);
   for (const p of gridOf(rmsprop).flat()) assert.ok(fitNames(p).includes('from rest (m₀ = v₀ = 0) vs A6: fitted slope 1.00 (theory 1)'), p.title.text);

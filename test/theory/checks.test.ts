@@ -135,3 +135,17 @@ for (const model of MODEL_NAMES) {
     assert.ok(!results.some((r) => r.name.includes('nesterov') && r.beta === 0), 'β = 0 is plain SGD: not repeated for Nesterov');
   });
 }
+
+for (const model of MODEL_NAMES) {
+  test(`${model}: every passing check states the slopes it sees (its \`expected\`, which the report's legend prints)`, async () => {
+    for (const r of await resultsFor(model)) {
+      if (!r.slopes || !r.pass) continue;
+      assert.ok(r.expected, `${r.name} β=${r.beta} n=${r.n}: states no expected slopes`);
+      for (const [column, slope] of Object.entries(r.expected)) {
+        // A wrong form is judged only as clearly below 3; its theory slope 2 is still what it shows.
+        const tolerance = slope === 2 && !['plain'].includes(column) ? 0.5 : SLOPE_TOLERANCE;
+        assert.ok(Math.abs(r.slopes[column]! - slope) <= tolerance, `${r.name} β=${r.beta} n=${r.n} ${column}: slope ${r.slopes[column]!.toFixed(3)}, stated ${slope}`);
+      }
+    }
+  });
+}
