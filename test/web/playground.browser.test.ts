@@ -197,6 +197,8 @@ test('the theory view runs the GD check live and draws it; stop and resume; a 2-
   assert.match(verdict, /^PASS/);
   assert.deepEqual(slopes.map(([, theory]) => theory), [2, 3]);
   for (const [slope, theory] of slopes) assert.ok(Math.abs(slope! - theory!) < 0.1, verdict);
+  // The legend's theory slopes are the check's own (its `expected`), as in the verdict.
+  assert.match(await page.textContent('#theory-legend') ?? '', /plain: slope \d\.\d\d \(theory 2\).*modified: slope \d\.\d\d \(theory 3\)/s);
   assert.ok(await page.$$eval('#theory-chart circle', (c) => c.length) >= 2 * 6, 'measured points drawn');
   assert.equal(await page.$$eval('#theory-chart path', (p) => p.length), 2, 'one fitted line per error');
   // A 2-D set: its boundary is drawn once the run has evaluated.
