@@ -30,7 +30,7 @@ import { Trainer, forkEntry, sweepEntry } from './trainer.ts';
 import { scoringValue } from './aggregate.ts';
 import type { SweepEvent } from './progress.ts';
 import type { ChildProcess } from 'node:child_process';
-import { QueueError, encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './trial-result.ts';
+import { QueueError, encodeResult, recordTrialResult, trialSeconds, validateTrialResult, type TrialResult } from './trial-result.ts';
 import { RemoteCheckpoints, captureCheckpoint, jobDigest, redisCheckpointKey, restoreCheckpoint, tensorDigest, type JobIdentity } from './remote-checkpoints.ts';
 
 export { QueueError, encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './trial-result.ts';
@@ -348,6 +348,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
       let trained = '';
       try {
         const run = outcome.runId !== undefined ? store.getRun(outcome.runId) : undefined;
+        const history = run ? store.metrics(run.id) : [];
         const status = run && run.status !== 'running' ? run.status : 'failed';
         result = {
           trialKey: payload.trialKey,
@@ -356,8 +357,8 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
           ...(status === 'failed' ? { error: run?.error ?? outcome.error ?? 'training failed' } : {}),
           final: run?.final ?? null,
           best: run?.best ?? null,
-          history: run ? store.metrics(run.id) : [],
-          seconds: (Date.now() - started) / 1000,
+          history,
+          seconds: trialSeconds(history, (Date.now() - started) / 1000),
           worker: name,
           provenance: run?.provenance ?? null,
         };

@@ -13,7 +13,7 @@ import type { RunStore, RunRecord } from '../store/index.ts';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/index.ts';
 import { provenance, type Provenance } from '../util/provenance.ts';
 import { SpecError, type Sweep, type Trial } from './spec.ts';
-import { encodeResult, recordTrialResult, validateTrialResult, type TrialResult } from './trial-result.ts';
+import { encodeResult, recordTrialResult, trialSeconds, validateTrialResult, type TrialResult } from './trial-result.ts';
 import { sameTraining } from './identical.ts';
 
 export const RESULTS_FORMAT = 'sgdlab-trial/1';
@@ -142,8 +142,9 @@ export function importResults(store: RunStore, sweep: Sweep, records: readonly E
 }
 
 /**
- * A finished or diverged run of the store as a results-file record. `seconds`: the trial's wall time
- * when the caller timed it; otherwise the run's record span (created to last updated).
+ * A finished or diverged run of the store as a results-file record. `seconds`: the trial's wall time in all
+ * the processes that trained it, as its last evaluation's wall_time says (src/train/recorder.ts); at least
+ * the time the caller timed, else the run's record span (created to last updated) for runs without it.
  */
 export function exportRun(store: RunStore, sweep: Sweep, trial: Trial, run: RunRecord, seconds?: number): ExportedTrial {
   if (run.status !== 'finished' && run.status !== 'diverged') throw new SpecError(`trial ${trial.key}: run ${run.id} is ${run.status}, not a result`);
@@ -161,7 +162,7 @@ export function exportRun(store: RunStore, sweep: Sweep, trial: Trial, run: RunR
       final: run.final,
       best: run.best,
       history,
-      seconds: seconds ?? (Number.isFinite(span) && span >= 0 ? span : 0),
+      seconds: trialSeconds(history, seconds ?? (Number.isFinite(span) && span >= 0 ? span : 0)),
     },
     startedAt: run.createdAt,
     endedAt: run.updatedAt,

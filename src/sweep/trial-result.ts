@@ -186,3 +186,12 @@ export function recordTrialResult(store: RunStore, sweepId: string, trial: Trial
   });
   return true;
 }
+
+/**
+ * A trial's compute in seconds: its last evaluation's wall_time, which counts every process that trained it
+ * (src/train/recorder.ts), or the time this process measured if that is longer (runs from before wall_time).
+ */
+export function trialSeconds(history: readonly Record<string, number>[], timed: number): number {
+  const recorded = history.at(-1)?.wall_time;
+  return Math.max(timed, recorded !== undefined && Number.isFinite(recorded) ? recorded : 0);
+}

@@ -48,6 +48,9 @@ export class RunRecorder {
   divergedAtStep?: number;
   private bestTestAcc = -Infinity;
   private readonly store?: RunStore;
+  /** The run's seconds in earlier processes, up to the checkpoint this one resumed from (wall_time of its evaluation). */
+  private secondsBefore = 0;
+  private readonly startedAt = performance.now();
 
   constructor(private readonly config: TrainConfig, private readonly options: RecorderOptions) {
     this.store = options.store;
@@ -84,6 +87,8 @@ export class RunRecorder {
       if (last) {
         const { step: _step, epoch: _epoch, ...values } = last;
         this.final = values;
+        // Runs recorded before wall_time existed count from here: their earlier time is not known.
+        if (Number.isFinite(values.wall_time)) this.secondsBefore = values.wall_time!;
       }
     } else {
       // No checkpoint yet: the run starts over, so its recorded updates are replayed (steps ≥ 1;
@@ -95,8 +100,13 @@ export class RunRecorder {
     return { state, startEpoch };
   }
 
-  /** Record an evaluation (best by test accuracy, or by train accuracy without a test set). */
+  /**
+   * Record an evaluation (best by test accuracy, or by train accuracy without a test set), with wall_time: the
+   * seconds the run has taken so far in all the processes that trained it (time after a last checkpoint that a
+   * killed process lost is not counted), so that a trial resumed across sessions reports its whole compute.
+   */
   evaluation(epoch: number, step: number, values: MetricValues): void {
+    values.wall_time = this.secondsBefore + (performance.now() - this.startedAt) / 1000;
     if (values.test_acc !== undefined && values.test_acc > this.bestTestAcc) {
       this.bestTestAcc = values.test_acc;
       this.best = { ...values, step, epoch };

@@ -105,8 +105,8 @@ test('a SIGKILLed sgdlab train resumes with --resume to the same final numbers a
   const a = JSON.parse(resumed.stdout) as { runId: number; final: Record<string, number>; best: Record<string, number> };
   const b = JSON.parse(whole.stdout) as typeof a;
   assert.equal(a.runId, 1);
-  assert.deepEqual({ ...a.final, steps_per_sec: 0 }, { ...b.final, steps_per_sec: 0 });
-  assert.deepEqual({ ...a.best, steps_per_sec: 0 }, { ...b.best, steps_per_sec: 0 });
+  assert.deepEqual({ ...a.final, steps_per_sec: 0, wall_time: 0 }, { ...b.final, steps_per_sec: 0, wall_time: 0 });
+  assert.deepEqual({ ...a.best, steps_per_sec: 0, wall_time: 0 }, { ...b.best, steps_per_sec: 0, wall_time: 0 });
   const history = JSON.parse((await sgdlab(['runs', 'show', '1', '--store', killStore, '--json'])).stdout) as { status: string; metrics: { epoch: number }[] };
   assert.equal(history.status, 'finished');
   assert.deepEqual(history.metrics.map((m) => m.epoch), Array.from({ length: 40 }, (_, i) => i + 1));

@@ -80,8 +80,8 @@ export function sameBits(a: HostParams, b: HostParams): boolean {
 }
 
 /** Metric values without the wall-clock ones. */
-export function withoutTiming<T extends Record<string, unknown>>(values: T): Omit<T, 'steps_per_sec'> {
-  const { steps_per_sec: _, ...rest } = values;
+export function withoutTiming<T extends Record<string, unknown>>(values: T): Omit<T, 'steps_per_sec' | 'wall_time'> {
+  const { steps_per_sec: _, wall_time: _wall, ...rest } = values;
   return rest;
 }
 

@@ -42,6 +42,9 @@ async function resumeMatches(store: RunStore, dir: string, config: Record<string
   const b = store.getRun(whole.runId!);
   assert.equal(a.status, 'finished');
   assert.deepEqual(withoutTiming(a.final!), withoutTiming(b.final!));
+  // wall_time counts every process that trained the run: it carries on from the checkpoint, never restarts at 0.
+  const walls = store.metrics(runId).map((r) => r.wall_time!);
+  assert.ok(walls.every((w, i) => Number.isFinite(w) && (i === 0 || w > walls[i - 1]!)), `wall_time ${walls.join(', ')}`);
   return resumed;
 }
 
