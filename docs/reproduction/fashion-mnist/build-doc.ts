@@ -42,20 +42,22 @@ const w1024Done = records.filter((r) => r.sweep === w1024.spec.name).length;
 // The width-1024 sweep's compute so far, and what the rest costs at the per-trial times measured.
 const w1024Records = records.filter((r) => r.sweep === w1024.spec.name);
 const w1024Hours = w1024Records.reduce((s, r) => s + r.result.seconds, 0) / 3600;
-const wasResumed = (r: (typeof records)[number]): boolean => ((r.provenance as { resumedBy?: unknown[] } | undefined)?.resumedBy?.length ?? 0) > 0;
-// A trial resumed across sessions by an sgdlab that did not record wall_time counts only its last process.
-const w1024Undercounted = w1024Records.filter((r) => wasResumed(r) && !r.result.history.some((h) => h.wall_time !== undefined)).length;
+// A trial resumed across sessions by an sgdlab that did not record wall_time counts only its last process: its
+// record spans (start to end) much longer than its seconds. A paused process's seconds include the pause.
+const undercounted = (r: (typeof records)[number]): boolean =>
+  !r.result.history.some((h) => h.wall_time !== undefined) && (Date.parse(r.endedAt ?? '') - Date.parse(r.startedAt ?? '')) / 1000 > 1.1 * r.result.seconds + 60;
+const w1024Undercounted = w1024Records.filter(undercounted).length;
 const medianMinutes = (lambdaPositive: boolean): number => {
-  const s = w1024Records.filter((r) => r.result.status === 'finished' && !wasResumed(r) && (r.config.lambda > 0) === lambdaPositive).map((r) => r.result.seconds / 60).sort((a, b) => a - b);
+  const s = w1024Records.filter((r) => r.result.status === 'finished' && !undercounted(r) && (r.config.lambda > 0) === lambdaPositive).map((r) => r.result.seconds / 60).sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const w1024Left = (lambdaPositive: boolean): number => w1024.trials.filter((t) => (t.config.lambda > 0) === lambdaPositive && !w1024Records.some((r) => r.trialKey === t.key)).length;
 const w1024Cost = (): string => {
   const [plain, reg] = [medianMinutes(false), medianMinutes(true)];
   const left = [w1024Left(false), w1024Left(true)];
-  const per = `A trial trained in one process took a median of ${Number.isFinite(plain) ? `${plain.toFixed(0)} min` : '— (none yet)'} at λ = 0 and ${Number.isFinite(reg) ? `${reg.toFixed(0)} min` : '— (none yet)'} at λ > 0 (wall time of single-thread processes, two at a time, longer while the machine ran other work)`;
+  const per = `A trial took a median of ${Number.isFinite(plain) ? `${plain.toFixed(0)} min` : '— (none yet)'} at λ = 0 and ${Number.isFinite(reg) ? `${reg.toFixed(0)} min` : '— (none yet)'} at λ > 0 (wall time of single-thread processes, two at a time, longer while the machine ran other work)`;
   const rest = Number.isFinite(plain) && Number.isFinite(reg) ? `; at those times the ${left[0]! + left[1]!} trials left need about ${((left[0]! * plain + left[1]! * reg) / 60).toFixed(0)} core-hours` : '';
-  return `Compute so far: ${w1024Hours.toFixed(1)} core-hours recorded${w1024Undercounted ? ` (${w1024Undercounted} trials resumed across sessions before runs recorded wall_time count only their last process)` : ''}. ${per}${rest}.`;
+  return `Compute so far: ${w1024Hours.toFixed(1)} core-hours recorded${w1024Undercounted ? ` (${w1024Undercounted} trials resumed across sessions before runs recorded wall_time count only their last process, and are left out of the times below)` : ''}. ${per}${rest}.`;
 };
 // Pages count trainings, not trials: the width-1024 sweep is reported in its own section.
 const pageRecords = records.filter((r) => r.sweep !== w1024.spec.name);
