@@ -28,15 +28,22 @@ export const formatRate = (r: number): string => `${(100 * r).toFixed(0)}%`;
 /** The score rules as a table column names them. */
 export const RULE_NAMES: Record<ScoreRule, string> = { best: 'best during training', final: 'final' };
 
-/** What the verdict's number is, printed: the exponent with its interval, the optimum's 90% set, or the spread. */
+/**
+ * What the verdict's number is, printed: the exponent with its interval, the optimum's 90% set, or the spread.
+ * A part the rule did not reach (no set or interval from points of one run, no value from too few points) is left out.
+ */
 export function formatMeasure(r: { kind: string; exponent?: number; value?: number; interval?: [number, number]; set?: number[]; quality?: number }): string {
   if (r.kind === 'collapse') return `c = ${formatInterval(r.exponent ?? NaN, r.interval)}${r.quality !== undefined && Number.isFinite(r.quality) ? `, quality ${r.quality.toFixed(2)}` : ''}`;
-  if (r.kind === 'optimum') return `best ${formatPower(r.value ?? NaN)}, 90% set {${(r.set ?? []).map(formatPower).join(', ')}}`;
-  if (r.kind === 'ratio') return `ratio ${formatPower(2 ** (r.value ?? NaN))}, 90% set {${(r.set ?? []).map((v) => formatPower(2 ** v)).join(', ')}}`;
+  const known = r.value !== undefined && Number.isFinite(r.value);
+  const setText = (show: (v: number) => string): string => (r.set ? `, 90% set {${r.set.map(show).join(', ')}}` : '');
+  if (r.kind === 'optimum') return `best ${known ? formatPower(r.value!) : '—'}${setText(formatPower)}`;
+  if (r.kind === 'ratio') return `ratio ${known ? formatPower(2 ** r.value!) : '—'}${setText((v) => formatPower(2 ** v))}`;
   const g = (v: number | undefined): string => (v !== undefined && Number.isFinite(v) ? Number(v.toPrecision(3)).toString() : '—');
-  if (r.kind === 'trend') return `slope ${g(r.value)} per doubling [${g(r.interval?.[0])}, ${g(r.interval?.[1])}]`;
-  if (r.kind === 'difference') return `a − b = ${g(r.value)} [${g(r.interval?.[0])}, ${g(r.interval?.[1])}]`;
-  return `spread ${formatScoreDifference(r.value ?? NaN)} [${formatScoreDifference(r.interval?.[0] ?? NaN).replace(' points', '')}, ${formatScoreDifference(r.interval?.[1] ?? NaN)}]`;
+  const between = (show: (v: number | undefined) => string): string => (r.interval ? ` [${show(r.interval[0])}, ${show(r.interval[1])}]` : '');
+  if (r.kind === 'trend') return `slope ${g(r.value)} per doubling${between(g)}`;
+  if (r.kind === 'difference') return `a − b = ${g(r.value)}${between(g)}`;
+  const points = (v: number | undefined): string => (v !== undefined && Number.isFinite(v) ? (100 * v).toFixed(2) : '—');
+  return `spread ${known ? formatScoreDifference(r.value!) : '—'}${between(points).replace(/\]$/, ' points]')}`;
 }
 
 /** One verdict on one line, as `sgdlab report` and `sgdlab sweep show` print it. */

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLAIM_KINDS, evaluateClaim, parseClaims, type Claim, type Experiment } from '../../src/analysis/index.ts';
+import { CLAIM_KINDS, evaluateClaim, parseClaims, verdictLine, type Claim, type Experiment } from '../../src/analysis/index.ts';
 import { buildSweep, SpecError, sweepClaims } from '../../src/sweep/index.ts';
 import { parseNumber } from '../../src/train/index.ts';
 import { BATCH_GRID, curveExperiment, gridCoords } from './synthetic.ts';
@@ -78,9 +78,15 @@ test('a slice with points of one run gets "too few runs" and no set or interval,
     assert.ok(two.set ?? two.interval, `${kind}: ${two.verdict}`);
     assert.match(two.verdict, kind === 'optimum' ? /2\^-6 is in the 90% set \{2\^-6\}/ : /^rises/);
   }
-  // The best value on the data is still reported: a sweep part-way through shows where it stands.
+  // The best value on the data is still reported: a sweep part-way through shows where it stands, printed
+  // without a set or an interval it does not have.
   const [optimum] = parse([{ optimum: { x: 'lr', expect: '2^-6' } }]);
-  assert.equal(evaluateClaim(optimum!, keep(1), 'best', { replicates: 20, permutations: 20 }).value, 2 ** -6);
+  const partial = evaluateClaim(optimum!, keep(1), 'best', { replicates: 20, permutations: 20 });
+  assert.equal(partial.value, 2 ** -6);
+  assert.match(verdictLine(partial), /: best 2\^-6; too few runs \(/);
+  assert.match(verdictLine(evaluateClaim(optimum!, keep(2), 'best', { replicates: 20, permutations: 20 })), /: best 2\^-6, 90% set \{2\^-6\}; /);
+  const [similar] = parse([{ similar: { by: 'lr', margin: 0.005 } }]);
+  assert.doesNotMatch(verdictLine(evaluateClaim(similar!, keep(1), 'best', { replicates: 20, permutations: 20 })), /NaN|points \[/);
 });
 
 test('bad claims are one-line errors naming the key', () => {
