@@ -42,7 +42,10 @@ test('train --save onto the run store (or a link to it, its WAL, --init, --confi
     [['--save', join(dir, '.', 'config.json'), '--config', join(dir, 'config.json')], /is the same file as --config/],
     [['--save', dir], /--save .*: is a directory; name a file to write\n$/],
     [['--save', join(dir, 'no-such-folder', 'w.safetensors')], /--save .*w\.safetensors: folder .*no-such-folder does not exist\n$/],
+    // Run 2's checkpoint would be written here: the store's checkpoint folder is refused whole, existing or not.
+    [['--save', join(dir, 'checkpoints', 'train.sqlite', 'run-2.safetensors')], /--save .*run-2\.safetensors: is in the checkpoint folder of --store .*train\.sqlite, where sgdlab writes each run's checkpoint; save elsewhere\n$/],
   ];
+  mkdirSync(join(dir, 'checkpoints', 'train.sqlite'), { recursive: true });
   await Promise.all(cases.map(async ([args, message]) => {
     assertRefused(await sgdlab(['train', '--steps', '1', '--threads', '1', '--store', store.path, ...args]), message, args.join(' '));
   }));
