@@ -11,6 +11,6 @@ STORE=${STORE:-./sgdlab-runs/$page.sqlite}
 WORKERS=${WORKERS:-2}
 for spec in "$@"; do
   start=$(date +%s)
-  node bin/sgdlab.js sweep run "sweeps/fashion-mnist/$spec.yaml" --store "$STORE" --workers "$WORKERS" --results "$RESULTS"
+  bin/sgdlab sweep run "sweeps/fashion-mnist/$spec.yaml" --store "$STORE" --workers "$WORKERS" --results "$RESULTS"
   echo "$spec: $(( $(date +%s) - start )) s wall"
 done

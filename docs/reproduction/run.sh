@@ -13,16 +13,16 @@ SPECS=()
 for spec in fig1-eps fig1-lambda fig3-batch fig4-nstep fig4-updates; do
   SPECS+=("sweeps/digits/repro-$spec.yaml")
   start=$(date +%s)
-  node bin/sgdlab.js sweep run "sweeps/digits/repro-$spec.yaml" --store "$STORE" --workers "$WORKERS"
+  bin/sgdlab sweep run "sweeps/digits/repro-$spec.yaml" --store "$STORE" --workers "$WORKERS"
   echo "$spec: $(( $(date +%s) - start )) s wall"
 done
 # The half-octave sweep at the top of Fig. 1b: a table in the doc (sgdlab sweep show), not in the figures.
 start=$(date +%s)
-node bin/sgdlab.js sweep run sweeps/digits/repro-fig1-top.yaml --store "$STORE" --workers "$WORKERS"
+bin/sgdlab sweep run sweeps/digits/repro-fig1-top.yaml --store "$STORE" --workers "$WORKERS"
 echo "fig1-top: $(( $(date +%s) - start )) s wall"
 start=$(date +%s)
 mkdir -p "$REPORT"
-node bin/sgdlab.js report "${SPECS[@]}" --store "$STORE" --out "$REPORT" --png-zoom 1.25
+bin/sgdlab report "${SPECS[@]}" --store "$STORE" --out "$REPORT" --png-zoom 1.25
 # Zoomed: grid points at chance level (below 90%: diverged or untrainable) left out, so the 97–99%
 # range is readable; each figure's caption names the points left out.
 npx sgdlab report "${SPECS[@]}" --store "$STORE" --out "$REPORT-zoom" --png-zoom 1.25 --exclude-below 0.9
@@ -43,8 +43,8 @@ done
 # reported on its own (4c's schedule must not pool with the constant-rate n-step sweeps).
 for spec in fig2b fig3b fig4c; do
   start=$(date +%s)
-  node bin/sgdlab.js sweep run "sweeps/digits/repro-$spec.yaml" --store "$STORE" --workers "$WORKERS" --results docs/reproduction/digits/results.jsonl
-  node bin/sgdlab.js report "sweeps/digits/repro-$spec.yaml" --store "$STORE" --out "$REPORT-$spec" --png-zoom 1.25 --exclude-below 0.9
+  bin/sgdlab sweep run "sweeps/digits/repro-$spec.yaml" --store "$STORE" --workers "$WORKERS" --results docs/reproduction/digits/results.jsonl
+  bin/sgdlab report "sweeps/digits/repro-$spec.yaml" --store "$STORE" --out "$REPORT-$spec" --png-zoom 1.25 --exclude-below 0.9
   echo "$spec: $(( $(date +%s) - start )) s wall"
 done
 for ext in svg png; do

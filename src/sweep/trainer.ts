@@ -54,9 +54,20 @@ export function childExecArgv(entry: URL): string[] {
   return hasLoader ? argv : [...argv, '--import', import.meta.resolve('tsx')];
 }
 
+/**
+ * A child's environment with glibc's huge-page malloc, as bin/sgdlab sets it for the command (docs/benchmarks.md):
+ * glibc reads GLIBC_TUNABLES only at start-up, so a trainer forked by `node bin/sgdlab.js` or by library code would
+ * otherwise fault each call's fresh parameter memory in 4 KiB pages. A hugetlb the caller set is kept as it is.
+ */
+export function withHugePageMalloc(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  if (/(^|:)glibc\.malloc\.hugetlb=/.test(tunables)) return env;
+  return { ...env, GLIBC_TUNABLES: tunables === '' ? 'glibc.malloc.hugetlb=1' : `${tunables}:glibc.malloc.hugetlb=1` };
+}
+
 /** Fork an entry of this package with an IPC channel; output goes to this process's stderr. */
 export function forkEntry(entry: URL, args: string[] = [], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return fork(fileURLToPath(entry), args, { execArgv: childExecArgv(entry), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+  return fork(fileURLToPath(entry), args, { execArgv: childExecArgv(entry), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: withHugePageMalloc(env) });
 }
 
 export class Trainer {

@@ -16,12 +16,12 @@ touch "$tmp/empty.jsonl"
 SPECS=()
 for spec in fig6a fig6b fig6c fig7b fig7ac fig7b-long; do
   SPECS+=("sweeps/fashion-mnist/$spec.yaml")
-  node bin/sgdlab.js sweep import "sweeps/fashion-mnist/$spec.yaml" --results "$RESULTS" --store "$tmp/results.sqlite"
+  bin/sgdlab sweep import "sweeps/fashion-mnist/$spec.yaml" --results "$RESULTS" --store "$tmp/results.sqlite"
 done
 # Width 1024 has its own section and table, not a place in the width-256 figures.
-node bin/sgdlab.js sweep import sweeps/fashion-mnist/fig6a-w1024.yaml --results "$RESULTS" --store "$tmp/results.sqlite"
+bin/sgdlab sweep import sweeps/fashion-mnist/fig6a-w1024.yaml --results "$RESULTS" --store "$tmp/results.sqlite"
 # build-doc.ts judges the specs' claims itself (with the page's wording), so the report only draws.
-node bin/sgdlab.js report "${SPECS[@]}" --store "$tmp/results.sqlite" --out "$tmp/report" --png-zoom 1.25 --no-claims > "$tmp/report.log"
+bin/sgdlab report "${SPECS[@]}" --store "$tmp/results.sqlite" --out "$tmp/report" --png-zoom 1.25 --no-claims > "$tmp/report.log"
 mkdir -p "$FIGURES"
 rm -f "$FIGURES"/*.svg "$FIGURES"/*.png
 cp "$tmp"/report/*.svg "$tmp"/report/*.png "$FIGURES"/ 2>/dev/null || true

@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 touch "$tmp/empty.jsonl"
 [ -f "$RESULTS" ] || RESULTS="$tmp/empty.jsonl"
 for spec in momentum momentum-lambda momentum-long; do
-  node bin/sgdlab.js sweep import "sweeps/fashion-mnist/$spec.yaml" --results "$RESULTS" --store "$tmp/results.sqlite" > /dev/null
+  bin/sgdlab sweep import "sweeps/fashion-mnist/$spec.yaml" --results "$RESULTS" --store "$tmp/results.sqlite" > /dev/null
 done
 rm -f "$FIGURES"/*.svg "$FIGURES"/*.png
 node --import tsx docs/reproduction/momentum/build-doc.ts "$RESULTS" "$tmp/results.sqlite" "$DOC" figures/momentum "$FIGURES" "$CLAIMS"
