@@ -42,10 +42,14 @@ const w1024Done = records.filter((r) => r.sweep === w1024.spec.name).length;
 // The width-1024 sweep's compute so far, and what the rest costs at the per-trial times measured.
 const w1024Records = records.filter((r) => r.sweep === w1024.spec.name);
 const w1024Hours = w1024Records.reduce((s, r) => s + r.result.seconds, 0) / 3600;
-// A trial resumed across sessions by an sgdlab that did not record wall_time counts only its last process: its
-// record spans (start to end) much longer than its seconds. A paused process's seconds include the pause.
-const undercounted = (r: (typeof records)[number]): boolean =>
-  !r.result.history.some((h) => h.wall_time !== undefined) && (Date.parse(r.endedAt ?? '') - Date.parse(r.startedAt ?? '')) / 1000 > 1.1 * r.result.seconds + 60;
+// A trial's seconds are whole when every evaluation recorded wall_time. One resumed by an sgdlab that did not
+// record it counts only the processes after that: some evaluations lack it, or (none has it) its record spans
+// much longer than its seconds (a paused process's seconds include the pause; a resume's gap does not).
+const undercounted = (r: (typeof records)[number]): boolean => {
+  const timed = r.result.history.filter((h) => h.wall_time !== undefined).length;
+  if (timed > 0) return timed < r.result.history.length;
+  return (Date.parse(r.endedAt ?? '') - Date.parse(r.startedAt ?? '')) / 1000 > 1.1 * r.result.seconds + 60;
+};
 const w1024Undercounted = w1024Records.filter(undercounted).length;
 const medianMinutes = (lambdaPositive: boolean): number => {
   const s = w1024Records.filter((r) => r.result.status === 'finished' && !undercounted(r) && (r.config.lambda > 0) === lambdaPositive).map((r) => r.result.seconds / 60).sort((a, b) => a - b);
@@ -57,7 +61,7 @@ const w1024Cost = (): string => {
   const left = [w1024Left(false), w1024Left(true)];
   const per = `A trial took a median of ${Number.isFinite(plain) ? `${plain.toFixed(0)} min` : '— (none yet)'} at λ = 0 and ${Number.isFinite(reg) ? `${reg.toFixed(0)} min` : '— (none yet)'} at λ > 0 (wall time of single-thread processes, two at a time, longer while the machine ran other work)`;
   const rest = Number.isFinite(plain) && Number.isFinite(reg) ? `; at those times the ${left[0]! + left[1]!} trials left need about ${((left[0]! * plain + left[1]! * reg) / 60).toFixed(0)} core-hours` : '';
-  return `Compute so far: ${w1024Hours.toFixed(1)} core-hours recorded${w1024Undercounted ? ` (${w1024Undercounted} trials resumed across sessions before runs recorded wall_time count only their last process, and are left out of the times below)` : ''}. ${per}${rest}.`;
+  return `Compute so far: ${w1024Hours.toFixed(1)} core-hours recorded${w1024Undercounted ? ` (${w1024Undercounted} trials resumed across sessions before runs recorded wall_time count only part of their time, and are left out of the times below)` : ''}. ${per}${rest}.`;
 };
 // Pages count trainings, not trials: the width-1024 sweep is reported in its own section.
 const pageRecords = records.filter((r) => r.sweep !== w1024.spec.name);
