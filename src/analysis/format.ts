@@ -42,8 +42,8 @@ export function formatMeasure(r: { kind: string; exponent?: number; value?: numb
   const between = (show: (v: number | undefined) => string): string => (r.interval ? ` [${show(r.interval[0])}, ${show(r.interval[1])}]` : '');
   if (r.kind === 'trend') return `slope ${g(r.value)} per doubling${between(g)}`;
   if (r.kind === 'difference') return `a − b = ${g(r.value)}${between(g)}`;
-  const points = (v: number | undefined): string => (v !== undefined && Number.isFinite(v) ? (100 * v).toFixed(2) : '—');
-  return `spread ${known ? formatScoreDifference(r.value!) : '—'}${between(points).replace(/\]$/, ' points]')}`;
+  const points = (v: number): string => (Number.isFinite(v) ? (100 * v).toFixed(2) : '—');
+  return `spread ${known ? formatScoreDifference(r.value!) : '—'}${r.interval ? ` [${points(r.interval[0])}, ${points(r.interval[1])} points]` : ''}`;
 }
 
 /** One verdict on one line, as `sgdlab report` and `sgdlab sweep show` print it. */

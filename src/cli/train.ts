@@ -11,9 +11,7 @@ import { ProgressLine, count, duration, num, pct } from './format.ts';
 import { dataSpecPath } from '../data/index.ts';
 import { UsageError } from './errors.ts';
 import { readInputText } from '../util/input-file.ts';
-import { checkOutputPaths, OutputPathError, type InputPath } from '../util/output-path.ts';
-import { realpathSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { checkOutputPaths, type InputPath } from '../util/output-path.ts';
 
 /** Config keys that have a flag (all of them: config.ts's table; commander camel-cases the flags back to keys). */
 export const CONFIG_KEYS: readonly string[] = CONFIG_FLAGS.map((f) => f.key);
@@ -49,22 +47,9 @@ export function checkSaveTarget(config: TrainConfig, storePath: string, configFi
   if (config.dataDir !== undefined) inputs.push({ flag: '--data-dir', path: config.dataDir, directory: true });
   const ownData = dataSpecPath(config.data);
   if (ownData) inputs.push({ flag: '--data', ...ownData });
-  checkOutputPaths([{ flag: '--save', path: config.save, kind: 'file' }], inputs);
   // The store's checkpoint folder is sgdlab's: a --save there would replace some run's checkpoint, now or later.
-  if (sameFolder(dirname(config.save), checkpointDirFor(storePath))) {
-    throw new OutputPathError(`--save ${config.save}: is in the checkpoint folder of --store ${storePath}, where sgdlab writes each run's checkpoint; save elsewhere`);
-  }
-}
-
-function sameFolder(a: string, b: string): boolean {
-  const real = (p: string): string => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
-    }
-  };
-  return real(a) === real(b);
+  inputs.push({ flag: '--store', path: checkpointDirFor(storePath), reservedFor: `the checkpoint folder of --store ${storePath}, where sgdlab writes each run's checkpoint` });
+  checkOutputPaths([{ flag: '--save', path: config.save, kind: 'file' }], inputs);
 }
 
 export function openStore(path: string | undefined): RunStore {

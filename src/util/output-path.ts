@@ -32,6 +32,11 @@ export interface InputPath {
   path: string;
   /** A folder whose files are all inputs (a --data-dir): an output must not be any file in it. */
   directory?: boolean;
+  /**
+   * A folder sgdlab itself writes into, said as the message names it ("the checkpoint folder of --store …,
+   * where sgdlab writes each run's checkpoint"): no file output may go directly in it, existing or not.
+   */
+  reservedFor?: string;
 }
 
 function statOrUndefined(path: string): Stats | undefined {
@@ -51,14 +56,16 @@ function statOrUndefined(path: string): Stats | undefined {
 function fileIdentity(path: string): string {
   const st = statOrUndefined(path);
   if (st) return `inode:${st.dev}:${st.ino}`;
-  const parent = dirname(resolve(path));
-  let realParent: string;
+  return `path:${join(realFolder(dirname(path)), basename(path))}`;
+}
+
+/** A folder's path after following symlinks (as given, made absolute, where it does not exist). */
+function realFolder(path: string): string {
   try {
-    realParent = realpathSync(parent);
+    return realpathSync(path);
   } catch {
-    realParent = parent;
+    return resolve(path);
   }
-  return `path:${join(realParent, basename(path))}`;
 }
 
 /** The identities of an input: the file, or every file directly inside an input folder. */
@@ -138,13 +145,19 @@ function checkOne(output: OutputPath): void {
  */
 export function checkOutputPaths(outputs: readonly OutputPath[], inputs: readonly InputPath[] = []): void {
   const claimed = new Map<string, string>();
-  for (const input of inputs) for (const id of inputIdentities(input)) if (!claimed.has(id)) claimed.set(id, `${input.flag} ${input.path}`);
+  const reserved = inputs.filter((i) => i.reservedFor !== undefined).map((i) => ({ folder: realFolder(i.path), why: i.reservedFor! }));
+  for (const input of inputs) {
+    if (input.reservedFor !== undefined) continue;
+    for (const id of inputIdentities(input)) if (!claimed.has(id)) claimed.set(id, `${input.flag} ${input.path}`);
+  }
   for (const output of outputs) {
     checkOne(output);
     if (output.kind === 'directory') continue;
     const id = fileIdentity(output.path);
     const owner = claimed.get(id);
     if (owner !== undefined) throw new OutputPathError(`${output.flag} ${output.path}: is the same file as ${owner}; writing it would destroy that input`);
+    const inReserved = reserved.find((r) => r.folder === realFolder(dirname(output.path)));
+    if (inReserved) throw new OutputPathError(`${output.flag} ${output.path}: is in ${inReserved.why}; save elsewhere`);
     claimed.set(id, `${output.flag} ${output.path}`);
   }
 }
