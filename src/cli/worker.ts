@@ -5,6 +5,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runQueueWorker, parseRedisUrl, DEFAULT_QUEUE_NAME, DEFAULT_STALL_SETTINGS, REDIS_CHECKPOINT_LIMIT } from '../sweep/index.ts';
 import { UsageError } from './errors.ts';
+import { checkExecutionProvider } from '../graph/index.ts';
 import { printable } from '../util/printable.ts';
 import { parseByteSize } from '../train/preflight.ts';
 
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .option('--queue-name <name>', `BullMQ queue name (default ${DEFAULT_QUEUE_NAME})`)
     .option('--concurrency <n>', 'trials trained at once, one process and one ORT thread each (default 1)')
     .option('--threads <n>', 'ONNX Runtime threads per trial (default: as the sweep spec says, 1 unless set)')
+    .option('--execution-provider <name>', "ONNX Runtime execution provider for every trial here: cpu, cuda, … as this machine's runtime offers (default: as the sweep spec says, cpu unless set; docs/gpu.md)")
     .option('--data-dir <dir>', "this machine's directory with the Fashion-MNIST or CIFAR-10 files")
     .option('--lock-duration <ms>', `how long a job stays ours without a lock renewal (default ${DEFAULT_STALL_SETTINGS.lockDurationMs})`)
     .option('--stalled-interval <ms>', `how often to look for jobs of dead workers (default ${DEFAULT_STALL_SETTINGS.stalledIntervalMs})`)
@@ -62,6 +64,8 @@ export function register(program: Command): void {
       const threads = positiveInteger(opts.threads, '--threads', 1024);
       const maxJobs = positiveInteger(opts.maxJobs, '--max-jobs', Number.MAX_SAFE_INTEGER);
       const checkpointDir = sharedDirectory(opts.checkpointDir);
+      // A provider this machine cannot open would fail every job it takes: refuse it before connecting.
+      if (opts.executionProvider !== undefined) await checkExecutionProvider(opts.executionProvider);
       const redisLimitMb = opts.checkpointRedisLimit === undefined ? undefined : Number(opts.checkpointRedisLimit);
       if (redisLimitMb !== undefined && !(Number.isInteger(redisLimitMb) && redisLimitMb >= 0 && redisLimitMb <= 512)) {
         throw new UsageError(`--checkpoint-redis-limit ${opts.checkpointRedisLimit}: must be a whole number of MB from 0 to 512`);
@@ -75,6 +79,7 @@ export function register(program: Command): void {
         ...(opts.queueName ? { queueName: opts.queueName } : {}),
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(threads !== undefined ? { threads } : {}),
+        ...(opts.executionProvider !== undefined ? { executionProvider: opts.executionProvider } : {}),
         ...(maxJobs !== undefined ? { maxJobs } : {}),
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
         ...(checkpointDir !== undefined ? { checkpointDir } : {}),

@@ -68,8 +68,18 @@ const ID_PATTERN = /^[a-z0-9-]{1,80}$/;
 /** Keys a job may not carry: files on the worker's machine, which the coordinator has no business naming. */
 const JOB_FORBIDDEN_KEYS = ['save', 'init', 'dataDir'];
 
-/** A job payload from Redis, checked like user input; returns the training config to run. */
-export function validateTrialJob(raw: unknown, dataDir?: string): { job: TrialJob; config: TrainConfig } {
+/** What a worker's own machine decides for every job: its data folder and the execution provider it trains on. */
+export interface WorkerMachine {
+  dataDir?: string;
+  executionProvider?: string;
+}
+
+/**
+ * A job payload from Redis, checked like user input; returns the training config to run, with this
+ * machine's data folder and execution provider in place of the job's (a job whose target cannot run
+ * on the worker's provider is refused here, in one line, like any other bad config).
+ */
+export function validateTrialJob(raw: unknown, machine: WorkerMachine = {}): { job: TrialJob; config: TrainConfig } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new QueueError('job: payload is not an object');
   const { sweepId, trialKey, config, ...rest } = raw as Record<string, unknown>;
   if (Object.keys(rest).length > 0) throw new QueueError(`job: unknown field '${Object.keys(rest)[0]}'`);
@@ -79,7 +89,8 @@ export function validateTrialJob(raw: unknown, dataDir?: string): { job: TrialJo
   for (const key of JOB_FORBIDDEN_KEYS) if (Object.hasOwn(config, key)) throw new QueueError(`job: config key '${key}' names a file and is not accepted from a queue`);
   const data = (config as Record<string, unknown>).data;
   if (isDataSpec(data) && dataSpecPath(data)) throw new QueueError(`job: data '${data.slice(0, 80)}' names a file and is not accepted from a queue (run sweeps on your own data with --workers)`);
-  const resolved = resolveConfig({ ...(config as Record<string, unknown>), ...(dataDir ? { dataDir } : {}) }, `job ${trialKey}`);
+  const { dataDir, executionProvider } = machine;
+  const resolved = resolveConfig({ ...(config as Record<string, unknown>), ...(dataDir ? { dataDir } : {}), ...(executionProvider ? { executionProvider } : {}) }, `job ${trialKey}`);
   // Worker-side limits: this machine's memory (SGDLAB_MAX_MEMORY, or `sgdlab worker --max-memory`).
   checkTrainingFits(resolved);
   return { job: { sweepId, trialKey, config: config as Record<string, unknown> }, config: resolved };
@@ -261,6 +272,8 @@ export interface QueueWorkerOptions {
   dataDir?: string;
   /** ONNX Runtime threads per trial, overriding the job's. */
   threads?: number;
+  /** The ONNX Runtime execution provider every trial trains on here (cuda on a GPU machine), overriding the job's. */
+  executionProvider?: string;
   /** Exit after this many jobs (tests, batch schedulers). */
   maxJobs?: number;
   /**
@@ -294,7 +307,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<{ job
   const allDone = new Promise<void>((resolve) => (finishedAll = resolve));
 
   const processor = async (job: Job): Promise<string> => {
-    const { job: payload, config } = validateTrialJob(job.data, options.dataDir);
+    const { job: payload, config } = validateTrialJob(job.data, { dataDir: options.dataDir, executionProvider: options.executionProvider });
     if (options.threads !== undefined) config.threads = options.threads;
     let trainer = idle.pop();
     if (!trainer || !trainer.alive) {

@@ -59,7 +59,7 @@ export class RunRecorder {
   }
 
   private provenance(): RunProvenance {
-    return runProvenance(this.config.threads);
+    return runProvenance(this.config.threads, this.config.executionProvider);
   }
 
   /**

@@ -28,6 +28,8 @@ export interface Provenance {
 export interface RunProvenance extends Provenance {
   /** null: ONNX Runtime's default (one thread per physical core). */
   threads: number | null;
+  /** The ONNX Runtime execution provider it trained on, when not the CPU's (absent: cpu). */
+  executionProvider?: string;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -94,10 +96,15 @@ export function provenance(): Provenance {
   return cached;
 }
 
-export const runProvenance = (threads: number | undefined): RunProvenance => ({ ...provenance(), threads: threads ?? null });
+export const runProvenance = (threads: number | undefined, executionProvider?: string): RunProvenance => ({
+  ...provenance(),
+  threads: threads ?? null,
+  // Recorded where it matters: a queue worker's own --execution-provider is not in the coordinator's config.
+  ...(executionProvider !== undefined && executionProvider !== 'cpu' ? { executionProvider } : {}),
+});
 
 /** The facts as lines for people (`sgdlab --version`, `runs show`). */
-export function describeProvenance(p: Provenance & { threads?: number | null }): string[] {
+export function describeProvenance(p: Provenance & { threads?: number | null; executionProvider?: string }): string[] {
   const commit = p.gitCommit === null ? 'not a git checkout' : `${p.gitCommit}${p.gitDirty ? ' (with uncommitted changes)' : ''}`;
   const threads = p.threads === undefined ? '' : `, ${p.threads === null ? 'ONNX Runtime\'s default threads' : `${p.threads} thread${p.threads === 1 ? '' : 's'}`}`;
   return [
@@ -105,5 +112,6 @@ export function describeProvenance(p: Provenance & { threads?: number | null }):
     `git commit ${commit}`,
     `Node ${p.node}, ONNX Runtime ${p.onnxruntime}`,
     `CPU ${p.cpu} (${p.cpus} logical CPUs${threads})`,
+    ...(typeof p.executionProvider === 'string' ? [`execution provider ${p.executionProvider}`] : []),
   ];
 }

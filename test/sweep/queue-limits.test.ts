@@ -31,3 +31,17 @@ test('sgdlab worker refuses a bad --max-memory or URL in one line, before connec
     assert.ok(!r.stderr.includes('hunter2'));
   }
 });
+
+test("a worker's execution provider replaces the job's, and a job whose target cannot run on it is refused in one line", () => {
+  const job = { sweepId: 's-1', trialKey: 'seed=0', config: { model: 'mlp:8x1', epochs: 1, executionProvider: 'cpu' } };
+  assert.equal(validateTrialJob(job, { executionProvider: 'cuda' }).config.executionProvider, 'cuda');
+  assert.equal(validateTrialJob(job).config.executionProvider, 'cpu');
+  const pinned = { ...job, config: { ...job.config, target: 'ort-cpu' } };
+  assert.throws(() => validateTrialJob(pinned, { executionProvider: 'cuda' }), (e: Error) => e.name === 'ConfigError' && e.message === "job seed=0: target 'ort-cpu' runs on the cpu execution provider only, not on 'cuda'");
+});
+
+test('sgdlab worker refuses an execution provider this machine cannot open, in one line, before connecting', async () => {
+  const r = await sgdlab(['worker', '--queue', 'redis://127.0.0.1:1', '--execution-provider', 'nosuch']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^sgdlab: execution provider 'nosuch': not offered by onnxruntime-node [\d.]+ \(offered: [a-z, ]+\)\n$/);
+});
