@@ -91,9 +91,24 @@ export function changedVerdicts(findings: readonly JudgedFinding[]): string[] {
     .map((f) => `- ${f.figure}, ${f.label}: earlier versions said "${f.earlier}"; the calibrated rule says "${f.results.best.verdict}" (final score: "${f.results.final.verdict}").`);
 }
 
-/** claims.json: one entry per verdict (claim × score rule). */
-export function claimsJson(findings: readonly JudgedFinding[]): string {
-  const entries = findings.flatMap((f) =>
+/** One verdict as claims.json carries it. */
+export interface ClaimsEntry {
+  figure: string;
+  claim: string;
+  rule: ScoreRule;
+  kind: string;
+  exponent?: number;
+  value?: number;
+  interval?: [number, number];
+  set?: number[];
+  verdict: string;
+  supports: boolean;
+  falseRate: number;
+}
+
+/** claims.json: one entry per verdict (claim × score rule), then a page's verdicts of its own (`extra`). */
+export function claimsJson(findings: readonly JudgedFinding[], extra: readonly ClaimsEntry[] = []): string {
+  const entries: ClaimsEntry[] = findings.flatMap((f) =>
     RULES.map((r) => {
       const res = f.results[r];
       return {
@@ -111,5 +126,5 @@ export function claimsJson(findings: readonly JudgedFinding[]): string {
       };
     }),
   );
-  return `${JSON.stringify(entries, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : typeof v === 'number' ? Number(v.toPrecision(6)) : v), 2)}\n`;
+  return `${JSON.stringify([...entries, ...extra], (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : typeof v === 'number' ? Number(v.toPrecision(6)) : v), 2)}\n`;
 }

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { RunStore } from '../../../src/store/index.ts';
 import { loadSweepSpec, readResultsFile, summarizeSweep, formatAxisValue, sweepClaims, countTrainings, type Sweep, type SweepSummary } from '../../../src/sweep/index.ts';
 import type { PointSummary } from '../../../src/sweep/summary.ts';
-import { experimentFromResults, scoreRuns, formatPower, formatRate, MAX_FALSE_RATE, PERMUTATIONS, CHANCE_ACCURACY, MIN_COLLAPSE_QUALITY, type Experiment } from '../../../src/analysis/index.ts';
-import { judge, findingsTable, changedVerdicts, claimsJson, type Finding, type JudgedFinding } from '../../../src/analysis/findings.ts';
+import { experimentFromResults, scoreRuns, formatPower, formatRate, ratioShift, ratioSides, MAX_FALSE_RATE, PERMUTATIONS, CHANCE_ACCURACY, MIN_COLLAPSE_QUALITY, type Experiment, type RatioClaim, type RatioShiftResult, type ScoreRule } from '../../../src/analysis/index.ts';
+import { judge, findingsTable, changedVerdicts, claimsJson, type ClaimsEntry, type Finding, type JudgedFinding } from '../../../src/analysis/findings.ts';
 import { buildModel } from '../../../src/nn/index.ts';
 import { Rng } from '../../../src/util/random.ts';
 
@@ -163,7 +163,34 @@ function findingsOf(sweep: Sweep, e: Experiment, figure: string, wording: { labe
 }
 const findings: JudgedFinding[] = ORDER.flatMap((name) => findingsOf(loadSweepSpec(`sweeps/fashion-mnist/${name}.yaml`), experiments[name], FIGURE[name], WORDING[name])).map((f) => judge(f));
 const widthFindings: JudgedFinding[] = experimentW1024.points.length === 0 ? [] : findingsOf(w1024, experimentW1024, `Fig. 6a, width 1024 (${w1024Done} of ${w1024.trials.length} trials so far)`, FIG6A.map(({ label, paper }) => ({ label: `${label} (width 1024)`, paper }))).map((f) => judge(f));
-writeFileSync(claimsPath, claimsJson([...findings, ...widthFindings]));
+
+// Does the ratio move with width? λ_opt/ε_opt's shift from width 256 to 1024, as both specs' ratio claims scope it.
+const ratioClaimOf = (sweep: Sweep): RatioClaim => {
+  const claim = sweepClaims(sweep).find((c): c is RatioClaim => c.kind === 'ratio');
+  if (!claim) throw new Error(`${sweep.spec.name}: declares no ratio claim`);
+  return claim;
+};
+const SHIFT_FIGURE = 'Fig. 6a, widths 256 and 1024';
+const SHIFT_CLAIM = 'λ_opt / ε_opt larger at width 1024 than at width 256';
+const widthShift: Record<ScoreRule, RatioShiftResult> | undefined = experimentW1024.points.length === 0 ? undefined : {
+  best: ratioShift(ratioSides('width 256', ratioClaimOf(loadSweepSpec('sweeps/fashion-mnist/fig6a.yaml')), experiments.fig6a), ratioSides('width 1024', ratioClaimOf(w1024), experimentW1024), 'best'),
+  final: ratioShift(ratioSides('width 256', ratioClaimOf(loadSweepSpec('sweeps/fashion-mnist/fig6a.yaml')), experiments.fig6a), ratioSides('width 1024', ratioClaimOf(w1024), experimentW1024), 'final'),
+};
+const shiftEntries: ClaimsEntry[] = widthShift === undefined ? [] : (['best', 'final'] as const).map((rule) => {
+  const r = widthShift[rule];
+  return { figure: SHIFT_FIGURE, claim: SHIFT_CLAIM, rule, kind: 'ratio-shift', value: r.shift, interval: r.interval, verdict: r.verdict, supports: r.supports, falseRate: r.falseRate };
+});
+/** Octaves to a tenth, signed (grid ratios are whole octaves; an interval's quantile may fall between them). */
+const octaves = (v: number): string => {
+  if (!Number.isFinite(v)) return '—';
+  const tenths = Math.round(v * 10) / 10;
+  return `${tenths > 0 ? '+' : tenths < 0 ? '−' : ''}${Math.abs(tenths)}`;
+};
+const shiftText = (rule: ScoreRule): string => {
+  const r = widthShift![rule];
+  return `${rule === 'best' ? 'best during training' : 'final'}: shift ${octaves(r.shift)} octave${Math.abs(r.shift) === 1 ? '' : 's'} (90% interval ${octaves(r.interval[0])} to ${octaves(r.interval[1])}); ${r.verdict} (false rate ${formatRate(r.falseRate)})`;
+};
+writeFileSync(claimsPath, claimsJson([...findings, ...widthFindings], shiftEntries));
 const changed = changedVerdicts(findings);
 
 /** The optimum rows of Fig. 6a at one width: ε_opt, λ_opt and their ratio, with the 90% sets, under both rules. */
@@ -271,6 +298,15 @@ set of grid values winning 90% of 200 bootstrap replicates; the shares of the mo
 ${[...widthRows('256', findings.filter((f) => f.figure === 'Fig. 6a'), `${runsOf(a.points)} of ${a.points.reduce((n, p) => n + (p as PointSummary & { trials: number }).trials, 0)}`), ...widthRows('1024', widthFindings, `${w1024Done} of ${w1024.trials.length}`)].join('\n')}
 
 ${widthFindings.length ? `Width 1024's verdicts are rows of the findings' data (\`claims.json\`, figure "Fig. 6a, width 1024"): ${widthFindings.map((f) => `${f.label}: ${f.results.best.verdict} (false rate ${formatRate(f.results.best.falseRate)})`).join('; ')}.` : 'No width-1024 trial has finished yet.'}
+${widthShift ? `
+**Does the ratio move?** The shift is log₂ of the ratio at width 1024 over the ratio at width 256, in octaves. It is
+bootstrapped over seeds at both widths, each width's two slices resampled as in its own ratio claim. The rule says
+"larger" when at least 90% of the replicates put width 1024's ratio above width 256's. Its false rate is measured on the
+null "width does not matter": at each grid point, the two widths' runs are pooled and dealt back at random, as many to
+each width as it had (\`ratioShift\`, src/analysis/ratio-shift.ts). In \`claims.json\` it is the figure "${SHIFT_FIGURE}".
+- ${shiftText('best')}.
+- ${shiftText('final')}.
+` : ''}
 
 ${table('w1024', summaryW1024, [['ε', (p) => pow(coordinate(summaryW1024, p, 'lr'))], ['λ', (p) => pow(coordinate(summaryW1024, p, 'lambda'))]])}
 
