@@ -192,6 +192,12 @@ const optimum: KindRule<OptimumClaim> = {
   describe: (claim) => `the best ${claim.x} is ${formatPower(claim.expect)}${atWhere(claim.where)}`,
 };
 
+/** A ratio claim's two slices: each side's points in its slice with x > 0 (ratioShift compares them across settings). */
+export function ratioSlices(claim: RatioClaim, e: Experiment): { top: Experiment; bottom: Experiment } {
+  const side = ({ x, where }: RatioClaim['top']): Experiment => slice(e, (c) => inSlice(c, where) && (c[x] ?? 0) > 0);
+  return { top: side(claim.top), bottom: side(claim.bottom) };
+}
+
 const ratio: KindRule<RatioClaim> = {
   summary: 'the ratio of two optima (top.x in its slice over bottom.x in its slice); matches if expect is in the 90% set',
   parse(raw, at, fail, parseNumber) {
@@ -208,8 +214,7 @@ const ratio: KindRule<RatioClaim> = {
   },
   scope: (claim, e) => slice(e, (c) => (inSlice(c, claim.top.where) && (c[claim.top.x] ?? 0) > 0) || (inSlice(c, claim.bottom.where) && (c[claim.bottom.x] ?? 0) > 0)),
   run(claim, e, rule, options) {
-    const top = slice(e, (c) => inSlice(c, claim.top.where) && (c[claim.top.x] ?? 0) > 0);
-    const bottom = slice(e, (c) => inSlice(c, claim.bottom.where) && (c[claim.bottom.x] ?? 0) > 0);
+    const { top, bottom } = ratioSlices(claim, e);
     if (top.points.length === 0 || bottom.points.length === 0) return { verdict: 'too few points', supports: false };
     const loc = locateOptimumRatio(top, claim.top.x, bottom, claim.bottom.x, rule, { replicates: options.replicates });
     const target = Math.log2(claim.expect);

@@ -5,7 +5,7 @@
 // pooled and dealt back at random in the same numbers (dealPooled).
 
 import { PERMUTATIONS, calibratedVerdict } from './calibrate.ts';
-import { MIN_RUNS_PER_POINT, type RatioClaim } from './claims.ts';
+import { MIN_RUNS_PER_POINT, ratioSlices, type RatioClaim } from './claims.ts';
 import { BOOTSTRAP_SEED, PERMUTATION_SEED, Rng, quantile, resampleRuns, sameValue, scorePoints, type Experiment, type ExperimentPoint, type ScoreRule } from './experiment.ts';
 import { argBest } from './optimum.ts';
 
@@ -19,13 +19,9 @@ export interface OptimumRatioSides {
   bottomX: string;
 }
 
-/** A setting's two slices as a ratio claim declares them (each slice's points with x > 0, as the claim's own rule takes them). */
+/** A setting's two slices as a ratio claim declares them (the same slices the claim's own rule takes). */
 export function ratioSides(label: string, claim: RatioClaim, e: Experiment): OptimumRatioSides {
-  const side = ({ x, where }: RatioClaim['top']): Experiment => ({
-    ...e,
-    points: e.points.filter((p) => Object.entries(where).every(([k, v]) => sameValue(p.coords[k], v)) && (p.coords[x] ?? 0) > 0),
-  });
-  return { label, top: side(claim.top), topX: claim.top.x, bottom: side(claim.bottom), bottomX: claim.bottom.x };
+  return { label, ...ratioSlices(claim, e), topX: claim.top.x, bottomX: claim.bottom.x };
 }
 
 export interface RatioShiftResult {

@@ -172,10 +172,12 @@ const ratioClaimOf = (sweep: Sweep): RatioClaim => {
 };
 const SHIFT_FIGURE = 'Fig. 6a, widths 256 and 1024';
 const SHIFT_CLAIM = 'λ_opt / ε_opt larger at width 1024 than at width 256';
-const widthShift: Record<ScoreRule, RatioShiftResult> | undefined = experimentW1024.points.length === 0 ? undefined : {
-  best: ratioShift(ratioSides('width 256', ratioClaimOf(loadSweepSpec('sweeps/fashion-mnist/fig6a.yaml')), experiments.fig6a), ratioSides('width 1024', ratioClaimOf(w1024), experimentW1024), 'best'),
-  final: ratioShift(ratioSides('width 256', ratioClaimOf(loadSweepSpec('sweeps/fashion-mnist/fig6a.yaml')), experiments.fig6a), ratioSides('width 1024', ratioClaimOf(w1024), experimentW1024), 'final'),
-};
+const widthShift: Record<ScoreRule, RatioShiftResult> | undefined = (() => {
+  if (experimentW1024.points.length === 0) return undefined;
+  const at256 = ratioSides('width 256', ratioClaimOf(loadSweepSpec('sweeps/fashion-mnist/fig6a.yaml')), experiments.fig6a);
+  const at1024 = ratioSides('width 1024', ratioClaimOf(w1024), experimentW1024);
+  return { best: ratioShift(at256, at1024, 'best'), final: ratioShift(at256, at1024, 'final') };
+})();
 const shiftEntries: ClaimsEntry[] = widthShift === undefined ? [] : (['best', 'final'] as const).map((rule) => {
   const r = widthShift[rule];
   return { figure: SHIFT_FIGURE, claim: SHIFT_CLAIM, rule, kind: 'ratio-shift', value: r.shift, interval: r.interval, verdict: r.verdict, supports: r.supports, falseRate: r.falseRate };
