@@ -39,6 +39,7 @@ store.close();
 const records = readResultsFile(resultsPath);
 const w1024 = loadSweepSpec('sweeps/fashion-mnist/fig6a-w1024.yaml');
 const w1024Done = records.filter((r) => r.sweep === w1024.spec.name).length;
+const w1024Complete = w1024Done === w1024.trials.length;
 // The width-1024 sweep's compute so far, and what the rest costs at the per-trial times measured.
 const w1024Records = records.filter((r) => r.sweep === w1024.spec.name);
 const w1024Hours = w1024Records.reduce((s, r) => s + r.result.seconds, 0) / 3600;
@@ -63,6 +64,7 @@ const w1024Cost = (): string => {
   const left = [w1024Left(false), w1024Left(true)];
   const per = `A trial timed whole (every evaluation recording wall_time) took a median of ${Number.isFinite(plain) ? `${plain.toFixed(0)} min` : '— (none yet)'} at λ = 0 and ${Number.isFinite(reg) ? `${reg.toFixed(0)} min` : '— (none yet)'} at λ > 0 (wall time of single-thread processes, two at a time, longer while the machine ran other work)`;
   const rest = Number.isFinite(plain) && Number.isFinite(reg) ? `; at those times the ${left[0]! + left[1]!} trials left need about ${((left[0]! * plain + left[1]! * reg) / 60).toFixed(0)} core-hours` : '';
+  if (w1024Complete) return `Compute: ${w1024Hours.toFixed(1)} core-hours recorded${w1024Undercounted ? ` (${w1024Undercounted} trials resumed across sessions before runs recorded wall_time count only part of their time)` : ''}. ${per}.`;
   return `Compute so far: ${w1024Hours.toFixed(1)} core-hours recorded${w1024Undercounted ? ` (${w1024Undercounted} trials resumed across sessions before runs recorded wall_time count only part of their time)` : ''}. ${per}${rest}.`;
 };
 /** Width 4096 (App. D's) at width 1024's measured times, an MLP step's work being in proportion to its parameters. */
@@ -162,7 +164,7 @@ function findingsOf(sweep: Sweep, e: Experiment, figure: string, wording: { labe
   return claims.map((claim, i) => ({ figure, claim, experiment: e, ...wording[i]! }));
 }
 const findings: JudgedFinding[] = ORDER.flatMap((name) => findingsOf(loadSweepSpec(`sweeps/fashion-mnist/${name}.yaml`), experiments[name], FIGURE[name], WORDING[name])).map((f) => judge(f));
-const widthFindings: JudgedFinding[] = experimentW1024.points.length === 0 ? [] : findingsOf(w1024, experimentW1024, `Fig. 6a, width 1024 (${w1024Done} of ${w1024.trials.length} trials so far)`, FIG6A.map(({ label, paper }) => ({ label: `${label} (width 1024)`, paper }))).map((f) => judge(f));
+const widthFindings: JudgedFinding[] = experimentW1024.points.length === 0 ? [] : findingsOf(w1024, experimentW1024, w1024Complete ? 'Fig. 6a, width 1024' : `Fig. 6a, width 1024 (${w1024Done} of ${w1024.trials.length} trials so far)`, FIG6A.map(({ label, paper }) => ({ label: `${label} (width 1024)`, paper }))).map((f) => judge(f));
 
 // Does the ratio move with width? λ_opt/ε_opt's shift from width 256 to 1024, as both specs' ratio claims scope it.
 const ratioClaimOf = (sweep: Sweep): RatioClaim => {
@@ -291,7 +293,7 @@ ${changed.length ? `Earlier versions of this page judged by rules that could not
 
 The one quantitative disagreement left is λ_opt/ε_opt = 2 here against the paper's 8 at width 4096. Fig. 6a's two
 slices again at width 1024 (\`mlp:1024x3\`, ${params1024.toLocaleString('en-US')} parameters against ${params256.toLocaleString('en-US')}; the same subset, 120 epochs,
-5 seeds best 3; \`sweeps/fashion-mnist/fig6a-w1024.yaml\`): ${w1024Done} of ${w1024.trials.length} trials so far. ${w1024Cost()}
+5 seeds best 3; \`sweeps/fashion-mnist/fig6a-w1024.yaml\`): ${w1024Complete ? `all ${w1024.trials.length} trials` : `${w1024Done} of ${w1024.trials.length} trials so far`}. ${w1024Cost()}
 ${width4096()} Each cell: the best value on the data; the smallest
 set of grid values winning 90% of 200 bootstrap replicates; the shares of the most frequent winners.
 
