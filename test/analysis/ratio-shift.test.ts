@@ -34,7 +34,7 @@ test('a ratio that grows by two octaves is found larger, with its interval, at a
   assert.equal(r.shift, 2);
   assert.ok(r.interval[0] > 0 && r.interval[1] >= 2, `interval ${r.interval}`);
   assert.ok(r.larger >= 0.9);
-  assert.match(r.verdict, /^larger at width 1024 than at width 256 \(in \d+% of replicates\)$/);
+  assert.match(r.verdict, /^larger at width 1024 than at width 256 \(in [\d,]+ of 2,000 replicates\)$/);
   assert.equal(r.supports, true);
   assert.ok(r.falseRate <= 0.1, `false rate ${r.falseRate}`);
 });
@@ -90,4 +90,15 @@ test('calibration catches a "larger" that pooled data gives too: one made by a g
   assert.ok(r.falseRate > 0.5, `false rate ${r.falseRate}`);
   assert.equal(r.supports, false);
   assert.match(r.verdict, /^inconclusive: the rule would say "larger at b than at a/);
+});
+
+test('an unresolved verdict gives exact counts of the 2,000 replicates, so a share just under the bar never reads as 90%', () => {
+  // One octave apart with noise comparable to the curves' drop: the bootstrap cannot settle the direction.
+  const r = ratioShift(setting('a', -4, -3, 11, 5, 0.006), setting('b', -5, -3, 12, 5, 0.006), 'best', { permutations: 10 });
+  assert.equal(r.replicates, 2000);
+  const m = r.verdict.match(/^not resolved: larger at b in ([\d,]+) of 2,000 replicates, equal in ([\d,]+), smaller in ([\d,]+)$/);
+  assert.ok(m, r.verdict);
+  const [larger, equal, smaller] = m.slice(1).map((c) => Number(c.replace(/,/g, '')));
+  assert.equal(larger! + equal! + smaller!, 2000);
+  assert.ok(larger! < 1800 && larger! === Math.round(r.larger * 2000));
 });

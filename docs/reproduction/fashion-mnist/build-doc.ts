@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RunStore } from '../../../src/store/index.ts';
 import { loadSweepSpec, readResultsFile, summarizeSweep, formatAxisValue, sweepClaims, countTrainings, type Sweep, type SweepSummary } from '../../../src/sweep/index.ts';
 import type { PointSummary } from '../../../src/sweep/summary.ts';
-import { experimentFromResults, scoreRuns, formatPower, formatRate, ratioShift, ratioSides, MAX_FALSE_RATE, PERMUTATIONS, CHANCE_ACCURACY, MIN_COLLAPSE_QUALITY, type Experiment, type RatioClaim, type RatioShiftResult, type ScoreRule } from '../../../src/analysis/index.ts';
+import { experimentFromResults, scoreRuns, formatPower, formatRate, ratioShift, ratioSides, SHIFT_NULL_REPLICATES, MAX_FALSE_RATE, PERMUTATIONS, CHANCE_ACCURACY, MIN_COLLAPSE_QUALITY, type Experiment, type RatioClaim, type RatioShiftResult, type ScoreRule } from '../../../src/analysis/index.ts';
 import { judge, findingsTable, changedVerdicts, claimsJson, type ClaimsEntry, type Finding, type JudgedFinding } from '../../../src/analysis/findings.ts';
 import { buildModel } from '../../../src/nn/index.ts';
 import { Rng } from '../../../src/util/random.ts';
@@ -304,10 +304,10 @@ ${[...widthRows('256', findings.filter((f) => f.figure === 'Fig. 6a'), `${runsOf
 ${widthFindings.length ? `Width 1024's verdicts are rows of the findings' data (\`claims.json\`, figure "Fig. 6a, width 1024"): ${widthFindings.map((f) => `${f.label}: ${f.results.best.verdict} (false rate ${formatRate(f.results.best.falseRate)})`).join('; ')}.` : 'No width-1024 trial has finished yet.'}
 ${widthShift ? `
 **Does the ratio move?** The shift is log₂ of the ratio at width 1024 over the ratio at width 256, in octaves. It is
-bootstrapped over seeds at both widths, each width's two slices resampled as in its own ratio claim. The rule says
+bootstrapped over seeds at both widths (${widthShift.best.replicates.toLocaleString('en-US')} replicates), each width's two slices resampled as in its own ratio claim. The rule says
 "larger" when at least 90% of the replicates put width 1024's ratio above width 256's. Its false rate is measured on the
 null "width does not matter": at each grid point, the two widths' runs are pooled and dealt back at random, as many to
-each width as it had (\`ratioShift\`, src/analysis/ratio-shift.ts). In \`claims.json\` it is the figure "${SHIFT_FIGURE}".
+each width as it had (${PERMUTATIONS} deals, each bootstrapped again with ${SHIFT_NULL_REPLICATES} replicates; \`ratioShift\`, src/analysis/ratio-shift.ts). In \`claims.json\` it is the figure "${SHIFT_FIGURE}".
 - ${shiftText('best')}.
 - ${shiftText('final')}.
 ` : ''}
