@@ -5,7 +5,7 @@
 // paper's ratio to the batch size), α·n^c for n-step SGD (c = 0 the bare rate, c = 1 the SDE's ε = nα),
 // ε/(1−β)^c for momentum (c = 1 the effective rate η).
 
-import { BOOTSTRAP_SEED, Rng, quantile, resampleRuns, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
+import { BOOTSTRAP_SEED, REPLICATES, Rng, quantile, resampleRuns, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
 
 /** How a grouping axis enters the collapsed coordinate: u = log₂x + sign·c·log₂(g(value)). */
 export interface Grouping {
@@ -296,7 +296,7 @@ export interface CollapseFit {
 /** The exponent on the data and its 90% interval: each replicate redraws every point's runs and recomputes its best-k score. */
 export function collapseFit(e: Experiment, rule: ScoreRule, x: CollapseAxis, by: GroupingAxis, options: CollapseOptions = {}): CollapseFit {
   const { exponent, quality } = fitCollapse(e, scorePoints(e, rule).map((s) => s.score), x, by, options);
-  const replicates = options.replicates ?? 200;
+  const replicates = options.replicates ?? REPLICATES;
   const rng = new Rng(options.seed ?? BOOTSTRAP_SEED);
   const fits: number[] = [];
   for (let r = 0; r < replicates; r++) {

@@ -4,7 +4,7 @@
 // These serve claims about metrics other than the score (the perturbed one-norm N of an Adam run, C_reg): a
 // point's value is then the mean over its runs, and a point whose runs mostly diverged has none (it drops out).
 
-import { BOOTSTRAP_SEED, Rng, quantile, resampleRuns, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
+import { BOOTSTRAP_SEED, REPLICATES, Rng, quantile, resampleRuns, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
 
 export type Direction = 'rises' | 'falls';
 
@@ -94,7 +94,7 @@ export function trendAlong(e: Experiment, x: string, rule: ScoreRule, options: {
   const log = options.log ?? false;
   const xs = e.points.map((p) => p.coords[x] ?? NaN);
   const slope = (sample: Experiment) => slopeAgainstLog2(xs, values(sample, rule, log));
-  const interval = bootstrap(e, slope, options.replicates ?? 200, options.seed ?? BOOTSTRAP_SEED);
+  const interval = bootstrap(e, slope, options.replicates ?? REPLICATES, options.seed ?? BOOTSTRAP_SEED);
   const rho = rankCorrelation(xs, values(e, rule, log));
   const sign = directionOf(interval);
   const ordered = sign === 'rises' ? rho >= MIN_RANK_CORRELATION : sign === 'falls' ? rho <= -MIN_RANK_CORRELATION : false;
@@ -109,7 +109,7 @@ export function differenceBetween(e: Experiment, inA: (c: Record<string, number>
     const ys = values(sample, rule, log);
     return mean(sample.points.flatMap((p, i) => (inA(p.coords) ? [ys[i]!] : []))) - mean(sample.points.flatMap((p, i) => (inB(p.coords) ? [ys[i]!] : [])));
   };
-  const interval = bootstrap(e, difference, options.replicates ?? 200, options.seed ?? BOOTSTRAP_SEED);
+  const interval = bootstrap(e, difference, options.replicates ?? REPLICATES, options.seed ?? BOOTSTRAP_SEED);
   return { value: difference(e), interval, direction: directionOf(interval) };
 }
 

@@ -1,7 +1,7 @@
 // Where a curve peaks, with its uncertainty: the share of bootstrap resamples (over seeds) in which each grid
 // value is the best, the smallest set of grid values covering 90% of them, and the same for the ratio of two optima.
 
-import { BOOTSTRAP_SEED, Rng, resampleRuns, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
+import { BOOTSTRAP_SEED, REPLICATES, Rng, resampleRuns, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
 
 export interface Share {
   value: number;
@@ -56,7 +56,7 @@ export function locateOptimum(e: Experiment, rule: ScoreRule, x: string, options
   const best = argBest(e, scorePoints(e, rule).map((s) => s.score), x);
   const rng = new Rng(options.seed ?? BOOTSTRAP_SEED);
   const winners: number[] = [];
-  for (let r = 0; r < (options.replicates ?? 200); r++) {
+  for (let r = 0; r < (options.replicates ?? REPLICATES); r++) {
     const sample = resampleRuns(e, rng);
     winners.push(argBest(sample, scorePoints(sample, rule).map((s) => s.score), x));
   }
@@ -72,7 +72,7 @@ export function locateOptimumRatio(top: Experiment, topX: string, bottom: Experi
     roundLog(Math.log2(argBest(t, scorePoints(t, rule).map((s) => s.score), topX) / argBest(b, scorePoints(b, rule).map((s) => s.score), bottomX)));
   const rng = new Rng(options.seed ?? BOOTSTRAP_SEED);
   const winners: number[] = [];
-  for (let r = 0; r < (options.replicates ?? 200); r++) winners.push(ratio(resampleRuns(top, rng), resampleRuns(bottom, rng)));
+  for (let r = 0; r < (options.replicates ?? REPLICATES); r++) winners.push(ratio(resampleRuns(top, rng), resampleRuns(bottom, rng)));
   return { best: ratio(top, bottom), ...sharesOf(winners) };
 }
 

@@ -6,7 +6,7 @@
 
 import { PERMUTATIONS, calibratedVerdict } from './calibrate.ts';
 import { MIN_RUNS_PER_POINT, ratioSlices, type RatioClaim } from './claims.ts';
-import { BOOTSTRAP_SEED, PERMUTATION_SEED, Rng, quantile, resampleRuns, sameValue, scorePoints, type Experiment, type ExperimentPoint, type ScoreRule } from './experiment.ts';
+import { BOOTSTRAP_SEED, NULL_REPLICATES, PERMUTATION_SEED, REPLICATES, Rng, quantile, resampleRuns, sameValue, scorePoints, type Experiment, type ExperimentPoint, type ScoreRule } from './experiment.ts';
 import { argBest } from './optimum.ts';
 
 /** One setting's ratio of optima: the optimum of `top` along topX over that of `bottom` along bottomX. */
@@ -44,14 +44,6 @@ export interface RatioShiftResult {
 
 /** A direction is decided when the second ratio is larger (or smaller) in at least this share of replicates. */
 const DECISIVE_SHARE = 0.9;
-
-/**
- * Replicates of the bootstrap on the data. The share is judged against DECISIVE_SHARE, and at 200 replicates its
- * Monte Carlo error is about ±2 points near 90%; 2,000 bring it to about ±0.7. Each permutation of the null
- * bootstraps again, at SHIFT_NULL_REPLICATES, which keeps the false rate's 200 permutations within the pages' time.
- */
-const MEASURED_REPLICATES = 2000;
-export const SHIFT_NULL_REPLICATES = 200;
 
 const log2Ratio = (s: OptimumRatioSides, rule: ScoreRule): number => {
   const at = (e: Experiment, x: string): number => argBest(e, scorePoints(e, rule).map((p) => p.score), x);
@@ -121,8 +113,8 @@ function verdictOf(m: Measured, first: string, second: string): { verdict: strin
  * MIN_RUNS_PER_POINT runs: one run is the same in every replicate, and would read as certainty.
  */
 export function ratioShift(first: OptimumRatioSides, second: OptimumRatioSides, rule: ScoreRule, options: { replicates?: number; nullReplicates?: number; permutations?: number } = {}): RatioShiftResult {
-  const measured = bootstrapShift(first, second, rule, options.replicates ?? MEASURED_REPLICATES, BOOTSTRAP_SEED);
-  const nullReplicates = options.nullReplicates ?? SHIFT_NULL_REPLICATES;
+  const measured = bootstrapShift(first, second, rule, options.replicates ?? REPLICATES, BOOTSTRAP_SEED);
+  const nullReplicates = options.nullReplicates ?? Math.min(options.replicates ?? REPLICATES, NULL_REPLICATES);
   // The false rate: the same rule on the two settings' runs pooled and dealt back (each point of both slices).
   const rng = new Rng(PERMUTATION_SEED);
   const permutations = options.permutations ?? PERMUTATIONS;

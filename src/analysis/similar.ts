@@ -1,7 +1,7 @@
 // "Similar at their best": groups of points (one per n, per β, or the two slices of Fig. 6a) compared by
 // their best scores, as a bootstrap interval of the spread (best group minus worst) judged against a stated margin.
 
-import { BOOTSTRAP_SEED, Rng, quantile, resampleRuns, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
+import { BOOTSTRAP_SEED, REPLICATES, Rng, quantile, resampleRuns, scorePoints, type Experiment, type ScoreRule } from './experiment.ts';
 
 /** A group of points, by its coordinates (a point may belong to several groups). */
 export type Group = (coords: Record<string, number>) => boolean;
@@ -35,7 +35,7 @@ export function similarAtBest(
   const spread = bestSpread(e, scorePoints(e, rule).map((s) => s.score), groups);
   const rng = new Rng(options.seed ?? BOOTSTRAP_SEED);
   const spreads: number[] = [];
-  for (let r = 0; r < (options.replicates ?? 200); r++) {
+  for (let r = 0; r < (options.replicates ?? REPLICATES); r++) {
     const sample = resampleRuns(e, rng);
     spreads.push(bestSpread(sample, scorePoints(sample, rule).map((s) => s.score), groups));
   }

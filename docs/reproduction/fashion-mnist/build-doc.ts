@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RunStore } from '../../../src/store/index.ts';
 import { loadSweepSpec, readResultsFile, summarizeSweep, formatAxisValue, sweepClaims, countTrainings, type Sweep, type SweepSummary } from '../../../src/sweep/index.ts';
 import type { PointSummary } from '../../../src/sweep/summary.ts';
-import { experimentFromResults, scoreRuns, formatPower, formatRate, ratioShift, ratioSides, SHIFT_NULL_REPLICATES, MAX_FALSE_RATE, PERMUTATIONS, CHANCE_ACCURACY, MIN_COLLAPSE_QUALITY, type Experiment, type RatioClaim, type RatioShiftResult, type ScoreRule } from '../../../src/analysis/index.ts';
+import { experimentFromResults, scoreRuns, formatPower, formatRate, ratioShift, ratioSides, REPLICATES, NULL_REPLICATES, MAX_FALSE_RATE, PERMUTATIONS, CHANCE_ACCURACY, MIN_COLLAPSE_QUALITY, type Experiment, type RatioClaim, type RatioShiftResult, type ScoreRule } from '../../../src/analysis/index.ts';
 import { judge, findingsTable, changedVerdicts, claimsJson, type ClaimsEntry, type Finding, type JudgedFinding } from '../../../src/analysis/findings.ts';
 import { buildModel } from '../../../src/nn/index.ts';
 import { Rng } from '../../../src/util/random.ts';
@@ -203,7 +203,9 @@ function widthRows(width: string, judged: JudgedFinding[], trials: string): stri
   const set = (f: JudgedFinding, rule: 'best' | 'final', ratio = false): string => {
     const r = f.results[rule];
     const show = (v: number): string => (Number.isFinite(v) ? formatPower(ratio ? 2 ** v : v) : '—');
-    const top = (r.shares ?? []).slice(0, 3).map((s) => `${show(s.value)} ${(100 * s.share).toFixed(0)}%`).join(', ');
+    // Shares truncated to 0.1%: one just under the 90% bar must not read as 90% beside a set that needed a second value.
+    const share = (v: number): string => `${(Math.floor(1000 * v + 1e-9) / 10).toFixed(1)}%`;
+    const top = (r.shares ?? []).filter((s) => s.share >= 0.001).slice(0, 3).map((s) => `${show(s.value)} ${share(s.share)}`).join(', ');
     if (r.set?.length) return `${show(r.value ?? NaN)}; 90% set {${r.set.map(show).join(', ')}} (${top})`;
     // A slice still missing seeds has a best value but no bootstrap set (analysis MIN_RUNS_PER_POINT).
     return Number.isFinite(r.value ?? NaN) ? `${show(r.value!)}; no 90% set yet (points with one seed)` : '—';
@@ -268,17 +270,17 @@ Every verdict is computed by \`src/analysis\` from the claims the sweep specs de
 - **Collapse** ("governed by x/g^c"): each curve (one per B or n) is placed on log₂x − c·log₂g (ε/B^c, λ/B^c;
   α·n^c for n-step SGD, where c = 0 is the bare rate α and c = 1 the SDE's ε = nα), and c is the exponent that
   minimises the mean squared difference between the curves' linear interpolants over their overlaps (searched
-  on −1 to 2 in steps of 0.005). Its 90% interval comes from 200 bootstrap replicates over seeds (each point's runs
+  on −1 to 2 in steps of 0.005). Its 90% interval comes from ${REPLICATES.toLocaleString('en-US')} bootstrap replicates over seeds (each point's runs
   redrawn, its best-k score recomputed), widened by √(n/(n−1)) for n runs a point, which restores the interval's
   coverage (91–93% on synthetic curves of known c, \`test/analysis/collapse.test.ts\`). The verdict names the
   hypotheses inside the interval; both or neither is inconclusive, and so are curves that do not collapse at all
   (quality, 1 − mismatch / twice the scores' variance, below ${MIN_COLLAPSE_QUALITY}).
-- **Optimum**: the share of 200 bootstrap replicates each grid value wins, and the smallest set of values covering
+- **Optimum**: the share of ${REPLICATES.toLocaleString('en-US')} bootstrap replicates each grid value wins, and the smallest set of values covering
   90% of them; "matches" only if the paper's value is in that set. The ratio λ_opt/ε_opt likewise.
 - **Similar at their best**: the 90% bootstrap interval of the spread of the groups' best scores, judged against a
   stated margin of 0.5 points (similar if the whole interval is below it, different if above, else inconclusive).
 - **Calibration**: every rule is also run on ${PERMUTATIONS} permutations of the data (the points' runs shuffled among
-  the claim's points, fixed seed); its false rate is how often shuffled data gets a verdict that supports the paper.
+  the claim's points, fixed seed; ${NULL_REPLICATES} bootstrap replicates on each); its false rate is how often shuffled data gets a verdict that supports the paper.
   A supporting verdict from a rule whose false rate exceeds ${formatRate(MAX_FALSE_RATE)} is printed as inconclusive.
 - **Divergence**: a point where more than half the runs diverged is diverged (marked in the figures and "diverged"
   in the tables) and enters every fit as a failure at its x, at chance level (${pct(CHANCE_ACCURACY)}). At a point where
@@ -295,7 +297,7 @@ The one quantitative disagreement left is λ_opt/ε_opt = 2 here against the pap
 slices again at width 1024 (\`mlp:1024x3\`, ${params1024.toLocaleString('en-US')} parameters against ${params256.toLocaleString('en-US')}; the same subset, 120 epochs,
 5 seeds best 3; \`sweeps/fashion-mnist/fig6a-w1024.yaml\`): ${w1024Complete ? `all ${w1024.trials.length} trials` : `${w1024Done} of ${w1024.trials.length} trials so far`}. ${w1024Cost()}
 ${width4096()} Each cell: the best value on the data; the smallest
-set of grid values winning 90% of 200 bootstrap replicates; the shares of the most frequent winners.
+set of grid values winning 90% of ${REPLICATES.toLocaleString('en-US')} bootstrap replicates; the shares of the most frequent winners (truncated to 0.1%).
 
 | width | trials | score rule | ε_opt (λ = 0) | λ_opt (ε = 2^-9) | λ_opt / ε_opt |
 |---|---|---|---|---|---|
@@ -307,7 +309,7 @@ ${widthShift ? `
 bootstrapped over seeds at both widths (${widthShift.best.replicates.toLocaleString('en-US')} replicates), each width's two slices resampled as in its own ratio claim. The rule says
 "larger" when at least 90% of the replicates put width 1024's ratio above width 256's. Its false rate is measured on the
 null "width does not matter": at each grid point, the two widths' runs are pooled and dealt back at random, as many to
-each width as it had (${PERMUTATIONS} deals, each bootstrapped again with ${SHIFT_NULL_REPLICATES} replicates; \`ratioShift\`, src/analysis/ratio-shift.ts). In \`claims.json\` it is the figure "${SHIFT_FIGURE}".
+each width as it had (${PERMUTATIONS} deals, each bootstrapped again with ${NULL_REPLICATES} replicates; \`ratioShift\`, src/analysis/ratio-shift.ts). In \`claims.json\` it is the figure "${SHIFT_FIGURE}".
 - ${shiftText('best')}.
 - ${shiftText('final')}.
 ` : ''}
