@@ -5,7 +5,7 @@
 import { calibratedVerdict, falseRate } from './calibrate.ts';
 import { MIN_RANK_CORRELATION, differenceBetween, permuteEachRun, trendAlong, type Direction, type DirectionResult } from './direction.ts';
 import { COLLAPSE_AXES, GROUPINGS, MIN_COLLAPSE_QUALITY, axisSymbol, collapseFit, collapseVerdict, fitCollapse, type CollapseAxis, type GroupingAxis } from './collapse.ts';
-import { NULL_REPLICATES, REPLICATES, permuteRuns, sameValue, scorePoints, type Experiment, type Rng, type ScoreRule } from './experiment.ts';
+import { nullReplicatesOf, permuteRuns, sameValue, scorePoints, type Experiment, type Rng, type ScoreRule } from './experiment.ts';
 import { formatPower, formatScoreDifference } from './format.ts';
 import { locateOptimum, locateOptimumRatio, type Share } from './optimum.ts';
 import { similarAtBest } from './similar.ts';
@@ -357,8 +357,7 @@ export function evaluateClaim(claim: Claim, e: Experiment, rule: ScoreRule, opti
   const kind = CLAIM_KINDS[claim.kind] as KindRule<Claim>;
   const scope = kind.scope(claim, e);
   const raw = kind.run(claim, scope, rule, options);
-  const nullReplicates = options.nullReplicates ?? Math.min(options.replicates ?? REPLICATES, NULL_REPLICATES);
-  const rate = falseRate(scope, (shuffled) => kind.run(claim, shuffled, rule, { ...options, replicates: nullReplicates, verdictOnly: true }).supports, { permutations: options.permutations, shuffle: kind.shuffle ?? permuteRuns });
+  const rate = falseRate(scope, (shuffled) => kind.run(claim, shuffled, rule, { ...options, replicates: nullReplicatesOf(options), verdictOnly: true }).supports, { permutations: options.permutations, shuffle: kind.shuffle ?? permuteRuns });
   const head = { kind: claim.kind, claim: kind.describe(claim), rule };
   const tail = { falseRate: rate, points: scope.points.length };
   // A point with one run is the same in every bootstrap replicate: its uncertainty would read as zero, and a

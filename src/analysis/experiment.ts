@@ -117,6 +117,9 @@ export function quantile(values: readonly number[], q: number): number {
 export const REPLICATES = 2000;
 /** Replicates of each bootstrap on shuffled data, PERMUTATIONS of them per false rate: fewer, so that pages regenerate in time. */
 export const NULL_REPLICATES = 200;
+/** The replicates on shuffled data for a rule asked for `options`: NULL_REPLICATES, never more than on the data. */
+export const nullReplicatesOf = (options: { replicates?: number; nullReplicates?: number }): number =>
+  options.nullReplicates ?? Math.min(options.replicates ?? REPLICATES, NULL_REPLICATES);
 
 /** Fixed seeds, so that every page and report prints the same intervals and false rates on every run. */
 export const BOOTSTRAP_SEED = 20210301;

@@ -6,7 +6,7 @@
 
 import { PERMUTATIONS, calibratedVerdict } from './calibrate.ts';
 import { MIN_RUNS_PER_POINT, ratioSlices, type RatioClaim } from './claims.ts';
-import { BOOTSTRAP_SEED, NULL_REPLICATES, PERMUTATION_SEED, REPLICATES, Rng, quantile, resampleRuns, sameValue, scorePoints, type Experiment, type ExperimentPoint, type ScoreRule } from './experiment.ts';
+import { BOOTSTRAP_SEED, PERMUTATION_SEED, REPLICATES, Rng, nullReplicatesOf, quantile, resampleRuns, sameValue, scorePoints, type Experiment, type ExperimentPoint, type ScoreRule } from './experiment.ts';
 import { argBest } from './optimum.ts';
 
 /** One setting's ratio of optima: the optimum of `top` along topX over that of `bottom` along bottomX. */
@@ -114,7 +114,7 @@ function verdictOf(m: Measured, first: string, second: string): { verdict: strin
  */
 export function ratioShift(first: OptimumRatioSides, second: OptimumRatioSides, rule: ScoreRule, options: { replicates?: number; nullReplicates?: number; permutations?: number } = {}): RatioShiftResult {
   const measured = bootstrapShift(first, second, rule, options.replicates ?? REPLICATES, BOOTSTRAP_SEED);
-  const nullReplicates = options.nullReplicates ?? Math.min(options.replicates ?? REPLICATES, NULL_REPLICATES);
+  const nullReplicates = nullReplicatesOf(options);
   // The false rate: the same rule on the two settings' runs pooled and dealt back (each point of both slices).
   const rng = new Rng(PERMUTATION_SEED);
   const permutations = options.permutations ?? PERMUTATIONS;

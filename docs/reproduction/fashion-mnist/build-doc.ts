@@ -63,9 +63,8 @@ const w1024Cost = (): string => {
   const [plain, reg] = [medianMinutes(false), medianMinutes(true)];
   const left = [w1024Left(false), w1024Left(true)];
   const per = `A trial timed whole (every evaluation recording wall_time) took a median of ${Number.isFinite(plain) ? `${plain.toFixed(0)} min` : '— (none yet)'} at λ = 0 and ${Number.isFinite(reg) ? `${reg.toFixed(0)} min` : '— (none yet)'} at λ > 0 (wall time of single-thread processes, two at a time, longer while the machine ran other work)`;
-  const rest = Number.isFinite(plain) && Number.isFinite(reg) ? `; at those times the ${left[0]! + left[1]!} trials left need about ${((left[0]! * plain + left[1]! * reg) / 60).toFixed(0)} core-hours` : '';
-  if (w1024Complete) return `Compute: ${w1024Hours.toFixed(1)} core-hours recorded${w1024Undercounted ? ` (${w1024Undercounted} trials resumed across sessions before runs recorded wall_time count only part of their time)` : ''}. ${per}.`;
-  return `Compute so far: ${w1024Hours.toFixed(1)} core-hours recorded${w1024Undercounted ? ` (${w1024Undercounted} trials resumed across sessions before runs recorded wall_time count only part of their time)` : ''}. ${per}${rest}.`;
+  const rest = !w1024Complete && Number.isFinite(plain) && Number.isFinite(reg) ? `; at those times the ${left[0]! + left[1]!} trials left need about ${((left[0]! * plain + left[1]! * reg) / 60).toFixed(0)} core-hours` : '';
+  return `Compute${w1024Complete ? '' : ' so far'}: ${w1024Hours.toFixed(1)} core-hours recorded${w1024Undercounted ? ` (${w1024Undercounted} trials resumed across sessions before runs recorded wall_time count only part of their time)` : ''}. ${per}${rest}.`;
 };
 /** Width 4096 (App. D's) at width 1024's measured times, an MLP step's work being in proportion to its parameters. */
 const width4096 = (): string => {
